@@ -1,0 +1,172 @@
+// Why: the local (or mounted) directory destination. Writes are atomic the classic way: temp file in
+// the same folder, fsync, rename, fsync the folder (restic's backend/local), so a crash at any instant
+// leaves either the old state or the whole new object.
+import { randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { NotFoundError, PermanentStorageError } from '../errors.js'
+import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
+import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
+
+const PERMANENT = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS'])
+
+/** LocalStorage keeps a repository in a directory of the local filesystem. */
+export class LocalStorage implements Storage {
+  readonly location: string
+  readonly connections: number
+
+  constructor(
+    readonly root: string,
+    options: { connections?: number } = {},
+  ) {
+    this.location = root
+    this.connections = options.connections ?? 4
+  }
+
+  private full(h: Handle): string {
+    return path.join(this.root, ...objectPath(h).split('/'))
+  }
+
+  async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    const target = this.full(h)
+    const dir = path.dirname(target)
+    const tmp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`
+    try {
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+      await pipeline(body.open(), out, { signal })
+      const fh = await fs.open(tmp, 'r+')
+      try {
+        const st = await fh.stat()
+        if (st.size !== body.length) throw new Error(`${h.type} ${h.name}: wrote ${st.size} bytes, expected ${body.length}`)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await fs.rename(tmp, target)
+      await syncDir(dir)
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => {})
+      throw classify(err, `${this.location}: cannot write ${objectPath(h)}`)
+    }
+  }
+
+  async load<T>(
+    h: Handle,
+    range: ByteRange | undefined,
+    consume: (stream: Readable) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    signal?.throwIfAborted()
+    const file = this.full(h)
+    const fh = await fs.open(file, 'r').catch((err) => {
+      throw classify(err, `${this.location}: cannot read ${objectPath(h)}`, h)
+    })
+    const start = range?.offset ?? 0
+    const end = range?.length === undefined ? undefined : start + range.length - 1
+    if (range?.length === 0) {
+      await fh.close()
+      const { Readable } = await import('node:stream')
+      return consume(Readable.from([]))
+    }
+    const stream = createReadStream('', { fd: fh, start, end, highWaterMark: 256 * 1024, signal })
+    try {
+      return await consume(stream)
+    } finally {
+      stream.destroy()
+    }
+  }
+
+  async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+    signal?.throwIfAborted()
+    try {
+      const st = await fs.stat(this.full(h))
+      return { name: h.name, size: st.size }
+    } catch (err) {
+      throw classify(err, `${this.location}: cannot stat ${objectPath(h)}`, h)
+    }
+  }
+
+  async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    if (type === 'config') {
+      try {
+        yield await this.stat({ type, name: '' }, signal)
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err
+      }
+      return
+    }
+    const top = path.join(this.root, DIRS[type])
+    const dirs = type === 'pack' ? (await readdirOrEmpty(top)).map((d) => path.join(top, d)) : [top]
+    for (const dir of dirs) {
+      signal?.throwIfAborted()
+      for (const name of await readdirOrEmpty(dir)) {
+        if (name.includes(TEMP_MARK) || !isValidName(type, name)) continue
+        try {
+          const st = await fs.stat(path.join(dir, name))
+          yield { name, size: st.size }
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        }
+      }
+    }
+  }
+
+  async remove(h: Handle, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    try {
+      await fs.unlink(this.full(h))
+    } catch (err) {
+      throw classify(err, `${this.location}: cannot remove ${objectPath(h)}`, h)
+    }
+  }
+
+  /** listTemp lists leftover temporary files (from killed runs) with their age, for cleanup. */
+  async listTemp(): Promise<{ path: string; mtimeMs: number }[]> {
+    const out: { path: string; mtimeMs: number }[] = []
+    const walk = async (dir: string): Promise<void> => {
+      for (const ent of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const p = path.join(dir, ent.name)
+        if (ent.isDirectory()) await walk(p)
+        else if (ent.name.includes(TEMP_MARK)) {
+          const st = await fs.stat(p).catch(() => null)
+          if (st) out.push({ path: p, mtimeMs: st.mtimeMs })
+        }
+      }
+    }
+    await walk(this.root)
+    return out
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  // Some filesystems (and all of Windows) refuse fsync on a directory: the rename is still done.
+  const fh = await fs.open(dir, 'r').catch(() => null)
+  if (!fh) return
+  await fh.sync().catch(() => {})
+  await fh.close()
+}
+
+function classify(err: unknown, context: string, h?: Handle): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (h && code === 'ENOENT') return new NotFoundError(`${h.type} ${h.name || 'config'}`)
+  if (code && PERMANENT.has(code)) {
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : 'permission denied'
+    return new PermanentStorageError(`${context}: ${why} (${code})`, { cause: err })
+  }
+  return err
+}

@@ -1,0 +1,59 @@
+// Why: an in-memory destination for fast engine tests. It enforces the same contracts as the real
+// backends (atomic save, length check, typed not-found), so tests using it prove something.
+import { Readable } from 'node:stream'
+import { NotFoundError } from '../errors.js'
+import { assertValidHandle } from './layout.js'
+import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
+
+/** MemoryStorage keeps objects in a Map; `writes` counts bytes saved, for tests of upload volume. */
+export class MemoryStorage implements Storage {
+  readonly location = 'memory:'
+  readonly connections = 4
+  readonly objects = new Map<string, Buffer>()
+  bytesWritten = 0
+
+  private key(h: Handle): string {
+    assertValidHandle(h)
+    return `${h.type}/${h.name}`
+  }
+
+  async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    const chunks: Buffer[] = []
+    for await (const c of body.open()) chunks.push(Buffer.from(c as Buffer))
+    const data = Buffer.concat(chunks)
+    if (data.length !== body.length) throw new Error(`${h.type} ${h.name}: body has ${data.length} bytes, expected ${body.length}`)
+    signal?.throwIfAborted()
+    this.objects.set(this.key(h), data)
+    this.bytesWritten += data.length
+  }
+
+  async load<T>(h: Handle, range: ByteRange | undefined, consume: (s: Readable) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted()
+    const data = this.objects.get(this.key(h))
+    if (!data) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
+    const start = range?.offset ?? 0
+    const end = range?.length === undefined ? data.length : start + range.length
+    return consume(Readable.from([data.subarray(start, end)]))
+  }
+
+  async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+    signal?.throwIfAborted()
+    const data = this.objects.get(this.key(h))
+    if (!data) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
+    return { name: h.name, size: data.length }
+  }
+
+  async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    signal?.throwIfAborted()
+    const prefix = `${type}/`
+    for (const [k, v] of [...this.objects]) if (k.startsWith(prefix)) yield { name: k.slice(prefix.length), size: v.length }
+  }
+
+  async remove(h: Handle, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    if (!this.objects.delete(this.key(h))) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,73 @@
+// Why: every destination (local directory, SFTP, S3, rclone) looks the same to the engine. This is the
+// one contract they implement, translated from restic's internal/backend/backend.go. Backends never see
+// arbitrary paths: only typed handles, mapped to object names by src/storage/layout.ts.
+import { Readable } from 'node:stream'
+
+/** FileType is the closed set of object kinds a repository holds. */
+export type FileType = 'config' | 'pack' | 'index' | 'lock'
+
+/** Handle names one object: its kind and its name within that kind ('' for the single config). */
+export interface Handle {
+  readonly type: FileType
+  readonly name: string
+}
+
+/** ObjectInfo is what list and stat report about an object. */
+export interface ObjectInfo {
+  readonly name: string
+  readonly size: number
+}
+
+/**
+ * SaveBody is a body that can be sent more than once: open() must return a fresh stream of exactly
+ * `length` bytes on every call, so that a retry can re-send it.
+ */
+export interface SaveBody {
+  readonly length: number
+  open(): Readable
+}
+
+/** ByteRange selects part of an object; both fields optional (whole object by default). */
+export interface ByteRange {
+  readonly offset?: number
+  readonly length?: number
+}
+
+/**
+ * Storage is one repository destination.
+ *
+ * Contracts (the conformance suite in test/storage/suite.ts checks each):
+ * - save is atomic: a reader sees the whole object or nothing, never a partial one. Saving over an
+ *   existing name replaces it atomically (seb only does so for the config at init).
+ *   A body shorter or longer than `length` fails and leaves nothing behind.
+ * - load calls `consume` with a stream of the object (or range); the backend opens and closes it.
+ *   consume may be called more than once (on retry) and must be idempotent. A missing object rejects
+ *   with NotFoundError, as does stat.
+ * - list yields every object of a type exactly once (no missing or extra names), in no set order.
+ * - remove of a missing object rejects with NotFoundError.
+ * - every method honours `signal`: an aborted call rejects promptly with the signal's reason.
+ * - failures that retrying cannot fix (auth, permission, no space) are PermanentStorageError.
+ */
+export interface Storage {
+  /** location is the destination as the user would write it, without secrets. */
+  readonly location: string
+  /** connections is how many transfers the engine may run at once. */
+  readonly connections: number
+  save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void>
+  load<T>(
+    h: Handle,
+    range: ByteRange | undefined,
+    consume: (stream: Readable) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T>
+  stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo>
+  list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo>
+  remove(h: Handle, signal?: AbortSignal): Promise<void>
+  close(): Promise<void>
+}
+
+/** bufferBody makes a SaveBody from bytes held in memory. */
+export function bufferBody(data: Buffer): SaveBody {
+  // A fresh stream per call so that a retry can re-send.
+  return { length: data.length, open: () => Readable.from([data]) }
+}
