@@ -1,0 +1,104 @@
+// Why: the commit record is the repository's index: one encrypted object per backup run (a delta) or,
+// now and then, a consolidated checkpoint. This module is its exact JSON shape (docs/design.md,
+// "Commit records") and the strict decoder that refuses anything malformed, so a damaged or hostile
+// index is reported, never half-applied.
+import { isSafeRelativePath } from './path-bytes.js'
+import type { EntryKind, SnapshotInfo } from './model.js'
+
+/** FORMAT_VERSION is the repository format version written in the config and every commit. */
+export const FORMAT_VERSION = 1
+
+/** WirePack: [id, size, contentBytes, blobs: [hash, size, tarPath, entry][]] */
+export type WirePack = [string, number, number, [string, number, string, number][]]
+/** WireEntry: [path, kind, ref, size, mtimeMs, mode] */
+export type WireEntry = [string, EntryKind, string, number, number, number]
+/** WireVersion: [path, kind, ref, size, mtimeMs, mode, from, to] */
+export type WireVersion = [string, EntryKind, string, number, number, number, number, number]
+
+/** CommitRecord is the decoded JSON of one commit object. */
+export interface CommitRecord {
+  seb: number
+  kind: 'delta' | 'checkpoint'
+  seq: number
+  snapshot: SnapshotInfo
+  /** delta: packs added by this commit; checkpoint: every pack of the repository */
+  packs: WirePack[]
+  /** delta: packs this commit removes from the index (compaction) */
+  dropPacks: string[]
+  /** delta: entries added or changed by this commit */
+  add: WireEntry[]
+  /** delta: paths deleted by this commit */
+  del: string[]
+  /** delta: snapshot seqs forgotten (past retention) by this commit */
+  forget: number[]
+  /** checkpoint: every retained version */
+  versions: WireVersion[]
+  /** checkpoint: every retained snapshot, this one included */
+  snapshots: SnapshotInfo[]
+}
+
+/** emptyCommit returns a commit record with every list empty. */
+export function emptyCommit(kind: CommitRecord['kind'], seq: number, snapshot: SnapshotInfo): CommitRecord {
+  return { seb: FORMAT_VERSION, kind, seq, snapshot, packs: [], dropPacks: [], add: [], del: [], forget: [], versions: [], snapshots: [] }
+}
+
+/** encodeCommit serialises a commit record to UTF-8 JSON bytes. */
+export function encodeCommit(c: CommitRecord): Buffer {
+  return Buffer.from(JSON.stringify(c), 'utf8')
+}
+
+class BadCommit extends Error {}
+
+/** decodeCommit parses and validates a commit record; it throws on anything malformed. */
+export function decodeCommit(data: Buffer): CommitRecord {
+  let raw: unknown
+  try {
+    raw = JSON.parse(data.toString('utf8'))
+  } catch {
+    throw new BadCommit('commit record is not JSON')
+  }
+  const c = raw as CommitRecord
+  check(typeof c === 'object' && c !== null, 'not an object')
+  check(c.seb === FORMAT_VERSION, `format version ${String(c.seb)} is not supported (this seb reads ${FORMAT_VERSION})`)
+  check(c.kind === 'delta' || c.kind === 'checkpoint', 'bad kind')
+  check(Number.isSafeInteger(c.seq) && c.seq > 0, 'bad seq')
+  checkSnapshot(c.snapshot)
+  for (const k of ['packs', 'dropPacks', 'add', 'del', 'forget', 'versions', 'snapshots'] as const) {
+    if (c[k] === undefined) (c as unknown as Record<string, unknown[]>)[k] = []
+    check(Array.isArray(c[k]), `${k} is not a list`)
+  }
+  for (const p of c.packs) {
+    check(Array.isArray(p) && /^[0-9a-f]{64}$/.test(p[0]) && isCount(p[1]) && isCount(p[2]) && Array.isArray(p[3]), 'bad pack')
+    for (const b of p[3]) check(Array.isArray(b) && /^[0-9a-f]{64}$/.test(b[0]) && isCount(b[1]) && typeof b[2] === 'string' && isCount(b[3]), 'bad blob')
+  }
+  for (const id of c.dropPacks) check(typeof id === 'string' && /^[0-9a-f]{64}$/.test(id), 'bad dropped pack')
+  for (const e of c.add) checkEntry(e)
+  for (const p of c.del) check(typeof p === 'string' && isSafeRelativePath(p), 'bad deleted path')
+  for (const s of c.forget) check(isCount(s), 'bad forgotten seq')
+  for (const v of c.versions) {
+    checkEntry(v)
+    check(isCount(v[6]) && isCount(v[7]), 'bad version range')
+  }
+  for (const s of c.snapshots) checkSnapshot(s)
+  return c
+}
+
+function checkEntry(e: unknown[]): void {
+  check(Array.isArray(e) && typeof e[0] === 'string' && isSafeRelativePath(e[0] as string), `unsafe path ${JSON.stringify(e?.[0])}`)
+  check(e[1] === 'f' || e[1] === 'l' || e[1] === 'd', 'bad kind')
+  check(typeof e[2] === 'string', 'bad ref')
+  if (e[1] === 'f') check(/^[0-9a-f]{64}$/.test(e[2] as string), 'bad content hash')
+  check(isCount(e[3]) && typeof e[4] === 'number' && Number.isFinite(e[4]) && isCount(e[5]), 'bad metadata')
+}
+
+function checkSnapshot(s: SnapshotInfo): void {
+  check(typeof s === 'object' && s !== null && isCount(s.seq) && typeof s.id === 'string' && typeof s.time === 'string', 'bad snapshot')
+}
+
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+}
+
+function check(ok: boolean, what: string): asserts ok {
+  if (!ok) throw new BadCommit(`malformed commit record: ${what}`)
+}

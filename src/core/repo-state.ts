@@ -1,0 +1,118 @@
+// Why: the repository's whole index as one in-memory value, built by replaying commit records in
+// sequence. Backup, restore, verify and compact all read it; only applyCommit changes it, so the local
+// cache and a rebuild from the destination always agree. Pure: no I/O.
+import type { CommitRecord, WirePack, WireVersion } from './commit-codec.js'
+import type { BlobLocation, PackInfo, SnapshotInfo, Version } from './model.js'
+
+/** RepoState is the replayed index: packs, where each content lives, every retained version, snapshots. */
+export class RepoState {
+  /** seq of the last commit applied (0 for an empty repository) */
+  seq = 0
+  readonly packs = new Map<string, PackInfo>()
+  readonly blobs = new Map<string, BlobLocation>()
+  /** live versions by path (to === 0) */
+  readonly live = new Map<string, Version>()
+  /** closed versions (to > 0) kept for history */
+  readonly history: Version[] = []
+  readonly snapshots: SnapshotInfo[] = []
+
+  /** applyCommit replays one commit record; commits must come in sequence. */
+  applyCommit(c: CommitRecord): void {
+    if (c.kind === 'checkpoint') {
+      this.packs.clear()
+      this.blobs.clear()
+      this.live.clear()
+      this.history.length = 0
+      this.snapshots.length = 0
+      for (const p of c.packs) this.addPack(p, c.seq)
+      for (const v of c.versions) {
+        const version = fromWire(v)
+        if (version.to === 0) this.live.set(version.path, version)
+        else this.history.push(version)
+      }
+      this.snapshots.push(...c.snapshots)
+      this.seq = c.seq
+      return
+    }
+    if (c.seq !== this.seq + 1) throw new Error(`commit ${c.seq} does not follow commit ${this.seq}`)
+    for (const p of c.packs) this.addPack(p, c.seq)
+    if (c.dropPacks.length) {
+      const dropped = new Set(c.dropPacks)
+      for (const id of dropped) this.packs.delete(id)
+      for (const [hash, loc] of this.blobs) if (dropped.has(loc.pack)) this.blobs.delete(hash)
+    }
+    for (const path of c.del) this.close(path, c.seq)
+    for (const [path, kind, ref, size, mtimeMs, mode] of c.add) {
+      this.close(path, c.seq)
+      this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: c.seq, to: 0 })
+    }
+    if (c.forget.length) this.forget(new Set(c.forget))
+    this.snapshots.push(c.snapshot)
+    this.seq = c.seq
+  }
+
+  private addPack(p: WirePack, seq: number): void {
+    const [id, size, contentBytes, blobs] = p
+    this.packs.set(id, { id, size, seq, contentBytes })
+    for (const [hash, bsize, tarPath, entry] of blobs) this.blobs.set(hash, { pack: id, entry, size: bsize, tarPath })
+  }
+
+  private close(path: string, seq: number): void {
+    const v = this.live.get(path)
+    if (!v) return
+    this.live.delete(path)
+    v.to = seq
+    if (v.from < seq) this.history.push(v)
+  }
+
+  /** forget drops snapshots and the closed versions no retained snapshot can see any more. */
+  private forget(seqs: Set<number>): void {
+    const kept = this.snapshots.filter((s) => !seqs.has(s.seq))
+    this.snapshots.length = 0
+    this.snapshots.push(...kept)
+    const keptSeqs = kept.map((s) => s.seq)
+    const visible = (v: Version) => keptSeqs.some((s) => v.from <= s && s < v.to)
+    const history = this.history.filter(visible)
+    this.history.length = 0
+    this.history.push(...history)
+  }
+
+  /** snapshotVersions returns the versions that made up the tree at commit `seq`. */
+  snapshotVersions(seq: number): Version[] {
+    const out: Version[] = []
+    for (const v of this.live.values()) if (v.from <= seq) out.push(v)
+    for (const v of this.history) if (v.from <= seq && seq < v.to) out.push(v)
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  }
+
+  /** findSnapshot resolves a snapshot by id (or unique id prefix), or 'latest'. */
+  findSnapshot(id: string): SnapshotInfo | undefined {
+    if (id === 'latest') return this.snapshots[this.snapshots.length - 1]
+    const hits = this.snapshots.filter((s) => s.id.startsWith(id))
+    return hits.length === 1 ? hits[0] : undefined
+  }
+
+  /** referencedHashes returns every content hash a retained version needs. */
+  referencedHashes(): Set<string> {
+    const out = new Set<string>()
+    for (const v of this.live.values()) if (v.kind === 'f') out.add(v.ref)
+    for (const v of this.history) if (v.kind === 'f') out.add(v.ref)
+    return out
+  }
+
+  /** toCheckpoint exports the whole state as the lists of a checkpoint commit. */
+  checkpointLists(): { packs: WirePack[]; versions: WireVersion[]; snapshots: SnapshotInfo[] } {
+    const byPack = new Map<string, WirePack[3]>()
+    for (const id of this.packs.keys()) byPack.set(id, [])
+    for (const [hash, loc] of this.blobs) byPack.get(loc.pack)?.push([hash, loc.size, loc.tarPath, loc.entry])
+    const packs: WirePack[] = [...this.packs.values()].map((p) => [p.id, p.size, p.contentBytes, byPack.get(p.id) ?? []])
+    const versions: WireVersion[] = []
+    for (const v of [...this.live.values(), ...this.history]) versions.push([v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
+    return { packs, versions, snapshots: [...this.snapshots] }
+  }
+}
+
+function fromWire(v: WireVersion): Version {
+  const [path, kind, ref, size, mtimeMs, mode, from, to] = v
+  return { path, kind, ref, size, mtimeMs, mode, from, to }
+}

@@ -1,0 +1,105 @@
+// Why: the remote backends share a few small mechanisms — checking that a save body has exactly the
+// announced length, racing an operation against an AbortSignal, naming objects in messages — and each
+// must behave identically everywhere, so they live once here.
+import { randomBytes } from 'node:crypto'
+import { Readable, Transform, type TransformCallback } from 'node:stream'
+import { NotFoundError } from '../errors.js'
+import { objectPath, TEMP_MARK } from './layout.js'
+import type { Handle } from './storage.js'
+
+/** LengthMismatchError: a save body was shorter or longer than its announced length (a caller bug). */
+export class LengthMismatchError extends Error {
+  constructor(what: string, got: string, expected: number) {
+    super(`${what}: body has ${got} bytes, expected ${expected}`)
+  }
+}
+LengthMismatchError.prototype.name = 'LengthMismatchError'
+
+/**
+ * exactLength returns a Transform that passes bytes through and fails as soon as more than `length`
+ * bytes arrive, or at the end when fewer did. Failing before the extra bytes are sent means a remote
+ * never stores a body of the wrong size.
+ */
+export function exactLength(length: number, what: string): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      seen += chunk.length
+      if (seen > length) cb(new LengthMismatchError(what, `more than ${length}`, length))
+      else cb(null, chunk)
+    },
+    flush(cb: TransformCallback) {
+      if (seen !== length) cb(new LengthMismatchError(what, String(seen), length))
+      else cb()
+    },
+  })
+}
+
+/** describe names a handle in messages the way users see the repository ("pack 3fa9…", "config"). */
+export function describe(h: Handle): string {
+  return h.type === 'config' ? 'config' : `${h.type} ${h.name}`
+}
+
+/** notFound builds the typed NotFoundError for a handle. */
+export function notFound(h: Handle): NotFoundError {
+  return new NotFoundError(describe(h))
+}
+
+/** tempPath returns a temporary sibling name for an object path (always containing TEMP_MARK). */
+export function tempPath(h: Handle): string {
+  return `${objectPath(h)}${TEMP_MARK}${randomBytes(6).toString('hex')}`
+}
+
+/** abortReason returns the signal's reason as an Error-like value to reject with. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
+}
+
+/**
+ * raceAbort settles with `work`, or rejects with the signal's reason as soon as it aborts; `onAbort`
+ * runs once on abort so the caller can tear down the underlying transfer.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
+  if (!signal) return work
+  if (signal.aborted) {
+    onAbort?.()
+    work.catch(() => {})
+    return Promise.reject(abortReason(signal))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort?.()
+      work.catch(() => {})
+      reject(abortReason(signal))
+    }
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', abort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', abort)
+        reject(signal.aborted ? abortReason(signal) : e)
+      },
+    )
+  })
+}
+
+/** emptyStream is a readable that ends at once (0-length ranges). */
+export function emptyStream(): Readable {
+  return Readable.from([])
+}
+
+/** rangeBounds normalises a ByteRange into [start, length|undefined], rejecting nonsense. */
+export function rangeBounds(range: { offset?: number; length?: number } | undefined): {
+  start: number
+  length: number | undefined
+} {
+  const start = range?.offset ?? 0
+  const length = range?.length
+  if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`invalid range offset ${start}`)
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0))
+    throw new RangeError(`invalid range length ${length}`)
+  return { start, length }
+}
