@@ -8,6 +8,8 @@ import type { BlobLocation, PackInfo, SnapshotInfo, Version } from './model.js'
 export class RepoState {
   /** seq of the last commit applied (0 for an empty repository) */
   seq = 0
+  /** seq of the last checkpoint applied (0 when none) */
+  checkpointSeq = 0
   readonly packs = new Map<string, PackInfo>()
   readonly blobs = new Map<string, BlobLocation>()
   /** live versions by path (to === 0) */
@@ -32,6 +34,7 @@ export class RepoState {
       }
       this.snapshots.push(...c.snapshots)
       this.seq = c.seq
+      this.checkpointSeq = c.seq
       return
     }
     if (c.seq !== this.seq + 1) throw new Error(`commit ${c.seq} does not follow commit ${this.seq}`)

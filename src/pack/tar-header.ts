@@ -32,7 +32,6 @@ export function encodeHeader(e: TarEntry): Buffer {
   if (link.length > 100 || !isPortable(link)) pax.push(['linkpath', link])
   if (e.mtimeMs !== seconds * 1000) pax.push(['mtime', Buffer.from(formatSeconds(e.mtimeMs))])
   if (e.size > MAX_OCTAL_SIZE) pax.push(['size', Buffer.from(String(e.size))])
-  if (pax.some(([, v]) => !isUtf8(v))) pax.unshift(['hdrcharset', Buffer.from('BINARY')])
   const blocks: Buffer[] = []
   if (pax.length) {
     const body = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)))
@@ -89,10 +88,6 @@ function pad(body: Buffer): Buffer {
 function isPortable(name: Buffer): boolean {
   for (const c of name) if (c < 0x20 || c > 0x7e) return false
   return true
-}
-
-function isUtf8(b: Buffer): boolean {
-  return Buffer.from(b.toString('utf8'), 'utf8').equals(b)
 }
 
 function fallbackName(name: Buffer): string {

@@ -1,0 +1,15 @@
+// Why: the list of commands; each lives in its own file.
+import type { Command } from 'commander'
+import type { CliIO } from '../io.js'
+import { registerBackup } from './backup.js'
+import { registerInit } from './init.js'
+import { registerRestore } from './restore.js'
+import { registerSnapshots } from './snapshots.js'
+
+/** registerCommands adds every command to the program. */
+export function registerCommands(program: Command, io: CliIO, result: { code: number }): void {
+  registerInit(program, io, result)
+  registerBackup(program, io, result)
+  registerRestore(program, io, result)
+  registerSnapshots(program, io, result)
+}

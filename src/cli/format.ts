@@ -1,0 +1,22 @@
+// Why: human-readable sizes, durations and the one-line summaries, shared by every command's output.
+
+/** formatBytes prints a byte count with a binary unit (1.5 MiB). */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`
+}
+
+/** formatDuration prints milliseconds as 850 ms, 12.3 s or 4m05s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`
+  const m = Math.floor(ms / 60_000)
+  const s = Math.round((ms % 60_000) / 1000)
+  return `${m}m${String(s).padStart(2, '0')}s`
+}

@@ -1,0 +1,77 @@
+// Why: the command line. Parses arguments (commander), runs one command, and is the program's single
+// error boundary: every failure becomes one line on stderr (and a JSON object with --json) and a
+// documented exit code; stack traces only with SEB_DEBUG=1.
+import { Command, CommanderError, Option } from 'commander'
+import { SebError } from '../errors.js'
+import { registerCommands } from './commands/index.js'
+import { ExitCode, exitCodeTable } from './exit-codes.js'
+import type { CliIO } from './io.js'
+
+const COMMANDS = new Set(['init', 'backup', 'restore', 'snapshots', 'ls', 'find', 'stats', 'verify', 'compact', 'unlock', 'key', 'config', 'help'])
+
+/** CommandResult is what a command returns: its exit code. */
+export type CommandResult = number
+
+/** buildProgram makes the commander program; `result` receives the exit code of the command run. */
+export function buildProgram(io: CliIO, result: { code: number }): Command {
+  const program = new Command('seb')
+    .description('Simple Encrypted Backup: encrypted, bandwidth-efficient off-site backup of Maildir folders.\nPacks are gpg-encrypted tar archives: restorable with gpg and tar alone.')
+    .usage('<command> [options]   (or: seb SRC DEST, the short form of backup)')
+    .addOption(new Option('--cache-dir <dir>', 'local cache folder (default $XDG_CACHE_HOME/seb or ~/.cache/seb)').env('SEB_CACHE_DIR'))
+    .option('--passphrase-file <file>', 'read the repository passphrase from FILE (or SEB_PASSPHRASE_FILE)')
+    .option('--passphrase-fd <n>', 'read the repository passphrase from file descriptor N')
+    .option('--json', 'print one JSON object per line (progress events, then a summary)')
+    .option('-q, --quiet', 'print errors only (for cron)')
+    .showHelpAfterError(false)
+    .addHelpText('after', `\nExamples:\n  seb init /mnt/backup/mail --recipient alice@example.org\n  seb backup ~/Mail /mnt/backup/mail\n  seb restore /mnt/backup/mail ~/Mail-restored\n\n${exitCodeTable}\n`)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
+  registerCommands(program, io, result)
+  return program
+}
+
+/** run executes seb with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  const result = { code: ExitCode.Ok as number }
+  const program = buildProgram(io, result)
+  const args = shortForm(argv)
+  try {
+    await program.parseAsync(args, { from: 'user' })
+    return result.code
+  } catch (err) {
+    return report(err, io, args.includes('--json'))
+  }
+}
+
+/** shortForm rewrites the seed's `seb SRC DEST` into `seb backup SRC DEST --init-if-missing`. */
+export function shortForm(argv: readonly string[]): string[] {
+  const positional = argv.filter((a) => !a.startsWith('-'))
+  const first = argv[0]
+  if (first && !first.startsWith('-') && !COMMANDS.has(first) && positional.length >= 2) return ['backup', ...argv, '--init-if-missing']
+  return [...argv]
+}
+
+function report(err: unknown, io: CliIO, json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok
+    const message = err.message.replace(/^error: /, '')
+    io.err(`seb: ${message} (see seb --help)\n`)
+    if (json) io.out(`${JSON.stringify({ type: 'error', code: 'usage', message, exitCode: ExitCode.Usage })}\n`)
+    return ExitCode.Usage
+  }
+  if (err instanceof SebError) {
+    io.err(`seb: ${err.message}\n`)
+    if (json) io.out(`${JSON.stringify({ type: 'error', code: err.code, message: err.message, exitCode: err.exitCode })}\n`)
+    if (io.env.SEB_DEBUG) io.err(`${err.stack}\n`)
+    return err.exitCode
+  }
+  const e = err as Error
+  if (e?.name === 'AbortError') {
+    io.err('seb: interrupted: the repository is consistent; run the same command again to finish\n')
+    return ExitCode.Interrupted
+  }
+  io.err(`seb: unexpected error: ${e?.message ?? String(err)} (run with SEB_DEBUG=1 for details and please report it)\n`)
+  if (json) io.out(`${JSON.stringify({ type: 'error', code: 'internal', message: e?.message ?? String(err), exitCode: ExitCode.Error })}\n`)
+  if (io.env.SEB_DEBUG) io.err(`${e?.stack}\n`)
+  return ExitCode.Error
+}

@@ -1,0 +1,391 @@
+// Why: one backup run, in the repository's write order (docs/design.md, "Write order"): take the lock,
+// load the state, scan, read and hash what changed, stream new content into packs (tar | zstd | gpg,
+// several at once) and upload them, journalling each; then write the one commit object that makes the
+// snapshot real; then update the cache and remove what killed runs left behind. A kill at any instant
+// leaves the last commit intact, and the next run adopts the packs already uploaded.
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
+import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
+import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
+import type { BlobLocation, LocalFacts, ScanEntry, SnapshotInfo } from '../core/model.js'
+import { encodePath } from '../core/path-bytes.js'
+import { planPacks } from '../core/plan.js'
+import type { GpgContext } from '../crypto/gpg.js'
+import { InterruptedError, UsageError } from '../errors.js'
+import { PackWriter } from '../pack/pack-writer.js'
+import { LocalCache } from '../repo/cache.js'
+import { type HardLink, writeCommit } from '../repo/commits.js'
+import { readConfig } from '../repo/config.js'
+import { acquireLock } from '../repo/lock.js'
+import { loadState } from '../repo/state-loader.js'
+import type { Storage } from '../storage/storage.js'
+import { type ProgressSink, silent } from '../ui/progress.js'
+import { readAhead, TaskPool } from './concurrency.js'
+import { scanTree } from './scanner.js'
+import { removeOrphans } from './cleanup.js'
+
+/** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
+const WHOLE_READ_MAX = 64 * 1024 * 1024
+/** How many small-file reads each pack worker keeps in flight. */
+const READ_WINDOW = 16
+/** A checkpoint (consolidated index) is written at least every this many commits. */
+export const CHECKPOINT_EVERY = 32
+
+/** BackupOptions are the inputs of one run. */
+export interface BackupOptions {
+  readonly source: string
+  readonly storage: Storage
+  readonly cacheBase: string
+  readonly passphrase?: Buffer
+  readonly excludes?: readonly string[]
+  readonly defaultExcludes?: boolean
+  readonly dryRun?: boolean
+  readonly host?: string
+  readonly workers?: number
+  readonly progress?: ProgressSink
+  readonly signal?: AbortSignal
+}
+
+/** BackupSummary is what a run did (the CLI prints it; --json emits it as the final object). */
+export interface BackupSummary {
+  readonly snapshot: string | null
+  readonly seq: number
+  readonly dryRun: boolean
+  readonly filesAdded: number
+  readonly filesChanged: number
+  readonly filesRenamed: number
+  readonly filesDeleted: number
+  readonly filesUnchanged: number
+  readonly files: number
+  readonly bytes: number
+  readonly bytesRead: number
+  readonly bytesNew: number
+  readonly bytesUploaded: number
+  readonly packsWritten: number
+  readonly packsRewritten: number
+  readonly indexBytes: number
+  readonly durationMs: number
+  readonly unreadable: { path: string; reason: string }[]
+  readonly skipped: { path: string; reason: string }[]
+  readonly indexRebuilt: boolean
+}
+
+/** backup runs one backup of `source` into the repository at `storage`. */
+export async function backup(o: BackupOptions): Promise<BackupSummary> {
+  const t0 = Date.now()
+  const progress = o.progress ?? silent
+  const st = await fs.stat(o.source).catch(() => null)
+  if (!st) throw new UsageError(`${o.source}: source folder does not exist`)
+  if (!st.isDirectory()) throw new UsageError(`${o.source}: source is not a folder`)
+  const config = await readConfig(o.storage)
+  const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
+  const cache = new LocalCache(o.cacheBase, config.id)
+  await cache.ensure()
+  progress({ type: 'phase', phase: 'lock' })
+  const lock = o.dryRun ? null : await acquireLock(o.storage, 'backup', true)
+  try {
+    progress({ type: 'phase', phase: 'index' })
+    const loaded = await loadState(o.storage, ctx, cache, o.signal)
+    for (const d of loaded.damaged) progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
+    const { state } = loaded
+    const written: WirePack[] = []
+    const newBlobs = new Map<string, BlobLocation>()
+    // Packs uploaded by a run that was killed before its commit: reuse them (restic#59).
+    for (const p of o.dryRun ? [] : await cache.readJournal()) {
+      if (state.packs.has(p[0])) continue
+      const remote = await o.storage.stat({ type: 'pack', name: p[0] }).catch(() => null)
+      if (remote?.size !== p[1]) continue
+      written.push(p)
+      for (const [hash, size, tarPath, entry] of p[3]) newBlobs.set(hash, { pack: p[0], entry, size, tarPath })
+    }
+    const adoptedPacks = written.length
+
+    progress({ type: 'phase', phase: 'scan' })
+    const patterns = [...(o.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(o.excludes ?? [])]
+    const scan = await scanTree(o.source, makeExcluder(patterns), o.signal)
+    const diff = diffScan(state.live, loaded.facts, scan.entries)
+    const bytesToRead = diff.toHash.reduce((n, e) => n + e.size, 0)
+    progress({ type: 'scanned', entries: scan.entries.length, files: scan.entries.filter((e) => e.kind === 'f').length, bytes: scan.entries.reduce((n, e) => n + e.size, 0), toRead: diff.toHash.length, bytesToRead })
+
+    // What goes into packs besides file content: new folders (so a manual restore recreates empty
+    // Maildir folders) and symlinks.
+    const meta = diff.metaAdds.filter((e) => e[1] === 'l' || state.live.get(e[0])?.kind !== 'd')
+    const plans = planPacks(diff.toHash, config.packBytes)
+    if (!plans.length && meta.length) plans.push([])
+
+    const hashed: HashedFile[] = []
+    const unreadable = scan.unreadable.map((u) => ({ ...u }))
+    const vanished: string[] = []
+    const rootBytes = Buffer.from(o.source)
+    const abs = (rel: string) => Buffer.concat([rootBytes, Buffer.from('/'), encodePath(rel)])
+    let bytesRead = 0
+    let bytesNew = 0
+    let bytesUploaded = 0
+    let filesDone = 0
+    const have = (hash: string) => state.blobs.has(hash) || newBlobs.has(hash)
+    const claim = (hash: string) => newBlobs.set(hash, { pack: '', entry: -1, size: 0, tarPath: '' })
+    const report = () => progress({ type: 'progress', filesDone, filesTotal: diff.toHash.length, bytesDone: bytesRead, bytesTotal: bytesToRead, bytesUploaded })
+
+    progress({ type: 'phase', phase: 'pack' })
+    const workers = new TaskPool(o.workers ?? Math.max(2, os.availableParallelism()))
+    const uploads = new TaskPool(o.storage.connections)
+    const checkAbort = () => {
+      if (o.signal?.aborted) throw new InterruptedError()
+    }
+
+    const packOne = async (plan: ScanEntry[], withMeta: boolean): Promise<void> => {
+      let writer: PackWriter | null = null
+      const getWriter = async () => {
+        writer ??= await PackWriter.start(ctx, cache.spoolDir)
+        return writer
+      }
+      try {
+        if (withMeta && !o.dryRun) {
+          for (const [p, kind, ref, , mtimeMs, mode] of meta) {
+            const w = await getWriter()
+            if (kind === 'd') await w.addDirectory(p, mode, mtimeMs)
+            else await w.addSymlink(p, ref, mtimeMs)
+          }
+        }
+        const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
+        const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
+        const read = (e: ScanEntry) => fs.readFile(abs(e.path)).then((data) => ({ e, data, err: null as NodeJS.ErrnoException | null }), (err: NodeJS.ErrnoException) => ({ e, data: null, err }))
+        for await (const r of readAhead(small, READ_WINDOW, read)) {
+          checkAbort()
+          filesDone++
+          if (!r.data) {
+            problem(r.e.path, r.err!)
+            continue
+          }
+          bytesRead += r.data.length
+          const hash = createHash('sha256').update(r.data).digest('hex')
+          hashed.push({ entry: r.e, hash, size: r.data.length })
+          if (!have(hash)) {
+            claim(hash)
+            bytesNew += r.data.length
+            if (!o.dryRun) await (await getWriter()).addFile(r.e.path, r.e.mode, r.e.mtimeMs, r.data, hash)
+          }
+          report()
+        }
+        for (const e of large) {
+          checkAbort()
+          filesDone++
+          await storeLarge(e, getWriter)
+          report()
+        }
+        if (writer) {
+          const w: PackWriter = writer
+          writer = null
+          if (w.entries === 0) {
+            await w.abort()
+            return
+          }
+          const done = await w.finish()
+          await uploads.add(async () => {
+            await o.storage.save({ type: 'pack', name: done.id }, fileBody(done.spoolPath, done.size), o.signal)
+            const wire: WirePack = [done.id, done.size, done.contentBytes, done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry])]
+            await cache.appendJournal(wire)
+            await fs.rm(done.spoolPath, { force: true })
+            for (const b of done.blobs) newBlobs.set(b.hash, { pack: done.id, entry: b.entry, size: b.size, tarPath: b.tarPath })
+            written.push(wire)
+            bytesUploaded += done.size
+            report()
+          })
+        }
+      } catch (err) {
+        if (writer) await (writer as PackWriter).abort()
+        throw err
+      }
+    }
+
+    const problem = (p: string, err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') vanished.push(p)
+      else {
+        const reason = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : (err.code ?? err.message)
+        unreadable.push({ path: p, reason })
+        progress({ type: 'warning', path: p, message: `${p}: cannot read (${reason}); kept as in the last backup` })
+      }
+    }
+
+    const storeLarge = async (e: ScanEntry, getWriter: () => Promise<PackWriter>) => {
+      // Large files are streamed twice: once to hash (is it new?), once into the pack, and the second
+      // pass must hash the same, or the file changed while being read and is left for the next run.
+      const first = createHash('sha256')
+      let size = 0
+      try {
+        for await (const c of createReadStream(abs(e.path), { highWaterMark: 1024 * 1024 })) {
+          first.update(c as Buffer)
+          size += (c as Buffer).length
+        }
+      } catch (err) {
+        problem(e.path, err as NodeJS.ErrnoException)
+        return
+      }
+      bytesRead += size
+      const hash = first.digest('hex')
+      if (have(hash)) {
+        hashed.push({ entry: e, hash, size })
+        return
+      }
+      claim(hash)
+      bytesNew += size
+      if (o.dryRun) {
+        hashed.push({ entry: e, hash, size })
+        return
+      }
+      const w = await getWriter()
+      const second = createHash('sha256')
+      let entry = -1
+      try {
+        entry = await w.addStream(e.path, e.mode, e.mtimeMs, size, createReadStream(abs(e.path), { highWaterMark: 1024 * 1024 }), (c) => second.update(c))
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code) {
+          problem(e.path, err as NodeJS.ErrnoException)
+          newBlobs.delete(hash)
+          return
+        }
+        throw err
+      }
+      if (entry < 0 || second.digest('hex') !== hash) {
+        newBlobs.delete(hash)
+        progress({ type: 'warning', path: e.path, message: `${e.path}: changed while being read; it will be saved by the next run` })
+        return
+      }
+      w.recordBlob({ hash, size, tarPath: e.path, entry })
+      hashed.push({ entry: e, hash, size })
+    }
+
+    try {
+      for (let i = 0; i < plans.length; i++) {
+        checkAbort()
+        await workers.add(() => packOne(plans[i]!, i === 0))
+      }
+      await workers.wait()
+      await uploads.wait()
+    } catch (err) {
+      await workers.wait().catch(() => {})
+      await uploads.wait().catch(() => {})
+      if (o.signal?.aborted) throw new InterruptedError()
+      throw err
+    }
+    checkAbort()
+
+    // Paths that could not be read keep their last version: only what is really gone is deleted.
+    const keep = new Set(unreadable.map((u) => u.path))
+    const keptDirs = unreadable.map((u) => `${u.path}/`)
+    const deleted = diff.deleted.filter((p) => !keep.has(p) && !keptDirs.some((d) => p.startsWith(d)))
+    for (const p of vanished) if (state.live.has(p) && !deleted.includes(p)) deleted.push(p)
+    const files = fileAdds(state.live, hashed, deleted)
+    const counts: ChangeCounts = { ...files.counts, unchanged: files.counts.unchanged + diff.unchanged }
+    const adds: WireEntry[] = [...diff.metaAdds, ...files.adds]
+
+    const facts = new Map<string, LocalFacts>()
+    const hashedPaths = new Set(hashed.map((h) => h.entry.path))
+    for (const e of scan.entries) {
+      if (e.kind !== 'f') continue
+      if (hashedPaths.has(e.path)) facts.set(e.path, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs })
+      else {
+        const f = loaded.facts.get(e.path)
+        if (f && !keep.has(e.path)) facts.set(e.path, f)
+      }
+    }
+
+    const seq = (loaded.head?.seq ?? 0) + 1
+    if (o.dryRun) {
+      return summarize({ snapshot: null, seq, dryRun: true, counts, state: null, bytesRead, bytesNew, bytesUploaded: 0, packsWritten: plans.length, indexBytes: 0, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+    }
+
+    progress({ type: 'phase', phase: 'commit' })
+    const prevCheckpoint = state.checkpointSeq
+    const host = o.host ?? os.hostname()
+    const placeholder: SnapshotInfo = { seq, id: randomBytes(4).toString('hex'), time: new Date().toISOString(), host, source: path.resolve(o.source), files: 0, bytes: 0, uploaded: bytesUploaded, packsWritten: written.length - adoptedPacks }
+    const delta: CommitRecord = { ...emptyCommit('delta', seq, placeholder), packs: written, add: adds, del: deleted }
+    // After a fall-back past a damaged commit, the state is older than the head: the new commit
+    // cannot be a delta on the head, so it is written as a checkpoint of the whole state.
+    const mustCheckpoint = state.seq !== (loaded.head?.seq ?? 0)
+    if (mustCheckpoint) state.seq = seq - 1
+    state.applyCommit(delta)
+    let liveFiles = 0
+    let liveBytes = 0
+    for (const v of state.live.values()) {
+      if (v.kind !== 'f') continue
+      liveFiles++
+      liveBytes += v.size
+    }
+    const snapshot: SnapshotInfo = { ...placeholder, files: liveFiles, bytes: liveBytes }
+    state.snapshots[state.snapshots.length - 1] = snapshot
+    const checkpoint = mustCheckpoint || seq - prevCheckpoint >= CHECKPOINT_EVERY
+    const record: CommitRecord = checkpoint ? { ...emptyCommit('checkpoint', seq, snapshot), ...state.checkpointLists() } : { ...delta, snapshot }
+    if (checkpoint) state.checkpointSeq = seq
+    const links: HardLink[] = []
+    const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
+      const loc = state.blobs.get(ref)
+      if (loc && loc.tarPath !== p) links.push({ path: p, target: loc.tarPath, mtimeMs, mode })
+    }
+    if (checkpoint) for (const v of state.live.values()) v.kind === 'f' && linkFor(v.path, v.ref, v.mtimeMs, v.mode)
+    else for (const [p, kind, ref, , mtimeMs, mode] of adds) kind === 'f' && linkFor(p, ref, mtimeMs, mode)
+    const ref = await writeCommit(o.storage, ctx, record, links)
+    // ---- committed ----
+    await cache.save(ref.name, state, facts)
+    await cache.clearJournal()
+    await cache.cleanSpool()
+
+    progress({ type: 'phase', phase: 'cleanup' })
+    // After damage, packs only the unreadable commits knew of are kept: a repaired index may need them.
+    if (!loaded.damaged.length) await removeOrphans(o.storage, state, loaded.commits, checkpoint ? prevCheckpoint : 0).catch((err: unknown) => {
+      progress({ type: 'warning', message: `cleanup skipped: ${err instanceof Error ? err.message : String(err)}` })
+    })
+    return summarize({ snapshot: snapshot.id, seq, dryRun: false, counts, state, bytesRead, bytesNew, bytesUploaded: bytesUploaded + ref.size, packsWritten: written.length - adoptedPacks, indexBytes: ref.size, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+  } finally {
+    await lock?.release()
+  }
+}
+
+function summarize(a: {
+  snapshot: string | null
+  seq: number
+  dryRun: boolean
+  counts: ChangeCounts
+  state: import('../core/repo-state.js').RepoState | null
+  bytesRead: number
+  bytesNew: number
+  bytesUploaded: number
+  packsWritten: number
+  indexBytes: number
+  t0: number
+  unreadable: { path: string; reason: string }[]
+  skipped: { path: string; reason: string }[]
+  rebuilt: boolean
+}): BackupSummary {
+  const snap = a.state?.snapshots[a.state.snapshots.length - 1]
+  return {
+    snapshot: a.snapshot,
+    seq: a.seq,
+    dryRun: a.dryRun,
+    filesAdded: a.counts.added,
+    filesChanged: a.counts.changed,
+    filesRenamed: a.counts.renamed,
+    filesDeleted: a.counts.deleted,
+    filesUnchanged: a.counts.unchanged,
+    files: snap?.files ?? 0,
+    bytes: snap?.bytes ?? 0,
+    bytesRead: a.bytesRead,
+    bytesNew: a.bytesNew,
+    bytesUploaded: a.bytesUploaded,
+    packsWritten: a.packsWritten,
+    packsRewritten: 0,
+    indexBytes: a.indexBytes,
+    durationMs: Date.now() - a.t0,
+    unreadable: a.unreadable,
+    skipped: a.skipped,
+    indexRebuilt: a.rebuilt,
+  }
+}
+
+function fileBody(file: string, length: number) {
+  return { length, open: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) }
+}
+

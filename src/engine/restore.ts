@@ -1,0 +1,246 @@
+// Why: gives back a snapshot (all of it, or the paths matching globs) into a target folder, byte- and
+// mtime-identical, checking every file's SHA-256 against the index. Packs are fetched and opened in
+// parallel. Output paths come only from the (validated) index — never from names inside a pack — and
+// nothing is written through a symlink, so a hostile pack or index cannot write outside the target.
+// Damage is not fatal: everything that can be restored is, and what could not is listed.
+import { createHash } from 'node:crypto'
+import { constants, promises as fs } from 'node:fs'
+import path from 'node:path'
+import picomatch from 'picomatch'
+import type { SnapshotInfo, Version } from '../core/model.js'
+import { displayPath, encodePath } from '../core/path-bytes.js'
+import type { GpgContext } from '../crypto/gpg.js'
+import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
+import { readPack } from '../pack/pack-reader.js'
+import { LocalCache } from '../repo/cache.js'
+import { readConfig } from '../repo/config.js'
+import { acquireLock } from '../repo/lock.js'
+import { loadState } from '../repo/state-loader.js'
+import type { RepoState } from '../core/repo-state.js'
+import type { Storage } from '../storage/storage.js'
+import { type ProgressSink, silent } from '../ui/progress.js'
+import { TaskPool } from './concurrency.js'
+
+/** RestoreOptions are the inputs of a restore. */
+export interface RestoreOptions {
+  readonly storage: Storage
+  readonly target: string
+  readonly cacheBase: string
+  readonly passphrase?: Buffer
+  readonly snapshot?: string
+  readonly asOf?: string
+  readonly patterns?: readonly string[]
+  readonly overwrite?: boolean
+  readonly progress?: ProgressSink
+  readonly signal?: AbortSignal
+}
+
+/** RestoreSummary says what was restored and what could not be. */
+export interface RestoreSummary {
+  readonly snapshot: string
+  readonly filesRestored: number
+  readonly bytesRestored: number
+  readonly failed: { path: string; reason: string }[]
+  readonly durationMs: number
+}
+
+/** pickSnapshot resolves --snapshot / --as-of (or the latest) against the state. */
+export function pickSnapshot(state: RepoState, id?: string, asOf?: string): SnapshotInfo {
+  if (!state.snapshots.length) throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
+  if (id) {
+    const s = state.findSnapshot(id)
+    if (!s) throw new UsageError(`--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`)
+    return s
+  }
+  if (asOf) {
+    const t = Date.parse(asOf)
+    if (Number.isNaN(t)) throw new UsageError(`--as-of ${asOf}: not a date (use e.g. 2026-11-20 or 2026-11-20T18:00)`)
+    const hits = state.snapshots.filter((s) => Date.parse(s.time) <= t)
+    if (!hits.length) throw new UsageError(`--as-of ${asOf}: no snapshot that old; 'seb snapshots' lists them`)
+    return hits[hits.length - 1]!
+  }
+  return state.snapshots[state.snapshots.length - 1]!
+}
+
+/** selectVersions keeps the versions matching any glob (a match on a folder takes all below it). */
+export function selectVersions(versions: readonly Version[], patterns: readonly string[]): Version[] {
+  if (!patterns.length) return [...versions]
+  const matchers = patterns.map((p) => picomatch(p.replace(/\/+$/, ''), { dot: true }))
+  const matches = (p: string) => {
+    for (let cut = p.length; cut > 0; cut = p.lastIndexOf('/', cut - 1)) {
+      const prefix = p.slice(0, cut)
+      if (matchers.some((m) => m(prefix))) return true
+    }
+    return false
+  }
+  const selected = versions.filter((v) => matches(v.path))
+  // Folders leading to selected entries are restored too (with their metadata).
+  const dirs = new Set<string>()
+  for (const v of selected) for (let i = v.path.indexOf('/'); i > 0; i = v.path.indexOf('/', i + 1)) dirs.add(v.path.slice(0, i))
+  const have = new Set(selected.map((v) => v.path))
+  for (const v of versions) if (v.kind === 'd' && dirs.has(v.path) && !have.has(v.path)) selected.push(v)
+  return selected.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}
+
+/** restore restores a snapshot into `target`. */
+export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
+  const t0 = Date.now()
+  const progress = o.progress ?? silent
+  const config = await readConfig(o.storage)
+  const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
+  const cache = new LocalCache(o.cacheBase, config.id)
+  const lock = await acquireLock(o.storage, 'restore', false)
+  try {
+    const loaded = await loadState(o.storage, ctx, cache, o.signal)
+    for (const d of loaded.damaged) progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
+    const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
+    const versions = selectVersions(loaded.state.snapshotVersions(snap.seq), o.patterns ?? [])
+    if (o.patterns?.length && !versions.length) throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
+    return await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress)
+  } finally {
+    await lock.release()
+  }
+}
+
+async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoState, snap: SnapshotInfo, versions: Version[], t0: number, progress: ProgressSink): Promise<RestoreSummary> {
+  const targetBytes = Buffer.from(path.resolve(o.target))
+  const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
+  await fs.mkdir(targetBytes, { recursive: true })
+  const tst = await fs.lstat(targetBytes)
+  if (!tst.isDirectory()) throw new UsageError(`${o.target}: restore target is not a folder`)
+  if (!o.overwrite) {
+    // Refuse before writing anything: no half-done restore over someone's files.
+    for (const v of versions) {
+      const existing = await fs.lstat(out(v.path)).catch(() => null)
+      if (existing && !(v.kind === 'd' && existing.isDirectory())) {
+        throw new UsageError(`${path.join(o.target, displayPath(v.path))}: already exists; restore into an empty folder, or add --overwrite`)
+      }
+    }
+  }
+  const failed: { path: string; reason: string }[] = []
+  const dirs = versions.filter((v) => v.kind === 'd')
+  const files = versions.filter((v) => v.kind === 'f')
+  const links = versions.filter((v) => v.kind === 'l')
+  const madeDirs = new Set<string>()
+  const ensureParent = async (rel: string) => {
+    const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : ''
+    if (!parent || madeDirs.has(parent)) return
+    await ensureParent(parent)
+    const p = out(parent)
+    const st = await fs.lstat(p).catch(() => null)
+    if (st && !st.isDirectory()) throw new SebError('restore-path', `${displayPath(parent)}: exists and is not a folder (refusing to write through it)`)
+    if (!st) await fs.mkdir(p, { mode: 0o700 })
+    madeDirs.add(parent)
+  }
+  for (const d of dirs) {
+    await ensureParent(`${d.path}/x`)
+  }
+
+  // Group the files by pack and member, so each pack is read once.
+  const byPack = new Map<string, Map<number, { hash: string; versions: Version[] }>>()
+  for (const f of files) {
+    const loc = state.blobs.get(f.ref)
+    if (!loc) {
+      failed.push({ path: f.path, reason: 'its content is not in the index (compacted away or damaged index)' })
+      continue
+    }
+    let members = byPack.get(loc.pack)
+    if (!members) byPack.set(loc.pack, (members = new Map()))
+    let m = members.get(loc.entry)
+    if (!m) members.set(loc.entry, (m = { hash: f.ref, versions: [] }))
+    m.versions.push(f)
+  }
+
+  let filesRestored = 0
+  let bytesRestored = 0
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (o.overwrite ? constants.O_TRUNC : constants.O_EXCL)
+  const writeOne = async (v: Version, data: Buffer) => {
+    await ensureParent(v.path)
+    const p = out(v.path)
+    if (o.overwrite) {
+      const st = await fs.lstat(p).catch(() => null)
+      if (st?.isSymbolicLink()) await fs.unlink(p)
+    }
+    const fh = await fs.open(p, flags, 0o600)
+    try {
+      await fh.writeFile(data)
+      await fh.chmod(v.mode)
+      await fh.utimes(v.mtimeMs / 1000, v.mtimeMs / 1000)
+    } finally {
+      await fh.close()
+    }
+    filesRestored++
+    bytesRestored += data.length
+  }
+
+  const pool = new TaskPool(Math.max(2, Math.min(4, o.storage.connections)))
+  for (const [packId, members] of byPack) {
+    await pool.add(async () => {
+      const done = new Set<number>()
+      try {
+        await readPack(o.storage, ctx, packId, async (entry, header, data) => {
+          const m = members.get(entry)
+          if (!m) return
+          const chunks: Buffer[] = []
+          for await (const c of data) chunks.push(c)
+          const buf = Buffer.concat(chunks)
+          if (createHash('sha256').update(buf).digest('hex') !== m.hash) {
+            for (const v of m.versions) failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
+            done.add(entry)
+            return
+          }
+          void header
+          for (const v of m.versions) {
+            try {
+              await writeOne(v, buf)
+            } catch (err) {
+              failed.push({ path: v.path, reason: describe(err) })
+            }
+          }
+          done.add(entry)
+          progress({ type: 'progress', filesDone: filesRestored, filesTotal: files.length, bytesDone: bytesRestored, bytesTotal: 0, bytesUploaded: 0 })
+        }, o.signal)
+      } catch (err) {
+        if (err instanceof KeyError) throw err
+        const reason = err instanceof DamageError ? err.message : describe(err)
+        progress({ type: 'warning', message: reason })
+        for (const [entry, m] of members) if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason })
+        return
+      }
+      for (const [entry, m] of members) if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason: `pack ${packId} has no member ${entry} (damaged)` })
+    })
+  }
+  await pool.wait()
+
+  for (const l of links) {
+    try {
+      await ensureParent(l.path)
+      if (o.overwrite) await fs.rm(out(l.path), { force: true })
+      await fs.symlink(encodePath(l.ref), out(l.path))
+      await fs.lutimes(out(l.path), l.mtimeMs / 1000, l.mtimeMs / 1000)
+      filesRestored++
+    } catch (err) {
+      failed.push({ path: l.path, reason: describe(err) })
+    }
+  }
+  // Folder metadata last (writing files changes a folder's mtime), deepest first.
+  for (const d of [...dirs].sort((a, b) => b.path.length - a.path.length)) {
+    try {
+      await fs.chmod(out(d.path), d.mode)
+      await fs.utimes(out(d.path), d.mtimeMs / 1000, d.mtimeMs / 1000)
+    } catch (err) {
+      failed.push({ path: d.path, reason: describe(err) })
+    }
+  }
+  failed.sort((a, b) => (a.path < b.path ? -1 : 1))
+  return { snapshot: snap.id, filesRestored, bytesRestored, failed, durationMs: Date.now() - t0 }
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EEXIST') return 'already exists'
+  if (e?.code === 'ELOOP') return 'a symlink is in the way (refusing to write through it)'
+  if (e?.code === 'EACCES') return 'permission denied'
+  if (e?.code === 'ENOSPC') return 'no space left on the restore target'
+  return e?.message ?? String(err)
+}

@@ -1,0 +1,56 @@
+// Why: the reverse of the pack writer, for restore and verify: download a pack, `gpg -d | zstd -d` it
+// and walk its tar members in order. Members are identified by their ordinal (the index records it),
+// never by the names inside the tar, so a crafted pack cannot steer where restore writes.
+import type { Readable } from 'node:stream'
+import { extract, type Header } from 'tar-stream'
+import type { GpgContext } from '../crypto/gpg.js'
+import { DamageError, KeyError, SebError } from '../errors.js'
+import type { Storage } from '../storage/storage.js'
+import { startOpen } from './seal.js'
+
+/** PackEntryHandler receives each member: its ordinal, its tar header and a stream of its data. */
+export type PackEntryHandler = (entry: number, header: Header, data: AsyncIterable<Buffer>) => Promise<void>
+
+/** readPack streams every member of a pack to `onEntry`; damage is reported as DamageError naming the pack. */
+export async function readPack(storage: Storage, ctx: GpgContext, packId: string, onEntry: PackEntryHandler, signal?: AbortSignal): Promise<void> {
+  try {
+    await storage.load({ type: 'pack', name: packId }, undefined, (stream) => walkSealedTar(ctx, stream, onEntry), signal)
+  } catch (err) {
+    throw explain(err, `pack ${packId}`)
+  }
+}
+
+/** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */
+export async function walkSealedTar(ctx: GpgContext, stream: Readable, onEntry: PackEntryHandler): Promise<void> {
+  const opener = startOpen(ctx, stream)
+  const ex = extract()
+  opener.output.pipe(ex)
+  let index = 0
+  let walkError: unknown = null
+  try {
+    for await (const member of ex) {
+      await onEntry(index++, member.header, member as AsyncIterable<Buffer>)
+      member.resume()
+    }
+  } catch (err) {
+    walkError = err
+    opener.kill()
+  }
+  // gpg's and zstd's verdict explains a tar error (a damaged message yields a broken tar).
+  await opener.done
+  if (walkError) throw walkError
+}
+
+/** explain maps a failure while reading an object to KeyError (keys) or DamageError (the object). */
+export function explain(err: unknown, what: string): unknown {
+  if (err instanceof KeyError) return err
+  if (err instanceof SebError && (err.code === 'gpg-missing' || err.code === 'zstd-missing' || err.code === 'not-found' || err.code === 'storage-permanent')) {
+    if (err.code === 'not-found') return new DamageError(`${what} is missing from the destination`)
+    return err
+  }
+  if (err instanceof SebError && (err.code === 'gpg-corrupt' || err.code === 'zstd' || err.code === 'gpg')) {
+    return new DamageError(`${what} is damaged: ${err.message}`)
+  }
+  if (err instanceof Error && /tar|header|Unexpected end|premature/i.test(err.message)) return new DamageError(`${what} is damaged: ${err.message}`)
+  return err
+}

@@ -1,0 +1,159 @@
+// Why: builds one pack: a pax tar streamed straight into `zstd | gpg`, whose ciphertext goes to a spool
+// file in the local cache (never plaintext on disk). Backpressure is honoured on every write, so memory
+// stays bounded whatever the file sizes. The engine uploads the spool file when the pack is finished.
+import { randomBytes } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import type { Readable } from 'node:stream'
+import type { PackBlob } from '../core/model.js'
+import type { GpgContext } from '../crypto/gpg.js'
+import { encodeHeader, END_OF_ARCHIVE, paddingFor, type TarEntry } from './tar-header.js'
+import { type Sealer, startSeal } from './seal.js'
+
+/** FinishedPack is a sealed pack waiting in its spool file. */
+export interface FinishedPack {
+  readonly id: string
+  readonly spoolPath: string
+  readonly size: number
+  readonly contentBytes: number
+  readonly blobs: PackBlob[]
+  readonly entries: number
+}
+
+/** newPackId returns a random pack name: 32 random bytes in hex, revealing nothing about the content. */
+export function newPackId(): string {
+  return randomBytes(32).toString('hex')
+}
+
+/** PackWriter appends tar members to one pack; call finish() or abort() exactly once. */
+export class PackWriter {
+  readonly id = newPackId()
+  readonly blobs: PackBlob[] = []
+  entries = 0
+  contentBytes = 0
+  private failed: unknown = null
+
+  private constructor(
+    private readonly sealer: Sealer,
+    private readonly fh: fs.FileHandle,
+    readonly spoolPath: string,
+    private readonly uid: number,
+    private readonly gid: number,
+  ) {
+    sealer.input.on('error', (err) => {
+      this.failed ??= err
+    })
+  }
+
+  /** start opens a spool file in `spoolDir` and starts the sealing processes. */
+  static async start(ctx: GpgContext, spoolDir: string): Promise<PackWriter> {
+    await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
+    const spoolPath = `${spoolDir}/pack-${process.pid}-${randomBytes(6).toString('hex')}`
+    const fh = await fs.open(spoolPath, 'wx', 0o600)
+    try {
+      const sealer = startSeal(ctx, fh.fd)
+      return new PackWriter(sealer, fh, spoolPath, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
+    } catch (err) {
+      await fh.close()
+      await fs.rm(spoolPath, { force: true })
+      throw err
+    }
+  }
+
+  private async write(chunk: Buffer): Promise<void> {
+    if (this.failed) throw this.failed
+    if (!this.sealer.input.write(chunk)) {
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          this.sealer.input.off('error', onError)
+          resolve()
+        }
+        const onError = (err: Error) => {
+          this.sealer.input.off('drain', onDrain)
+          reject(err)
+        }
+        this.sealer.input.once('drain', onDrain)
+        this.sealer.input.once('error', onError)
+      })
+    }
+  }
+
+  private async header(e: TarEntry): Promise<number> {
+    await this.write(encodeHeader({ ...e, uid: this.uid, gid: this.gid }))
+    return this.entries++
+  }
+
+  /** addFile stores a file's content from memory under `path`; `hash` is its SHA-256. */
+  async addFile(path: string, mode: number, mtimeMs: number, data: Buffer, hash: string): Promise<void> {
+    const entry = await this.header({ path, type: 'file', size: data.length, mode, mtimeMs })
+    await this.write(data)
+    await this.write(paddingFor(data.length))
+    this.contentBytes += data.length
+    this.blobs.push({ hash, size: data.length, tarPath: path, entry })
+  }
+
+  /**
+   * addStream stores exactly `size` bytes read from `stream` (a large file), padding with zeros if the
+   * file shrank while being read. It returns the SHA-256 of what was stored; the caller records the blob
+   * with recordBlob only when that matches the hash of a complete, stable read.
+   */
+  async addStream(path: string, mode: number, mtimeMs: number, size: number, stream: Readable, hasher: (chunk: Buffer) => void): Promise<number> {
+    const entry = await this.header({ path, type: 'file', size, mode, mtimeMs })
+    let written = 0
+    for await (const c of stream) {
+      let chunk = c as Buffer
+      if (written + chunk.length > size) chunk = chunk.subarray(0, size - written)
+      if (chunk.length) {
+        hasher(chunk)
+        await this.write(chunk)
+        written += chunk.length
+      }
+      if (written === size) break
+    }
+    if (written < size) await this.write(Buffer.alloc(size - written))
+    await this.write(paddingFor(size))
+    this.contentBytes += size
+    return written === size ? entry : -1
+  }
+
+  /** recordBlob notes a blob written by addStream. */
+  recordBlob(blob: PackBlob): void {
+    this.blobs.push(blob)
+  }
+
+  /** addDirectory stores a directory entry (so a manual restore recreates empty Maildir folders). */
+  async addDirectory(path: string, mode: number, mtimeMs: number): Promise<void> {
+    await this.header({ path, type: 'directory', size: 0, mode, mtimeMs })
+  }
+
+  /** addSymlink stores a symbolic link. */
+  async addSymlink(path: string, target: string, mtimeMs: number): Promise<void> {
+    await this.header({ path, type: 'symlink', size: 0, mode: 0o777, mtimeMs, linkPath: target })
+  }
+
+  /** finish ends the archive, waits for zstd and gpg, and reports the sealed pack. */
+  async finish(): Promise<FinishedPack> {
+    try {
+      await this.write(END_OF_ARCHIVE)
+      this.sealer.input.end()
+      await this.sealer.done
+      const st = await this.fh.stat()
+      await this.fh.sync()
+      return { id: this.id, spoolPath: this.spoolPath, size: st.size, contentBytes: this.contentBytes, blobs: this.blobs, entries: this.entries }
+    } catch (err) {
+      this.sealer.kill()
+      await fs.rm(this.spoolPath, { force: true })
+      throw err
+    } finally {
+      await this.fh.close()
+    }
+  }
+
+  /** abort stops the processes and removes the spool file. */
+  async abort(): Promise<void> {
+    this.sealer.kill()
+    this.sealer.input.destroy()
+    await this.sealer.done.catch(() => {})
+    await this.fh.close().catch(() => {})
+    await fs.rm(this.spoolPath, { force: true })
+  }
+}
