@@ -165,7 +165,7 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     try {
       await fh.writeFile(data)
       await fh.chmod(v.mode)
-      await fh.utimes(v.mtimeMs / 1000, v.mtimeMs / 1000)
+      await fh.utimes(toSeconds(v.mtimeMs), toSeconds(v.mtimeMs))
     } finally {
       await fh.close()
     }
@@ -217,7 +217,7 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
       await ensureParent(l.path)
       if (o.overwrite) await fs.rm(out(l.path), { force: true })
       await fs.symlink(encodePath(l.ref), out(l.path))
-      await fs.lutimes(out(l.path), l.mtimeMs / 1000, l.mtimeMs / 1000)
+      await fs.lutimes(out(l.path), toSeconds(l.mtimeMs), toSeconds(l.mtimeMs))
       filesRestored++
     } catch (err) {
       failed.push({ path: l.path, reason: describe(err) })
@@ -227,13 +227,21 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
   for (const d of [...dirs].sort((a, b) => b.path.length - a.path.length)) {
     try {
       await fs.chmod(out(d.path), d.mode)
-      await fs.utimes(out(d.path), d.mtimeMs / 1000, d.mtimeMs / 1000)
+      await fs.utimes(out(d.path), toSeconds(d.mtimeMs), toSeconds(d.mtimeMs))
     } catch (err) {
       failed.push({ path: d.path, reason: describe(err) })
     }
   }
   failed.sort((a, b) => (a.path < b.path ? -1 : 1))
   return { snapshot: snap.id, filesRestored, bytesRestored, failed, durationMs: Date.now() - t0 }
+}
+
+/**
+ * toSeconds converts an index mtime to the seconds Node's utimes takes. libuv truncates to whole
+ * microseconds, so half a microsecond is added: the truncation then lands on the exact value.
+ */
+export function toSeconds(mtimeMs: number): number {
+  return (Math.round(mtimeMs * 1000) + 0.5) / 1e6
 }
 
 function describe(err: unknown): string {

@@ -49,7 +49,7 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
       const rels = names.map((n) => (dir ? `${dir}/${decodePath(n)}` : decodePath(n)))
       for (let i = 0; i < rels.length; i += STAT_BATCH) {
         const batch = rels.slice(i, i + STAT_BATCH)
-        const stats = await Promise.all(batch.map((rel) => fs.lstat(absolute(rel)).catch((err: NodeJS.ErrnoException) => err)))
+        const stats = await Promise.all(batch.map((rel) => fs.lstat(absolute(rel), { bigint: true }).catch((err: NodeJS.ErrnoException) => err)))
         for (let k = 0; k < batch.length; k++) {
           const rel = batch[k]!
           const st = stats[k]!
@@ -58,8 +58,8 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
             continue
           }
           if (exclude(rel)) continue
-          const base = { path: rel, size: 0, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ino: st.ino, ctimeMs: st.ctimeMs }
-          if (st.isFile()) entries.push({ ...base, kind: 'f', size: st.size })
+          const base = { path: rel, size: 0, mtimeMs: exactMs(st.mtimeNs), mode: Number(st.mode) & 0o7777, ino: Number(st.ino), ctimeMs: exactMs(st.ctimeNs) }
+          if (st.isFile()) entries.push({ ...base, kind: 'f', size: Number(st.size) })
           else if (st.isDirectory()) {
             entries.push({ ...base, kind: 'd' })
             next.push(rel)
@@ -78,6 +78,14 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
   }
   entries.sort((a, b) => compareBytes(a.path, b.path))
   return { entries, skipped, unreadable }
+}
+
+/**
+ * exactMs turns a nanosecond timestamp into milliseconds holding exact microseconds (the finest a
+ * restore can set through Node): Math.round(ms * 1000) gives the microseconds back without error.
+ */
+export function exactMs(ns: bigint): number {
+  return Number(ns / 1000n) / 1000
 }
 
 function compareBytes(a: string, b: string): number {

@@ -30,7 +30,7 @@ export function encodeHeader(e: TarEntry): Buffer {
   const pax: [string, Buffer][] = []
   if (name.length > 100 || !isPortable(name)) pax.push(['path', name])
   if (link.length > 100 || !isPortable(link)) pax.push(['linkpath', link])
-  if (e.mtimeMs !== seconds * 1000) pax.push(['mtime', Buffer.from(formatSeconds(e.mtimeMs))])
+  if (Math.round(e.mtimeMs * 1000) !== seconds * 1e6) pax.push(['mtime', Buffer.from(formatSeconds(e.mtimeMs))])
   if (e.size > MAX_OCTAL_SIZE) pax.push(['size', Buffer.from(String(e.size))])
   const blocks: Buffer[] = []
   if (pax.length) {
@@ -101,8 +101,9 @@ function fallbackName(name: Buffer): string {
 }
 
 function formatSeconds(ms: number): string {
-  const whole = Math.floor(ms / 1000)
-  const frac = Math.round((ms - whole * 1000) * 1e6) // nanoseconds
+  const us = Math.round(ms * 1000)
+  const whole = Math.floor(us / 1e6)
+  const frac = us - whole * 1e6
   if (frac === 0) return String(whole)
-  return `${whole}.${String(frac).padStart(9, '0').replace(/0+$/, '')}`
+  return `${whole}.${String(frac).padStart(6, '0').replace(/0+$/, '')}`
 }

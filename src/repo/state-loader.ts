@@ -35,7 +35,11 @@ export async function loadState(storage: Storage, ctx: GpgContext, cache: LocalC
   if (cached && cached.commit === head.name) return { state: cached.state, facts: cached.facts, commits, head, rebuilt: false, damaged: [] }
   const { state, damaged } = await replay(storage, ctx, commits, signal)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
-  return { state, facts: cached?.facts ?? new Map(), commits, head, rebuilt: true, damaged }
+  const facts = cached?.facts ?? new Map<string, LocalFacts>()
+  // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
+  // the cache would then claim to be at a head it does not reflect.
+  if (cache && !damaged.length) await cache.save(head.name, state, facts)
+  return { state, facts, commits, head, rebuilt: true, damaged }
 }
 
 async function replay(storage: Storage, ctx: GpgContext, commits: CommitRef[], signal?: AbortSignal): Promise<{ state: RepoState; damaged: LoadedState['damaged'] }> {

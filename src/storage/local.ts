@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
 import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
@@ -50,6 +50,8 @@ export class LocalStorage implements Storage {
       await syncDir(dir)
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => {})
+      // pipeline rejects with its own AbortError: the contract is the signal's reason.
+      if (signal?.aborted) throw signal.reason
       throw classify(err, `${this.location}: cannot write ${objectPath(h)}`)
     }
   }
@@ -69,12 +71,16 @@ export class LocalStorage implements Storage {
     const end = range?.length === undefined ? undefined : start + range.length - 1
     if (range?.length === 0) {
       await fh.close()
-      const { Readable } = await import('node:stream')
       return consume(Readable.from([]))
     }
     const stream = createReadStream('', { fd: fh, start, end, highWaterMark: 256 * 1024, signal })
     try {
-      return await consume(stream)
+      const out = await consume(stream)
+      signal?.throwIfAborted()
+      return out
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason
+      throw err
     } finally {
       stream.destroy()
     }
@@ -100,14 +106,18 @@ export class LocalStorage implements Storage {
       return
     }
     const top = path.join(this.root, DIRS[type])
-    const dirs = type === 'pack' ? (await readdirOrEmpty(top)).map((d) => path.join(top, d)) : [top]
+    // Only the 256 two-hex-digit fan-out folders hold packs; anything else there is not seb's.
+    const dirs =
+      type === 'pack'
+        ? (await readdirOrEmpty(top)).filter((d) => /^[0-9a-f]{2}$/.test(d)).map((d) => path.join(top, d))
+        : [top]
     for (const dir of dirs) {
       signal?.throwIfAborted()
       for (const name of await readdirOrEmpty(dir)) {
         if (name.includes(TEMP_MARK) || !isValidName(type, name)) continue
         try {
           const st = await fs.stat(path.join(dir, name))
-          yield { name, size: st.size }
+          if (st.isFile()) yield { name, size: st.size }
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
         }
@@ -148,7 +158,8 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   try {
     return await fs.readdir(dir)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return []
     throw err
   }
 }

@@ -20,7 +20,18 @@ export class MemoryStorage implements Storage {
   async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
     const chunks: Buffer[] = []
-    for await (const c of body.open()) chunks.push(Buffer.from(c as Buffer))
+    const src = body.open()
+    // A stalled body must not outlive an abort: destroying the source ends the loop below.
+    const onAbort = () => src.destroy(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      for await (const c of src) chunks.push(Buffer.from(c as Buffer))
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
     const data = Buffer.concat(chunks)
     if (data.length !== body.length) throw new Error(`${h.type} ${h.name}: body has ${data.length} bytes, expected ${body.length}`)
     signal?.throwIfAborted()
@@ -34,7 +45,25 @@ export class MemoryStorage implements Storage {
     if (!data) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
     const start = range?.offset ?? 0
     const end = range?.length === undefined ? data.length : start + range.length
-    return consume(Readable.from([data.subarray(start, end)]))
+    // Copies in 64 KiB chunks, like a real stream: the consumer cannot alter the stored object and an
+    // abort can interrupt a long read.
+    const part = data.subarray(start, end)
+    const pieces: Buffer[] = []
+    for (let off = 0; off < part.length; off += 65536) pieces.push(Buffer.from(part.subarray(off, off + 65536)))
+    const stream = Readable.from(pieces, { objectMode: false })
+    const onAbort = () => stream.destroy(signal?.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const out = await consume(stream)
+      signal?.throwIfAborted()
+      return out
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      stream.destroy()
+    }
   }
 
   async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
@@ -47,7 +76,11 @@ export class MemoryStorage implements Storage {
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     signal?.throwIfAborted()
     const prefix = `${type}/`
-    for (const [k, v] of [...this.objects]) if (k.startsWith(prefix)) yield { name: k.slice(prefix.length), size: v.length }
+    for (const [k, v] of [...this.objects]) {
+      if (!k.startsWith(prefix)) continue
+      signal?.throwIfAborted()
+      yield { name: k.slice(prefix.length), size: v.length }
+    }
   }
 
   async remove(h: Handle, signal?: AbortSignal): Promise<void> {

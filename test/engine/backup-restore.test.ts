@@ -1,0 +1,160 @@
+// Backup → restore round trips through the engine with the real gpg and a local destination: exact
+// trees, subsets, history, incremental behaviour (renames upload no content), the cache being only a
+// cache, and public-key-only backups.
+import assert from 'node:assert/strict'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { backup } from '../../src/engine/backup.js'
+import { init } from '../../src/engine/init.js'
+import { restore } from '../../src/engine/restore.js'
+import { KeyError, UsageError } from '../../src/errors.js'
+import { LocalStorage } from '../../src/storage/local.js'
+import { makeGnupgHome, publicOnlyHome } from '../helpers/gpg.js'
+import { isExcludedByDefault, makeMaildir } from '../helpers/maildir.js'
+import { assertSameTree, tempDir } from '../helpers/tree.js'
+
+async function packCount(dest: string): Promise<number> {
+  let n = 0
+  for (const d of await fs.readdir(path.join(dest, 'packs')).catch(() => [])) n += (await fs.readdir(path.join(dest, 'packs', d))).length
+  return n
+}
+
+describe('backup and restore', () => {
+  const g = makeGnupgHome()
+  const work = tempDir()
+  const src = path.join(work.dir, 'src')
+  const dest = path.join(work.dir, 'dest')
+  const cacheBase = path.join(work.dir, 'cache')
+  const storage = new LocalStorage(dest)
+  const ignore = isExcludedByDefault
+  let firstSnapshot = ''
+  let made: string[] = []
+  const at = (rel: string) => path.join(src, rel)
+  before(async () => {
+    process.env.GNUPGHOME = g.home
+    made = await makeMaildir(src)
+    await init(storage, { recipients: [g.keys[0]!.fingerprint] })
+  })
+  after(() => {
+    work.cleanup()
+    g.cleanup()
+  })
+
+  it('first run stores everything and restores byte- and mtime-identical, with no extra files', async () => {
+    const s = await backup({ source: src, storage, cacheBase })
+    firstSnapshot = s.snapshot!
+    assert.equal(s.filesAdded, made.length + 6) // + secret, empty, long, latin-1 named, uidlist, private
+    assert.equal(s.filesDeleted, 0)
+    assert.ok(s.packsWritten >= 1)
+    const out = path.join(work.dir, 'r1')
+    const r = await restore({ storage, target: out, cacheBase })
+    assert.deepEqual(r.failed, [])
+    await assertSameTree(src, out, { ignore, checkDirTimes: true })
+  })
+
+  it('a run with nothing changed writes no pack and an index record under 1 kB', async () => {
+    const before = await packCount(dest)
+    const s = await backup({ source: src, storage, cacheBase })
+    assert.equal(await packCount(dest), before)
+    assert.equal(s.packsWritten, 0)
+    assert.equal(s.bytesRead, 0)
+    assert.ok(s.bytesUploaded < 1024, `uploaded ${s.bytesUploaded} bytes`)
+  })
+
+  it('a flag rename and a folder move upload no content, only index', async () => {
+    await fs.rename(at(made[1]!), at(made[1]!.replace(/:2,S$/, ':2,FS')))
+    await fs.rename(at(made[2]!), at(`INBOX/cur/${path.basename(made[2]!)}`))
+    const before = await packCount(dest)
+    const s = await backup({ source: src, storage, cacheBase })
+    assert.equal(s.filesRenamed, 2)
+    assert.equal(s.filesDeleted, 0)
+    assert.equal(s.filesAdded, 0)
+    assert.equal(s.packsWritten, 0)
+    assert.equal(await packCount(dest), before)
+    assert.equal(s.bytesUploaded, s.indexBytes)
+  })
+
+  it('new mail is stored in a new pack; nothing already uploaded is rewritten', async () => {
+    const packsBefore = new Set<string>()
+    for (const d of await fs.readdir(path.join(dest, 'packs'))) for (const f of await fs.readdir(path.join(dest, 'packs', d))) packsBefore.add(f)
+    await fs.writeFile(path.join(src, 'INBOX/new/1800000000.new.laptop'), 'Subject: brand new\n\nhello\n')
+    await fs.rm(at(made[3]!))
+    const s = await backup({ source: src, storage, cacheBase })
+    assert.equal(s.filesAdded, 1)
+    assert.equal(s.filesDeleted, 1)
+    assert.equal(s.packsWritten, 1)
+    const after = new Set<string>()
+    for (const d of await fs.readdir(path.join(dest, 'packs'))) for (const f of await fs.readdir(path.join(dest, 'packs', d))) after.add(f)
+    for (const p of packsBefore) assert.ok(after.has(p), 'an old pack was removed or rewritten')
+    assert.equal(after.size, packsBefore.size + 1)
+    const out = path.join(work.dir, 'r2')
+    await restore({ storage, target: out, cacheBase })
+    await assertSameTree(src, out, { ignore })
+  })
+
+  it('restores an earlier snapshot as it was, deleted mail included', async () => {
+    const out = path.join(work.dir, 'r-first')
+    const r = await restore({ storage, target: out, cacheBase, snapshot: firstSnapshot })
+    assert.deepEqual(r.failed, [])
+    const deleted = await fs.readFile(path.join(out, made[3]!))
+    assert.ok(deleted.length > 0)
+    await assert.rejects(fs.stat(path.join(out, 'INBOX/new/1800000000.new.laptop')))
+    await assert.rejects(restore({ storage, target: path.join(work.dir, 'r-x'), cacheBase, snapshot: 'nosuch' }), UsageError)
+  })
+
+  it('restores only the paths matching a glob', async () => {
+    const out = path.join(work.dir, 'r-glob')
+    const r = await restore({ storage, target: out, cacheBase, patterns: ['Archive.2019/**'] })
+    assert.deepEqual(r.failed, [])
+    const top = await fs.readdir(out)
+    assert.deepEqual(top, ['Archive.2019'])
+    await assertSameTree(path.join(src, 'Archive.2019'), path.join(out, 'Archive.2019'), { ignore })
+  })
+
+  it('refuses to restore over existing files unless --overwrite, writing nothing', async () => {
+    const out = path.join(work.dir, 'r-exists')
+    await fs.mkdir(path.join(out, 'INBOX/new'), { recursive: true })
+    await fs.writeFile(path.join(out, 'INBOX/new/1800000000.new.laptop'), 'mine')
+    await assert.rejects(restore({ storage, target: out, cacheBase }), /already exists; restore into an empty folder, or add --overwrite/)
+    assert.deepEqual((await fs.readdir(out)).sort(), ['INBOX'])
+    assert.deepEqual(await fs.readdir(path.join(out, 'INBOX')), ['new'])
+    const r = await restore({ storage, target: out, cacheBase, overwrite: true })
+    assert.deepEqual(r.failed, [])
+    await assertSameTree(src, out, { ignore })
+  })
+
+  it('the local cache is only a cache: without it the next run uploads no pack and restores identically', async () => {
+    await fs.rm(cacheBase, { recursive: true, force: true })
+    const before = await packCount(dest)
+    const s = await backup({ source: src, storage, cacheBase })
+    assert.equal(s.indexRebuilt, true)
+    assert.equal(s.packsWritten, 0)
+    assert.equal(await packCount(dest), before)
+    assert.equal(s.filesAdded + s.filesChanged + s.filesRenamed + s.filesDeleted, 0)
+    const out = path.join(work.dir, 'r-nocache')
+    await fs.rm(cacheBase, { recursive: true, force: true })
+    await restore({ storage, target: out, cacheBase })
+    await assertSameTree(src, out, { ignore })
+  })
+
+  it('backs up with the public key only; restoring then needs the secret key (exit 12)', async () => {
+    const pub = publicOnlyHome(g.keys[0]!)
+    try {
+      process.env.GNUPGHOME = pub.home
+      await fs.writeFile(path.join(src, 'INBOX/new/1800000001.pubonly.laptop'), 'written by a cron job\n')
+      const s = await backup({ source: src, storage, cacheBase })
+      assert.equal(s.filesAdded, 1)
+      const err = await restore({ storage, target: path.join(work.dir, 'r-pub'), cacheBase: path.join(work.dir, 'other-cache') }).catch((e: unknown) => e)
+      assert.ok(err instanceof KeyError, String(err))
+      assert.equal(err.exitCode, 12)
+      assert.match(err.message, /no secret key/)
+    } finally {
+      process.env.GNUPGHOME = g.home
+      pub.cleanup()
+    }
+    const out = path.join(work.dir, 'r-after-pub')
+    await restore({ storage, target: out, cacheBase })
+    await assertSameTree(src, out, { ignore })
+  })
+})
