@@ -166,3 +166,11 @@ export function runCapture(cmd: string, args: string[], input?: Buffer): Promise
     child.stdin.end(input)
   })
 }
+
+/** checkTools fails early, with one clear line, when gpg or zstd cannot be run. */
+export async function checkTools(gpgPath = 'gpg'): Promise<void> {
+  await runCapture(gpgPath, ['--version'])
+  await runCapture('zstd', ['--version']).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new SebError('zstd-missing', 'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)') : err
+  })
+}

@@ -13,7 +13,7 @@ import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import type { BlobLocation, LocalFacts, ScanEntry, SnapshotInfo } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { planPacks } from '../core/plan.js'
-import type { GpgContext } from '../crypto/gpg.js'
+import { checkTools, type GpgContext } from '../crypto/gpg.js'
 import { InterruptedError, UsageError } from '../errors.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
@@ -81,6 +81,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   if (!st) throw new UsageError(`${o.source}: source folder does not exist`)
   if (!st.isDirectory()) throw new UsageError(`${o.source}: source is not a folder`)
   const config = await readConfig(o.storage)
+  await checkTools()
   const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
   const cache = new LocalCache(o.cacheBase, config.id)
   await cache.ensure()

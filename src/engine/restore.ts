@@ -21,6 +21,9 @@ import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
 
+/** Members up to this size are restored from memory; larger ones are streamed to disk. */
+const WHOLE_WRITE_MAX = 64 * 1024 * 1024
+
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions {
   readonly storage: Storage
@@ -173,6 +176,52 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     bytesRestored += data.length
   }
 
+  // A large member is streamed into its first path while hashing; other paths with the same content
+  // are copies of it. A hash mismatch removes what was written.
+  const restoreLarge = async (m: { hash: string; versions: Version[] }, data: AsyncIterable<Buffer>, packId: string) => {
+    const [first, ...rest] = m.versions
+    if (!first) return
+    const hash = createHash('sha256')
+    let size = 0
+    try {
+      await ensureParent(first.path)
+      const fh = await fs.open(out(first.path), flags, 0o600)
+      try {
+        for await (const c of data) {
+          hash.update(c)
+          size += c.length
+          await fh.write(c)
+        }
+      } finally {
+        await fh.close()
+      }
+    } catch (err) {
+      for (const v of m.versions) failed.push({ path: v.path, reason: describe(err) })
+      return
+    }
+    if (hash.digest('hex') !== m.hash) {
+      await fs.rm(out(first.path), { force: true })
+      for (const v of m.versions) failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
+      return
+    }
+    const finish = async (v: Version) => {
+      await fs.chmod(out(v.path), v.mode)
+      await fs.utimes(out(v.path), toSeconds(v.mtimeMs), toSeconds(v.mtimeMs))
+      filesRestored++
+      bytesRestored += size
+    }
+    await finish(first)
+    for (const v of rest) {
+      try {
+        await ensureParent(v.path)
+        await fs.copyFile(out(first.path), out(v.path), o.overwrite ? 0 : constants.COPYFILE_EXCL)
+        await finish(v)
+      } catch (err) {
+        failed.push({ path: v.path, reason: describe(err) })
+      }
+    }
+  }
+
   const pool = new TaskPool(Math.max(2, Math.min(4, o.storage.connections)))
   for (const [packId, members] of byPack) {
     await pool.add(async () => {
@@ -181,15 +230,18 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
         await readPack(o.storage, ctx, packId, async (entry, header, data) => {
           const m = members.get(entry)
           if (!m) return
+          done.add(entry)
+          if ((header.size ?? 0) > WHOLE_WRITE_MAX) {
+            await restoreLarge(m, data, packId)
+            return
+          }
           const chunks: Buffer[] = []
           for await (const c of data) chunks.push(c)
           const buf = Buffer.concat(chunks)
           if (createHash('sha256').update(buf).digest('hex') !== m.hash) {
             for (const v of m.versions) failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
-            done.add(entry)
             return
           }
-          void header
           for (const v of m.versions) {
             try {
               await writeOne(v, buf)
@@ -197,7 +249,6 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
               failed.push({ path: v.path, reason: describe(err) })
             }
           }
-          done.add(entry)
           progress({ type: 'progress', filesDone: filesRestored, filesTotal: files.length, bytesDone: bytesRestored, bytesTotal: 0, bytesUploaded: 0 })
         }, o.signal)
       } catch (err) {

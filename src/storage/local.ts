@@ -175,8 +175,11 @@ async function syncDir(dir: string): Promise<void> {
 function classify(err: unknown, context: string, h?: Handle): unknown {
   const code = (err as NodeJS.ErrnoException)?.code
   if (h && code === 'ENOENT') return new NotFoundError(`${h.type} ${h.name || 'config'}`)
+  if (code === 'ENOTDIR' || code === 'EEXIST' && !h) {
+    return new PermanentStorageError(`${context}: a part of the path is not a folder (${code})`, { cause: err })
+  }
   if (code && PERMANENT.has(code)) {
-    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : 'permission denied'
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left on the destination' : code === 'EROFS' ? 'the destination is read-only' : 'permission denied'
     return new PermanentStorageError(`${context}: ${why} (${code})`, { cause: err })
   }
   return err

@@ -11,6 +11,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -58,6 +59,9 @@ function isMissing(err: unknown): boolean {
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.name === 'NoSuchBucket' || status(err) === 404
 }
 
+const quiet = () => {}
+const SILENT = { trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet }
+
 /** S3Storage keeps a repository under a prefix of an S3 bucket. */
 export class S3Storage implements Storage {
   readonly location: string
@@ -89,6 +93,8 @@ export class S3Storage implements Storage {
       responseChecksumValidation: 'WHEN_REQUIRED',
       // RetryStorage retries; the SDK would multiply the attempts.
       maxAttempts: 1,
+      // Backends never print: without a logger the SDK warns on the console.
+      logger: SILENT,
       requestHandler: {
         connectionTimeout: 10_000,
         socketTimeout: 60_000,
@@ -124,7 +130,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+  async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
     const key = this.key(h)
     const work = async () => {
       for (let tries = 0; ; tries++) {
@@ -155,7 +161,7 @@ export class S3Storage implements Storage {
     if (body.length <= 1024 * 1024) {
       // Small bodies are checked before anything is sent.
       const chunks: Buffer[] = []
-      for await (const c of body.open().pipe(exactLength(body.length, what))) chunks.push(c as Buffer)
+      for await (const c of pipeline(body.open(), exactLength(body.length, what), () => {})) chunks.push(c as Buffer)
       payload = Buffer.concat(chunks)
     } else {
       const src = body.open()
@@ -224,7 +230,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  load<T>(
+  async load<T>(
     h: Handle,
     range: ByteRange | undefined,
     consume: (stream: Readable) => Promise<T>,
@@ -265,7 +271,7 @@ export class S3Storage implements Storage {
     return raceAbort(work(), signal)
   }
 
-  stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+  async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
     const work = async () => {
       try {
         const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(h) }), {
@@ -292,11 +298,7 @@ export class S3Storage implements Storage {
     const Prefix = `${this.prefix}${DIRS[type]}/`
     let ContinuationToken: string | undefined
     do {
-      let res: Awaited<ReturnType<S3Client['send']>> & {
-        Contents?: { Key?: string; Size?: number }[]
-        NextContinuationToken?: string
-        IsTruncated?: boolean
-      }
+      let res: ListObjectsV2CommandOutput
       try {
         res = await raceAbort(
           this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix, ContinuationToken }), {
@@ -320,7 +322,7 @@ export class S3Storage implements Storage {
     } while (ContinuationToken)
   }
 
-  remove(h: Handle, signal?: AbortSignal): Promise<void> {
+  async remove(h: Handle, signal?: AbortSignal): Promise<void> {
     const work = async () => {
       // S3 deletes of missing keys succeed silently; the contract wants NotFoundError.
       await this.stat(h, signal)

@@ -12,7 +12,7 @@ import ssh2 from 'ssh2'
 import { PermanentStorageError } from '../errors.js'
 import { checkHostKey, type HostKeyVerdict, loadKnownHosts, preferredHostKeyAlgorithms, knownHostsName } from './known-hosts.js'
 import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
-import { classifyStorageError } from './retry.js'
+import { classifyStorageError, markTransient } from './retry.js'
 import { resolveSshHost } from './ssh-config.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import { abortReason, describe, emptyStream, LengthMismatchError, notFound, raceAbort, rangeBounds, tempPath } from './util.js'
@@ -63,20 +63,24 @@ interface Session {
   readonly client: Client
   readonly sftp: SFTPWrapper
   dead: boolean
+  /** gone rejects when the connection ends: pending SFTP requests may otherwise never be answered. */
+  readonly gone: Promise<never>
 }
 
 interface SftpError extends Error {
   code?: number | string
 }
 
-function sftpCall<T>(fn: (cb: (err: SftpError | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/** call runs one SFTP request on a session; it fails as soon as the connection is gone. */
+function call<T>(s: Session, fn: (cb: (err: SftpError | null | undefined, value?: T) => void) => void): Promise<T> {
+  const req = new Promise<T>((resolve, reject) => {
     try {
       fn((err, value) => (err ? reject(err) : resolve(value as T)))
     } catch (err) {
       reject(err)
     }
   })
+  return Promise.race([req, s.gone])
 }
 
 function fingerprint(blob: Buffer): string {
@@ -217,9 +221,15 @@ export class SftpStorage implements Storage {
           if (err) return fail(err)
           if (settled) return
           settled = true
-          const s: Session = { client, sftp, dead: false }
-          const die = () => {
+          let kill: (err: Error) => void = () => {}
+          const gone = new Promise<never>((_, reject) => {
+            kill = reject
+          })
+          gone.catch(() => {})
+          const s: Session = { client, sftp, dead: false, gone }
+          const die = (err?: Error) => {
             s.dead = true
+            kill(markTransient(err instanceof Error ? err : new Error(`${host}:${port}: connection lost`)))
           }
           client.removeAllListeners('error')
           client.removeAllListeners('close')
@@ -303,7 +313,7 @@ export class SftpStorage implements Storage {
 
   /** withSession runs `fn` on a pooled session; the call settles promptly on abort. */
   private withSession<T>(signal: AbortSignal | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
-    signal?.throwIfAborted()
+    if (signal?.aborted) return Promise.reject(abortReason(signal))
     const work = this.acquire(signal).then((s) =>
       fn(s).finally(() => this.release(s)),
     )
@@ -323,7 +333,7 @@ export class SftpStorage implements Storage {
   private async mkdirp(s: Session, dir: string): Promise<void> {
     if (dir === '.' || dir === '/' || dir === '' || this.madeDirs.has(dir)) return
     try {
-      await sftpCall<void>((cb) => s.sftp.mkdir(dir, { mode: 0o700 }, cb))
+      await call<void>(s, (cb) => s.sftp.mkdir(dir, { mode: 0o700 }, cb))
     } catch (err) {
       if ((err as SftpError).code === SFTP_NO_SUCH_FILE) {
         await this.mkdirp(s, path.posix.dirname(dir))
@@ -331,14 +341,14 @@ export class SftpStorage implements Storage {
         return
       }
       // OpenSSH answers a plain "Failure" when the folder exists: check that it does.
-      const st = await sftpCall<ssh2.Stats>((cb) => s.sftp.stat(dir, cb)).catch(() => undefined)
+      const st = await call<ssh2.Stats>(s, (cb) => s.sftp.stat(dir, cb)).catch(() => undefined)
       if (!st?.isDirectory()) throw err
     }
     this.madeDirs.add(dir)
   }
 
   private async openWrite(s: Session, file: string): Promise<Buffer> {
-    const open = () => sftpCall<Buffer>((cb) => s.sftp.open(file, 'wx', { mode: 0o600 }, cb))
+    const open = () => call<Buffer>(s, (cb) => s.sftp.open(file, 'wx', { mode: 0o600 }, cb))
     try {
       return await open()
     } catch (err) {
@@ -350,23 +360,23 @@ export class SftpStorage implements Storage {
 
   // ---- Storage ----------------------------------------------------------------------------------
 
-  save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+  async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
     const target = this.remote(objectPath(h))
     const tmp = this.remote(tempPath(h))
     return this.withSession(signal, async (s) => {
       let handle: Buffer | undefined
       try {
         handle = await this.openWrite(s, tmp)
-        await writeBody(s.sftp, handle, body, describe(h), signal)
+        await writeBody(s, handle, body, describe(h), signal)
         const hd = handle
         handle = undefined
-        await sftpCall<void>((cb) => s.sftp.close(hd, cb))
-        await sftpCall<void>((cb) => s.sftp.ext_openssh_rename(tmp, target, cb))
+        await call<void>(s, (cb) => s.sftp.close(hd, cb))
+        await call<void>(s, (cb) => s.sftp.ext_openssh_rename(tmp, target, cb))
       } catch (err) {
         if (!s.dead) {
           // Best effort: the temp name is never listed, so a leftover is harmless.
-          if (handle) await sftpCall<void>((cb) => s.sftp.close(handle!, cb)).catch(() => {})
-          await sftpCall<void>((cb) => s.sftp.unlink(tmp, cb)).catch(() => {})
+          if (handle) await call<void>(s, (cb) => s.sftp.close(handle!, cb)).catch(() => {})
+          await call<void>(s, (cb) => s.sftp.unlink(tmp, cb)).catch(() => {})
         }
         if (err instanceof LengthMismatchError) throw err
         throw this.mapError(err, undefined, `cannot write ${objectPath(h)}`)
@@ -374,7 +384,7 @@ export class SftpStorage implements Storage {
     })
   }
 
-  load<T>(
+  async load<T>(
     h: Handle,
     range: ByteRange | undefined,
     consume: (stream: Readable) => Promise<T>,
@@ -386,7 +396,7 @@ export class SftpStorage implements Storage {
       let handle: Buffer
       let size: number
       try {
-        handle = await sftpCall<Buffer>((cb) => s.sftp.open(file, 'r', cb))
+        handle = await call<Buffer>(s, (cb) => s.sftp.open(file, 'r', cb))
       } catch (err) {
         throw this.mapError(err, h, `cannot read ${objectPath(h)}`)
       }
@@ -395,10 +405,10 @@ export class SftpStorage implements Storage {
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         if (length === 0) return await consume(emptyStream())
-        const st = await sftpCall<ssh2.Stats>((cb) => s.sftp.fstat(handle, cb))
+        const st = await call<ssh2.Stats>(s, (cb) => s.sftp.fstat(handle, cb))
         size = st.size
         const end = length === undefined ? size : Math.min(size, start + length)
-        stream = readRange(s.sftp, handle, start, end)
+        stream = readRange(s, handle, start, end)
         return await consume(stream)
       } catch (err) {
         if (signal?.aborted) throw abortReason(signal)
@@ -406,16 +416,16 @@ export class SftpStorage implements Storage {
       } finally {
         signal?.removeEventListener('abort', onAbort)
         stream?.destroy()
-        if (!s.dead) await sftpCall<void>((cb) => s.sftp.close(handle, cb)).catch(() => {})
+        if (!s.dead) await call<void>(s, (cb) => s.sftp.close(handle, cb)).catch(() => {})
       }
     })
   }
 
-  stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+  async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
     const file = this.remote(objectPath(h))
     return this.withSession(signal, async (s) => {
       try {
-        const st = await sftpCall<ssh2.Stats>((cb) => s.sftp.stat(file, cb))
+        const st = await call<ssh2.Stats>(s, (cb) => s.sftp.stat(file, cb))
         return { name: h.name, size: st.size }
       } catch (err) {
         throw this.mapError(err, h, `cannot stat ${objectPath(h)}`)
@@ -426,7 +436,7 @@ export class SftpStorage implements Storage {
   private readdir(dir: string, signal?: AbortSignal): Promise<ssh2.FileEntryWithStats[]> {
     return this.withSession(signal, async (s) => {
       try {
-        return await sftpCall<ssh2.FileEntryWithStats[]>((cb) => s.sftp.readdir(dir, cb))
+        return await call<ssh2.FileEntryWithStats[]>(s, (cb) => s.sftp.readdir(dir, cb))
       } catch (err) {
         if ((err as SftpError).code === SFTP_NO_SUCH_FILE) return []
         throw this.mapError(err, undefined, `cannot list ${dir}`)
@@ -462,11 +472,11 @@ export class SftpStorage implements Storage {
     }
   }
 
-  remove(h: Handle, signal?: AbortSignal): Promise<void> {
+  async remove(h: Handle, signal?: AbortSignal): Promise<void> {
     const file = this.remote(objectPath(h))
     return this.withSession(signal, async (s) => {
       try {
-        await sftpCall<void>((cb) => s.sftp.unlink(file, cb))
+        await call<void>(s, (cb) => s.sftp.unlink(file, cb))
       } catch (err) {
         throw this.mapError(err, h, `cannot remove ${objectPath(h)}`)
       }
@@ -486,7 +496,7 @@ export class SftpStorage implements Storage {
  * length as it goes: a body longer than announced fails before the extra bytes are written.
  */
 async function writeBody(
-  sftp: SFTPWrapper,
+  s: Session,
   handle: Buffer,
   body: SaveBody,
   what: string,
@@ -502,7 +512,7 @@ async function writeBody(
   let pending: Buffer[] = []
   let pendingLen = 0
   const send = async (buf: Buffer, at: number) => {
-    const p = sftpCall<void>((cb) => sftp.write(handle, buf, 0, buf.length, at, (err) => cb(err))).catch((err) => {
+    const p = call<void>(s, (cb) => s.sftp.write(handle, buf, 0, buf.length, at, (err) => cb(err))).catch((err) => {
       failure ??= err
     })
     const tracked = p.finally(() => inflight.delete(tracked))
@@ -550,13 +560,13 @@ async function writeBody(
 }
 
 /** readRange streams bytes [start, end) of an open remote file, several reads in flight. */
-function readRange(sftp: SFTPWrapper, handle: Buffer, start: number, end: number): Readable {
+function readRange(s: Session, handle: Buffer, start: number, end: number): Readable {
   const readAt = async (at: number, n: number): Promise<Buffer> => {
     const buf = Buffer.allocUnsafe(n)
     let got = 0
     while (got < n) {
-      const nb = await new Promise<number>((resolve, reject) =>
-        sftp.read(handle, buf, got, n - got, at + got, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))),
+      const nb = await call<number>(s, (cb) =>
+        s.sftp.read(handle, buf, got, n - got, at + got, (err, bytesRead) => cb(err, bytesRead)),
       )
       if (nb === 0) throw new Error(`unexpected end of file at offset ${at + got} (expected ${end})`)
       got += nb

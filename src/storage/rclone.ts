@@ -1,0 +1,306 @@
+// Why: rclone reaches some seventy cloud services (Google Drive, OneDrive, B2, Swift, WebDAV…) that seb
+// will never implement itself. This backend drives the system `rclone` binary, one process per call, so
+// any configured rclone remote is a destination: `rclone:remote:path`.
+//
+// Atomicity: `rclone rcat` may leave a partial object on some remotes (local and SFTP write in place),
+// so a save uploads to a temp name (never listed) and then `moveto`s it over the final name.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { PassThrough, pipeline, type Readable } from 'node:stream'
+import { NotFoundError, PermanentStorageError } from '../errors.js'
+import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
+import { markTransient } from './retry.js'
+import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
+import { abortReason, describe, emptyStream, exactLength, LengthMismatchError, notFound, raceAbort, rangeBounds, tempPath } from './util.js'
+
+/** RcloneOptions configure one rclone destination. */
+export interface RcloneOptions {
+  /** remote is an rclone path: `name:path`, `name:` or a local path. */
+  readonly remote: string
+  readonly location?: string
+  /** connections is how many rclone processes may run at once (default 4). */
+  readonly connections?: number
+  /** binary is the rclone executable (default `rclone` on PATH). */
+  readonly binary?: string
+  /** env is added to the environment of rclone (e.g. RCLONE_CONFIG_<NAME>_TYPE=sftp for tests). */
+  readonly env?: Record<string, string>
+  /** args are extra global flags passed to every rclone call. */
+  readonly args?: readonly string[]
+}
+
+/** Flags that make rclone fail fast: seb's RetryStorage does the retrying, with backoff. */
+const FAST_FAIL = ['--retries', '1', '--low-level-retries', '1', '--contimeout', '5s', '--timeout', '60s']
+
+/**
+ * Environment defaults: over SFTP rclone otherwise runs md5sum/sha1sum on the server for every file
+ * (40× slower for many files); seb checks content itself (pack names are SHA-256 of the content).
+ */
+const ENV_DEFAULTS: Record<string, string> = {
+  RCLONE_SFTP_DISABLE_HASHCHECK: 'true',
+  RCLONE_SFTP_SHELL_TYPE: 'none',
+  RCLONE_SFTP_MD5SUM_COMMAND: 'none',
+  RCLONE_SFTP_SHA1SUM_COMMAND: 'none',
+  RCLONE_ASK_PASSWORD: 'false',
+}
+
+interface Run {
+  child: ChildProcess
+  done: Promise<{ code: number | null; stderr: string }>
+}
+
+class Slots {
+  private queue: (() => void)[] = []
+  constructor(private free: number) {}
+  async take(signal?: AbortSignal): Promise<() => void> {
+    if (this.free > 0) this.free--
+    else
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        const onAbort = () => {
+          this.queue = this.queue.filter((q) => q !== go)
+          reject(abortReason(signal!))
+        }
+        signal?.addEventListener('abort', onAbort, { once: true })
+        this.queue.push(go)
+      })
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const next = this.queue.shift()
+      if (next) next()
+      else this.free++
+    }
+  }
+}
+
+/** lastLine returns the most useful line of rclone's stderr, without its timestamp. */
+function lastLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d\s+/, '').trim())
+    .filter(Boolean)
+  return lines[lines.length - 1] ?? ''
+}
+
+/** RcloneStorage keeps a repository on any rclone remote. */
+export class RcloneStorage implements Storage {
+  readonly location: string
+  readonly connections: number
+  private readonly slots: Slots
+  private readonly env: NodeJS.ProcessEnv
+
+  constructor(private readonly options: RcloneOptions) {
+    this.location = options.location ?? `rclone:${options.remote}`
+    this.connections = Math.max(1, options.connections ?? 4)
+    this.slots = new Slots(this.connections)
+    this.env = { ...ENV_DEFAULTS, ...process.env, ...options.env }
+  }
+
+  private path(rel: string): string {
+    const base = this.options.remote
+    if (base === '' || base.endsWith(':') || base.endsWith('/')) return base + rel
+    return `${base}/${rel}`
+  }
+
+  private spawnRclone(args: string[], stdout: 'pipe' | 'ignore'): Run {
+    const child = spawn(this.options.binary ?? 'rclone', [...FAST_FAIL, '--log-level', 'ERROR', ...(this.options.args ?? []), ...args], {
+      env: this.env,
+      stdio: ['pipe', stdout, 'pipe'],
+    })
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += d.toString()
+    })
+    const done = new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT')
+          reject(
+            new PermanentStorageError(
+              `${this.location}: the rclone program is not installed: install it (Debian package 'rclone') or see https://rclone.org/install/`,
+            ),
+          )
+        else reject(err)
+      })
+      child.once('close', (code) => resolve({ code, stderr }))
+    })
+    return { child, done }
+  }
+
+  /** error turns a failed rclone run into a typed error. */
+  private error(cmd: string, code: number | null, stderr: string, h?: Handle): Error {
+    const line = lastLine(stderr) || `exit code ${code}`
+    if (h && (code === 3 || code === 4 || /not found|doesn't exist|does not exist|no such file/i.test(stderr)))
+      return notFound(h)
+    const ctx = `${this.location}: rclone ${cmd}: ${line}`
+    if (
+      /unable to authenticate|handshake failed|knownhosts|host key|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|\b40[13]\b|permission denied|unauthori[sz]ed|forbidden|didn't find section in config file/i.test(
+        stderr,
+      )
+    )
+      return new PermanentStorageError(ctx)
+    if (/no space left|quota/i.test(stderr)) return new PermanentStorageError(`${this.location}: no space left: ${line}`)
+    const err = new Error(ctx)
+    // Exit 5 is rclone's "temporary error"; connection failures are worth a retry as well.
+    if (code === 5 || /connection refused|connection reset|timeout|timed out|EOF|broken pipe|503|500|throttl/i.test(stderr))
+      markTransient(err)
+    return err
+  }
+
+  /** call runs one rclone command to completion and returns its stdout. */
+  private async call(args: string[], signal: AbortSignal | undefined, h?: Handle): Promise<string> {
+    const release = await this.slots.take(signal)
+    try {
+      const run = this.spawnRclone(args, 'pipe')
+      run.child.stdin!.end()
+      let out = ''
+      run.child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString()
+      })
+      const { code, stderr } = await raceAbort(run.done, signal, () => run.child.kill('SIGTERM'))
+      if (code !== 0) throw this.error(args[0]!, code, stderr, h)
+      return out
+    } finally {
+      release()
+    }
+  }
+
+  async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+    const target = this.path(objectPath(h))
+    const tmp = this.path(tempPath(h))
+    const work = async () => {
+      const release = await this.slots.take(signal)
+      let uploaded = false
+      try {
+        const run = this.spawnRclone(['rcat', '--size', String(body.length), tmp], 'ignore')
+        const bodyError = new Promise<never>((_, reject) => {
+          pipeline(body.open(), exactLength(body.length, describe(h)), run.child.stdin!, (err) => {
+            if (err && !(err as NodeJS.ErrnoException).code?.startsWith('EPIPE')) {
+              run.child.kill('SIGTERM')
+              reject(err)
+            }
+          })
+        })
+        bodyError.catch(() => {})
+        const { code, stderr } = await raceAbort(Promise.race([run.done, bodyError]), signal, () =>
+          run.child.kill('SIGTERM'),
+        )
+        uploaded = true
+        if (code !== 0) throw this.error('rcat', code, stderr)
+        release()
+        await this.call(['moveto', tmp, target], signal)
+      } catch (err) {
+        release()
+        // The temp name is never listed; removing it is a courtesy that must not hide the failure.
+        if (uploaded || err instanceof LengthMismatchError || signal?.aborted) this.cleanup(tmp)
+        if (signal?.aborted) throw abortReason(signal)
+        throw err
+      }
+    }
+    return raceAbort(work(), signal)
+  }
+
+  private cleanup(tmp: string): void {
+    const run = this.spawnRclone(['deletefile', tmp], 'ignore')
+    run.child.stdin!.end()
+    run.done.catch(() => {})
+  }
+
+  async load<T>(
+    h: Handle,
+    range: ByteRange | undefined,
+    consume: (stream: Readable) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const { start, length } = rangeBounds(range)
+    const file = this.path(objectPath(h))
+    const work = async (): Promise<T> => {
+      if (length === 0) {
+        await this.stat(h, signal)
+        return consume(emptyStream())
+      }
+      const release = await this.slots.take(signal)
+      const args = ['cat', file]
+      if (start > 0) args.push('--offset', String(start))
+      if (length !== undefined) args.push('--count', String(length))
+      const run = this.spawnRclone(args, 'pipe')
+      run.child.stdin!.end()
+      const out = new PassThrough({ highWaterMark: 256 * 1024 })
+      run.child.stdout!.pipe(out, { end: false })
+      let exited = false
+      const ended = run.done.then(({ code, stderr }) => {
+        exited = true
+        if (code === 0) out.end()
+        else out.destroy(this.error('cat', code, stderr, h))
+        return code
+      })
+      ended.catch((err) => out.destroy(err))
+      const onAbort = () => {
+        run.child.kill('SIGTERM')
+        out.destroy(abortReason(signal!) as Error)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        // Wait for the first byte or the exit, so that a missing object is a NotFoundError of load.
+        const first = new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()))
+        await raceAbort(Promise.race([first, ended]), signal)
+        if (exited) {
+          const { code, stderr } = await run.done
+          if (code !== 0) throw this.error('cat', code, stderr, h)
+        }
+        return await consume(out)
+      } finally {
+        signal?.removeEventListener('abort', onAbort)
+        if (!exited) run.child.kill('SIGTERM')
+        out.destroy()
+        await run.done.catch(() => {})
+        release()
+      }
+    }
+    return raceAbort(work(), signal)
+  }
+
+  async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+    const out = await this.call(['lsjson', '--stat', '--no-mimetype', this.path(objectPath(h))], signal, h)
+    const info = JSON.parse(out) as { Size: number; IsDir: boolean }
+    if (info.IsDir) throw notFound(h)
+    return { name: h.name, size: info.Size }
+  }
+
+  async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    signal?.throwIfAborted()
+    if (type === 'config') {
+      try {
+        yield await this.stat({ type, name: '' }, signal)
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err
+      }
+      return
+    }
+    const dir = DIRS[type]
+    let out: string
+    try {
+      out = await this.call(
+        ['lsjson', '-R', '--files-only', '--no-mimetype', '--no-modtime', this.path(dir)],
+        signal,
+        { type: 'config', name: '' },
+      )
+    } catch (err) {
+      if (err instanceof NotFoundError) return
+      throw err
+    }
+    for (const e of JSON.parse(out) as { Path: string; Name: string; Size: number }[]) {
+      if (e.Name.includes(TEMP_MARK) || !isValidName(type, e.Name)) continue
+      if (objectPath({ type, name: e.Name }) !== `${dir}/${e.Path}`) continue
+      yield { name: e.Name, size: e.Size }
+    }
+  }
+
+  async remove(h: Handle, signal?: AbortSignal): Promise<void> {
+    await this.call(['deletefile', this.path(objectPath(h))], signal, h)
+  }
+
+  async close(): Promise<void> {}
+}

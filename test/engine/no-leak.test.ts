@@ -1,0 +1,77 @@
+// Nothing leaks: every byte seb writes to the destination is searched for plaintext from the source
+// (a Subject line, a body line, file and folder names) and none is found. The local cache, which does
+// hold names, is readable by its owner only.
+import assert from 'node:assert/strict'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { backup } from '../../src/engine/backup.js'
+import { init } from '../../src/engine/init.js'
+import { LocalStorage } from '../../src/storage/local.js'
+import { makeGnupgHome } from '../helpers/gpg.js'
+import { makeMaildir, SECRET_BODY, SECRET_NAME, SECRET_SUBJECT } from '../helpers/maildir.js'
+import { tempDir } from '../helpers/tree.js'
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) out.push(...(await allFiles(p)))
+    else out.push(p)
+  }
+  return out
+}
+
+describe('nothing leaks to the destination', () => {
+  const g = makeGnupgHome()
+  const work = tempDir()
+  const src = path.join(work.dir, 'src')
+  const dest = path.join(work.dir, 'dest')
+  const cacheBase = path.join(work.dir, 'cache')
+  before(async () => {
+    process.env.GNUPGHOME = g.home
+    await makeMaildir(src)
+    const storage = new LocalStorage(dest)
+    await init(storage, { recipients: [g.keys[0]!.fingerprint] })
+    await backup({ source: src, storage, cacheBase })
+    await fs.rename(path.join(src, 'INBOX/cur', SECRET_NAME), path.join(src, 'INBOX/cur', `${SECRET_NAME}F`))
+    await backup({ source: src, storage, cacheBase })
+  })
+  after(() => {
+    work.cleanup()
+    g.cleanup()
+  })
+
+  it('no message content, file name or folder name appears in any object, names included', async () => {
+    const needles = [SECRET_SUBJECT, SECRET_BODY, SECRET_NAME, 'secretive-hostname', 'lists.debian-devel', 'Archive.2019', 'marmalade', 'someone1@example.org']
+    const files = await allFiles(dest)
+    assert.ok(files.length >= 4)
+    for (const f of files) {
+      const rel = path.relative(dest, f)
+      const data = await fs.readFile(f)
+      for (const n of needles) {
+        assert.ok(!rel.includes(n), `${rel}: name contains ${n}`)
+        for (const enc of ['utf8', 'utf16le', 'latin1'] as const) assert.equal(data.indexOf(Buffer.from(n, enc)), -1, `${rel} contains "${n}" (${enc})`)
+      }
+    }
+    // The only plaintext object besides locks is the config, and it holds only public facts.
+    const config = JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8'))
+    assert.deepEqual(Object.keys(config).sort(), ['compression', 'created', 'encryption', 'id', 'packBytes', 'retentionDays', 'seb', 'version'])
+  })
+
+  it('every pack and commit is an OpenPGP message (decryptable by the system gpg)', async () => {
+    for (const f of await allFiles(dest)) {
+      if (f.endsWith('config')) continue
+      const head = (await fs.readFile(f)).subarray(0, 1)[0]!
+      // An OpenPGP packet tag byte has its top bit set (public-key encrypted session key: 0x84/0x85/0xc1).
+      assert.ok(head & 0x80, `${f}: not an OpenPGP message`)
+    }
+  })
+
+  it('the local cache is readable by its owner only', async () => {
+    const [repoDir] = await fs.readdir(cacheBase)
+    const dir = path.join(cacheBase, repoDir!)
+    assert.equal((await fs.stat(dir)).mode & 0o777, 0o700)
+    for (const f of await allFiles(dir)) assert.equal((await fs.stat(f)).mode & 0o077, 0, `${f} is readable by others`)
+  })
+})
