@@ -20,7 +20,10 @@ export interface CommitRecord {
   seb: number
   kind: 'delta' | 'checkpoint'
   seq: number
-  snapshot: SnapshotInfo
+  /** when the commit was written (ISO 8601) */
+  time: string
+  /** the snapshot this commit makes; null for maintenance commits (compaction) that change no file */
+  snapshot: SnapshotInfo | null
   /** delta: packs added by this commit; checkpoint: every pack of the repository */
   packs: WirePack[]
   /** delta: packs this commit removes from the index (compaction) */
@@ -38,8 +41,8 @@ export interface CommitRecord {
 }
 
 /** emptyCommit returns a commit record with every list empty. */
-export function emptyCommit(kind: CommitRecord['kind'], seq: number, snapshot: SnapshotInfo): CommitRecord {
-  return { seb: FORMAT_VERSION, kind, seq, snapshot, packs: [], dropPacks: [], add: [], del: [], forget: [], versions: [], snapshots: [] }
+export function emptyCommit(kind: CommitRecord['kind'], seq: number, snapshot: SnapshotInfo | null, time = snapshot?.time ?? new Date().toISOString()): CommitRecord {
+  return { seb: FORMAT_VERSION, kind, seq, time, snapshot, packs: [], dropPacks: [], add: [], del: [], forget: [], versions: [], snapshots: [] }
 }
 
 /** encodeCommit serialises a commit record to UTF-8 JSON bytes. */
@@ -62,7 +65,8 @@ export function decodeCommit(data: Buffer): CommitRecord {
   check(c.seb === FORMAT_VERSION, `format version ${String(c.seb)} is not supported (this seb reads ${FORMAT_VERSION})`)
   check(c.kind === 'delta' || c.kind === 'checkpoint', 'bad kind')
   check(Number.isSafeInteger(c.seq) && c.seq > 0, 'bad seq')
-  checkSnapshot(c.snapshot)
+  check(typeof c.time === 'string', 'bad time')
+  if (c.snapshot !== null) checkSnapshot(c.snapshot)
   for (const k of ['packs', 'dropPacks', 'add', 'del', 'forget', 'versions', 'snapshots'] as const) {
     if (c[k] === undefined) (c as unknown as Record<string, unknown[]>)[k] = []
     check(Array.isArray(c[k]), `${k} is not a list`)

@@ -50,7 +50,7 @@ export class RepoState {
       this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: c.seq, to: 0 })
     }
     if (c.forget.length) this.forget(new Set(c.forget))
-    this.snapshots.push(c.snapshot)
+    if (c.snapshot) this.snapshots.push(c.snapshot)
     this.seq = c.seq
   }
 

@@ -174,3 +174,13 @@ export async function checkTools(gpgPath = 'gpg'): Promise<void> {
     throw err.code === 'ENOENT' ? new SebError('zstd-missing', 'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)') : err
   })
 }
+
+/** canDecrypt tells whether this machine can decrypt the repository (secret key present, or passphrase given). */
+export async function canDecrypt(ctx: GpgContext): Promise<boolean> {
+  if (ctx.encryption.type === 'passphrase') return Boolean(ctx.passphrase)
+  for (const fpr of ctx.encryption.recipients) {
+    const r = await runCapture(ctx.gpgPath ?? 'gpg', [...COMMON, '--with-colons', '--list-secret-keys', '--', fpr]).catch(() => null)
+    if (r?.code === 0 && r.stdout.includes('sec')) return true
+  }
+  return false
+}

@@ -7,17 +7,19 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
+import type { WireEntry, WirePack } from '../core/commit-codec.js'
 import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
-import type { BlobLocation, LocalFacts, ScanEntry, SnapshotInfo } from '../core/model.js'
+import type { BlobLocation, LocalFacts, ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { planPacks } from '../core/plan.js'
-import { checkTools, type GpgContext } from '../crypto/gpg.js'
+import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
+import { planCompaction } from '../core/compaction.js'
+import type { RepoState } from '../core/repo-state.js'
+import { compact } from './compact.js'
 import { InterruptedError, UsageError } from '../errors.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
-import { type HardLink, writeCommit } from '../repo/commits.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
@@ -26,13 +28,12 @@ import { type ProgressSink, silent } from '../ui/progress.js'
 import { readAhead, TaskPool } from './concurrency.js'
 import { scanTree } from './scanner.js'
 import { removeOrphans } from './cleanup.js'
+import { commitChanges, expiredSnapshots } from './commit.js'
 
 /** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
 const WHOLE_READ_MAX = 64 * 1024 * 1024
 /** How many small-file reads each pack worker keeps in flight. */
 const READ_WINDOW = 16
-/** A checkpoint (consolidated index) is written at least every this many commits. */
-export const CHECKPOINT_EVERY = 32
 
 /** BackupOptions are the inputs of one run. */
 export interface BackupOptions {
@@ -47,6 +48,10 @@ export interface BackupOptions {
   readonly workers?: number
   readonly progress?: ProgressSink
   readonly signal?: AbortSignal
+  /** compact automatically when worth it (default true) */
+  readonly autoCompact?: boolean
+  /** clock, for tests of retention (ms since the epoch) */
+  readonly now?: () => number
 }
 
 /** BackupSummary is what a run did (the CLI prints it; --json emits it as the final object). */
@@ -66,6 +71,7 @@ export interface BackupSummary {
   readonly bytesUploaded: number
   readonly packsWritten: number
   readonly packsRewritten: number
+  readonly packsDropped: number
   readonly indexBytes: number
   readonly durationMs: number
   readonly unreadable: { path: string; reason: string }[]
@@ -87,7 +93,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   await cache.ensure()
   progress({ type: 'phase', phase: 'lock' })
   const lock = o.dryRun ? null : await acquireLock(o.storage, 'backup', true)
-  try {
+  let autoCompact = false
+  const result = await (async () => {
     progress({ type: 'phase', phase: 'index' })
     const loaded = await loadState(o.storage, ctx, cache, o.signal)
     for (const d of loaded.damaged) progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
@@ -296,53 +303,55 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
 
     const seq = (loaded.head?.seq ?? 0) + 1
     if (o.dryRun) {
-      return summarize({ snapshot: null, seq, dryRun: true, counts, state: null, bytesRead, bytesNew, bytesUploaded: 0, packsWritten: plans.length, indexBytes: 0, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+      return summarize({ snapshot: null, seq, dryRun: true, counts, files: 0, bytes: 0, bytesRead, bytesNew, bytesUploaded: 0, packsWritten: plans.length, indexBytes: 0, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
     }
 
     progress({ type: 'phase', phase: 'commit' })
-    const prevCheckpoint = state.checkpointSeq
     const host = o.host ?? os.hostname()
-    const placeholder: SnapshotInfo = { seq, id: randomBytes(4).toString('hex'), time: new Date().toISOString(), host, source: path.resolve(o.source), files: 0, bytes: 0, uploaded: bytesUploaded, packsWritten: written.length - adoptedPacks }
-    const delta: CommitRecord = { ...emptyCommit('delta', seq, placeholder), packs: written, add: adds, del: deleted }
-    // After a fall-back past a damaged commit, the state is older than the head: the new commit
-    // cannot be a delta on the head, so it is written as a checkpoint of the whole state.
-    const mustCheckpoint = state.seq !== (loaded.head?.seq ?? 0)
-    if (mustCheckpoint) state.seq = seq - 1
-    state.applyCommit(delta)
-    let liveFiles = 0
-    let liveBytes = 0
-    for (const v of state.live.values()) {
-      if (v.kind !== 'f') continue
-      liveFiles++
-      liveBytes += v.size
-    }
-    const snapshot: SnapshotInfo = { ...placeholder, files: liveFiles, bytes: liveBytes }
-    state.snapshots[state.snapshots.length - 1] = snapshot
-    const checkpoint = mustCheckpoint || seq - prevCheckpoint >= CHECKPOINT_EVERY
-    const record: CommitRecord = checkpoint ? { ...emptyCommit('checkpoint', seq, snapshot), ...state.checkpointLists() } : { ...delta, snapshot }
-    if (checkpoint) state.checkpointSeq = seq
-    const links: HardLink[] = []
-    const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
-      const loc = state.blobs.get(ref)
-      if (loc && loc.tarPath !== p) links.push({ path: p, target: loc.tarPath, mtimeMs, mode })
-    }
-    if (checkpoint) for (const v of state.live.values()) v.kind === 'f' && linkFor(v.path, v.ref, v.mtimeMs, v.mode)
-    else for (const [p, kind, ref, , mtimeMs, mode] of adds) kind === 'f' && linkFor(p, ref, mtimeMs, mode)
-    const ref = await writeCommit(o.storage, ctx, record, links)
-    // ---- committed ----
-    await cache.save(ref.name, state, facts)
-    await cache.clearJournal()
-    await cache.cleanSpool()
+    const forget = expiredSnapshots(state, config.retentionDays, o.now?.() ?? Date.now())
+    const committed = await commitChanges(o.storage, ctx, cache, loaded, { packs: written, dropPacks: [], add: adds, del: deleted, forget }, facts, (st, seq) => {
+      let files = 0
+      let bytes = 0
+      for (const v of st.live.values()) {
+        if (v.kind !== 'f') continue
+        files++
+        bytes += v.size
+      }
+      return { seq, id: randomBytes(4).toString('hex'), time: new Date(o.now?.() ?? Date.now()).toISOString(), host, source: path.resolve(o.source), files, bytes, uploaded: bytesUploaded, packsWritten: written.length - adoptedPacks }
+    })
+    const snapshot = committed.snapshot!
+    const ref = committed.ref
+    const checkpoint = committed.checkpoint
+    const prevCheckpoint = committed.previousCheckpoint
 
     progress({ type: 'phase', phase: 'cleanup' })
     // After damage, packs only the unreadable commits knew of are kept: a repaired index may need them.
     if (!loaded.damaged.length) await removeOrphans(o.storage, state, loaded.commits, checkpoint ? prevCheckpoint : 0).catch((err: unknown) => {
       progress({ type: 'warning', message: `cleanup skipped: ${err instanceof Error ? err.message : String(err)}` })
     })
-    return summarize({ snapshot: snapshot.id, seq, dryRun: false, counts, state, bytesRead, bytesNew, bytesUploaded: bytesUploaded + ref.size, packsWritten: written.length - adoptedPacks, indexBytes: ref.size, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
-  } finally {
-    await lock?.release()
+    autoCompact = worthCompacting(state)
+    return summarize({ snapshot: snapshot.id, seq, dryRun: false, counts, files: snapshot.files, bytes: snapshot.bytes, bytesRead, bytesNew, bytesUploaded: bytesUploaded + ref.size, packsWritten: written.length - adoptedPacks, indexBytes: ref.size, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+  })().finally(() => lock?.release())
+  if (autoCompact && o.autoCompact !== false) {
+    // Compaction rewrites packs, which needs the secret key; with public keys only it can still drop
+    // packs whose content is all dead. It runs after the backup is committed and unlocked: a failure
+    // here loses nothing.
+    const c = await compact({ storage: o.storage, cacheBase: o.cacheBase, passphrase: o.passphrase, progress, signal: o.signal, now: o.now, dropOnly: !(await canDecrypt(ctx)) }).catch((err: unknown) => {
+      progress({ type: 'warning', message: `automatic compaction skipped: ${err instanceof Error ? err.message : String(err)}` })
+      return null
+    })
+    if (c) return { ...result, packsRewritten: c.packsRewritten, packsDropped: c.packsDropped, bytesUploaded: result.bytesUploaded + c.bytesUploaded }
   }
+  return result
+}
+
+/** AUTO_COMPACT_DEAD_SHARE: a backup compacts by itself when this share of stored content is dead. */
+export const AUTO_COMPACT_DEAD_SHARE = 0.2
+
+function worthCompacting(state: RepoState): boolean {
+  const plan = planCompaction(state, [])
+  const total = plan.liveBytes + plan.deadBytes
+  return plan.drop.length > 0 || (total > 0 && plan.deadBytes / total >= AUTO_COMPACT_DEAD_SHARE)
 }
 
 function summarize(a: {
@@ -350,7 +359,8 @@ function summarize(a: {
   seq: number
   dryRun: boolean
   counts: ChangeCounts
-  state: import('../core/repo-state.js').RepoState | null
+  files: number
+  bytes: number
   bytesRead: number
   bytesNew: number
   bytesUploaded: number
@@ -361,7 +371,6 @@ function summarize(a: {
   skipped: { path: string; reason: string }[]
   rebuilt: boolean
 }): BackupSummary {
-  const snap = a.state?.snapshots[a.state.snapshots.length - 1]
   return {
     snapshot: a.snapshot,
     seq: a.seq,
@@ -371,13 +380,14 @@ function summarize(a: {
     filesRenamed: a.counts.renamed,
     filesDeleted: a.counts.deleted,
     filesUnchanged: a.counts.unchanged,
-    files: snap?.files ?? 0,
-    bytes: snap?.bytes ?? 0,
+    files: a.files,
+    bytes: a.bytes,
     bytesRead: a.bytesRead,
     bytesNew: a.bytesNew,
     bytesUploaded: a.bytesUploaded,
     packsWritten: a.packsWritten,
     packsRewritten: 0,
+    packsDropped: 0,
     indexBytes: a.indexBytes,
     durationMs: Date.now() - a.t0,
     unreadable: a.unreadable,

@@ -49,7 +49,7 @@ export function commitName(seq: number): string {
 /** encodeCommitTar builds the plaintext tar of a commit (pure apart from the clock-free inputs). */
 export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]): Buffer {
   const json = encodeCommit(record)
-  const mtimeMs = Date.parse(record.snapshot.time) || 0
+  const mtimeMs = Date.parse(record.time) || 0
   const parts: Buffer[] = [
     encodeHeader({ path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`, type: 'file', size: json.length, mode: 0o600, mtimeMs }),
     json,

@@ -2,6 +2,7 @@
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
 import { registerBackup } from './backup.js'
+import { registerCompact } from './compact.js'
 import { registerInit } from './init.js'
 import { registerRestore } from './restore.js'
 import { registerSnapshots } from './snapshots.js'
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerBackup(program, io, result)
   registerRestore(program, io, result)
   registerSnapshots(program, io, result)
+  registerCompact(program, io, result)
 }

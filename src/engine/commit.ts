@@ -1,0 +1,91 @@
+// Why: the one way a run ends — build the commit record from its changes, decide delta or checkpoint,
+// write it (the commit point), then bring the local cache up to date. Backup and compaction share it,
+// so the write order of docs/design.md holds for both.
+import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
+import type { LocalFacts, SnapshotInfo } from '../core/model.js'
+import type { RepoState } from '../core/repo-state.js'
+import type { GpgContext } from '../crypto/gpg.js'
+import type { LocalCache } from '../repo/cache.js'
+import { type CommitRef, type HardLink, writeCommit } from '../repo/commits.js'
+import type { LoadedState } from '../repo/state-loader.js'
+import type { Storage } from '../storage/storage.js'
+
+/** CHECKPOINT_EVERY: a checkpoint (consolidated index) is written at least every this many commits. */
+export const CHECKPOINT_EVERY = 32
+
+/** Changes are what one run adds to the index. */
+export interface Changes {
+  readonly packs: WirePack[]
+  readonly dropPacks: string[]
+  readonly add: WireEntry[]
+  readonly del: string[]
+  readonly forget: number[]
+}
+
+/** Committed says what was written. */
+export interface Committed {
+  readonly ref: CommitRef
+  readonly checkpoint: boolean
+  /** seq of the checkpoint before this commit (commits older than it may now be removed) */
+  readonly previousCheckpoint: number
+  readonly snapshot: SnapshotInfo | null
+}
+
+/**
+ * commitChanges applies `changes` to the loaded state and writes the commit. `makeSnapshot` is called
+ * with the new state to describe the snapshot (null for a maintenance commit).
+ */
+export async function commitChanges(
+  storage: Storage,
+  ctx: GpgContext,
+  cache: LocalCache,
+  loaded: LoadedState,
+  changes: Changes,
+  facts: ReadonlyMap<string, LocalFacts>,
+  makeSnapshot: ((state: RepoState, seq: number) => SnapshotInfo) | null,
+): Promise<Committed> {
+  const { state } = loaded
+  const seq = (loaded.head?.seq ?? 0) + 1
+  const previousCheckpoint = state.checkpointSeq
+  const time = new Date().toISOString()
+  const delta: CommitRecord = { ...emptyCommit('delta', seq, null, time), ...changes }
+  // After a fall-back past a damaged commit the state is older than the head: the new commit cannot
+  // be a delta on the head, so it is written as a checkpoint of the whole state.
+  const mustCheckpoint = state.seq !== (loaded.head?.seq ?? 0)
+  if (mustCheckpoint) state.seq = seq - 1
+  state.applyCommit(delta)
+  let snapshot: SnapshotInfo | null = null
+  if (makeSnapshot) {
+    snapshot = makeSnapshot(state, seq)
+    state.snapshots.push(snapshot)
+  }
+  const checkpoint = mustCheckpoint || seq - previousCheckpoint >= CHECKPOINT_EVERY
+  const record: CommitRecord = checkpoint ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() } : { ...delta, snapshot }
+  if (checkpoint) state.checkpointSeq = seq
+  const ref = await writeCommit(storage, ctx, record, hardLinks(state, checkpoint ? null : changes.add))
+  // ---- committed ----
+  await cache.save(ref.name, state, facts)
+  await cache.clearJournal()
+  await cache.cleanSpool()
+  return { ref, checkpoint, previousCheckpoint, snapshot }
+}
+
+/** hardLinks lists files whose content is stored under another path (all live files when `adds` is null). */
+function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLink[] {
+  const links: HardLink[] = []
+  const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
+    const loc = state.blobs.get(ref)
+    if (loc && loc.tarPath !== p) links.push({ path: p, target: loc.tarPath, mtimeMs, mode })
+  }
+  if (adds) {
+    for (const [p, kind, ref, , mtimeMs, mode] of adds) if (kind === 'f') linkFor(p, ref, mtimeMs, mode)
+  } else for (const v of state.live.values()) if (v.kind === 'f') linkFor(v.path, v.ref, v.mtimeMs, v.mode)
+  return links
+}
+
+/** expiredSnapshots lists snapshots older than the retention period (never the newest). */
+export function expiredSnapshots(state: RepoState, retentionDays: number, now = Date.now()): number[] {
+  const limit = now - retentionDays * 86_400_000
+  const snaps = state.snapshots
+  return snaps.slice(0, -1).filter((s) => Date.parse(s.time) < limit).map((s) => s.seq)
+}
