@@ -16,12 +16,14 @@ export interface ReadOptions {
 }
 
 /** withState runs `fn` on the repository state under a shared lock. */
-export async function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, ctx: GpgContext) => Promise<T>): Promise<T> {
+export async function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, ctx: GpgContext) => Promise<T>, options: { fromDestination?: (ctx: GpgContext) => Promise<boolean> } = {}): Promise<T> {
   const config = await readConfig(o.storage)
   const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
   const lock = await acquireLock(o.storage, 'read', false)
   try {
-    const loaded = await loadState(o.storage, ctx, new LocalCache(o.cacheBase, config.id), o.signal)
+    // Read the index from the destination itself (not the cache) when asked and possible.
+    const fresh = options.fromDestination ? await options.fromDestination(ctx) : false
+    const loaded = await loadState(o.storage, ctx, fresh ? null : new LocalCache(o.cacheBase, config.id), o.signal)
     return await fn(loaded, ctx)
   } finally {
     await lock.release()

@@ -44,6 +44,8 @@ export interface RestoreSummary {
   readonly filesRestored: number
   readonly bytesRestored: number
   readonly failed: { path: string; reason: string }[]
+  /** index objects that could not be read (the snapshot chosen is then the newest readable one) */
+  readonly damagedIndex: string[]
   readonly durationMs: number
 }
 
@@ -99,13 +101,14 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
     const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
     const versions = selectVersions(loaded.state.snapshotVersions(snap.seq), o.patterns ?? [])
     if (o.patterns?.length && !versions.length) throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
-    return await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress)
+    const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress)
+    return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
   } finally {
     await lock.release()
   }
 }
 
-async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoState, snap: SnapshotInfo, versions: Version[], t0: number, progress: ProgressSink): Promise<RestoreSummary> {
+async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoState, snap: SnapshotInfo, versions: Version[], t0: number, progress: ProgressSink): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
   const targetBytes = Buffer.from(path.resolve(o.target))
   const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
   await fs.mkdir(targetBytes, { recursive: true })

@@ -6,6 +6,7 @@ import { registerCompact } from './compact.js'
 import { registerInit } from './init.js'
 import { registerRestore } from './restore.js'
 import { registerSnapshots } from './snapshots.js'
+import { registerVerify } from './verify.js'
 
 /** registerCommands adds every command to the program. */
 export function registerCommands(program: Command, io: CliIO, result: { code: number }): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerRestore(program, io, result)
   registerSnapshots(program, io, result)
   registerCompact(program, io, result)
+  registerVerify(program, io, result)
 }

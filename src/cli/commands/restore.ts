@@ -32,8 +32,9 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
           for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
           if (!ctx.mode.quiet) io.out(`restored snapshot ${s.snapshot}: ${s.filesRestored} files, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`)
           if (s.failed.length) io.err(`seb: ${s.failed.length} files could not be restored (listed above); everything else was\n`)
+          for (const d of s.damagedIndex) io.err(`seb: damaged index: ${d}; restored the newest readable snapshot\n`)
         }
-        result.code = s.failed.length ? ExitCode.Damaged : ExitCode.Ok
+        result.code = s.failed.length || s.damagedIndex.length ? ExitCode.Damaged : ExitCode.Ok
       } finally {
         await storage.close()
       }
