@@ -150,7 +150,9 @@ function yamlMessage(code: string, message: string): string {
     case 'MULTIPLE_DOCS':
       return "YAML syntax error: the file holds more than one document ('---'); keep one"
     case 'MISSING_CHAR':
-      return `YAML syntax error: ${message.replace(/\.$/, '')} (a quote or bracket opened above is not closed)`
+      return /quote/i.test(message)
+        ? 'YAML syntax error: a quote opened on this line or above is never closed'
+        : `YAML syntax error: ${message.replace(/\.$/, '')} (a bracket opened on this line or above is not closed)`
     default:
       return `YAML syntax error: ${message.replace(/\.$/, '')} (check the indentation, colons and quotes here)`
   }
@@ -217,10 +219,24 @@ class Validator {
       )
       return
     }
+    let previous: string | undefined
     for (const pair of value.items) {
       const key = this.keyOf(pair, 'profile name')
       if (key === undefined) continue
       const keyLine = this.lineOf(pair.key)
+      const v = this.node(pair.value)
+      if (SETTING_BY_KEY.has(key.text) && !isMap(v)) {
+        // `source:` indented like a profile name: it belongs to the profile above.
+        const to = previous ? `under "${previous}:"` : 'under its profile'
+        this.problem(keyLine, `"${key.text}" is a setting, not a profile: indent it ${to}`)
+        if (previous) {
+          const missing = `profile "${previous}" has no ${key.text}:`
+          const i = this.problems.findIndex((p) => p.message.startsWith(missing))
+          if (i >= 0) this.problems.splice(i, 1)
+        }
+        continue
+      }
+      previous = key.text
       if (!PROFILE_NAME.test(key.text)) {
         this.problem(
           keyLine,
@@ -228,7 +244,7 @@ class Validator {
         )
         continue
       }
-      into.set(key.text, this.section(this.node(pair.value), key.text, keyLine, false))
+      into.set(key.text, this.section(v, key.text, keyLine, false))
     }
   }
 
@@ -238,6 +254,7 @@ class Validator {
     const where = isDefaults ? 'in "defaults"' : `in profile "${name}"`
     const settings: Record<string, unknown> = {}
     const lines: Partial<Record<SettingName, number>> = {}
+    const suggested = new Set<string>() // settings an unknown key was taken for: not also "missing"
     const result: ProfileConfig = { name, line, settings: settings as ProfileSettings, lines }
     if (value && !(isScalar(value) && value.value === null)) {
       if (!isMap(value)) {
@@ -253,7 +270,12 @@ class Validator {
         const keyLine = this.lineOf(pair.key)
         const spec = SETTING_BY_KEY.get(key.text)
         if (!spec) {
-          this.problem(keyLine, unknownSetting(key.text, where))
+          const meant = suggest(
+            key.text,
+            SETTINGS.map((x) => x.key),
+          )
+          if (meant) suggested.add(meant)
+          this.problem(keyLine, unknownSetting(key.text, where, meant))
           continue
         }
         if (isDefaults && !spec.inDefaults) {
@@ -271,12 +293,16 @@ class Validator {
       }
     }
     if (!isDefaults) {
-      if (settings.source === undefined && !this.written(value, 'source'))
+      if (settings.source === undefined && !this.written(value, 'source') && !suggested.has('source'))
         this.problem(
           line,
           `profile "${name}" has no source: add "source: ~/Mail/${name}" (the Maildir folder to back up)`,
         )
-      if (settings.destination === undefined && !this.written(value, 'destination'))
+      if (
+        settings.destination === undefined &&
+        !this.written(value, 'destination') &&
+        !suggested.has('destination')
+      )
         this.problem(
           line,
           `profile "${name}" has no destination: add "destination: PATH-OR-URL" (the repository to back up to)`,
@@ -486,11 +512,7 @@ function got(n: Node | undefined | null): string {
   return 'something else'
 }
 
-function unknownSetting(key: string, where: string): string {
-  const s = suggest(
-    key,
-    SETTINGS.map((x) => x.key),
-  )
+function unknownSetting(key: string, where: string, s: string | undefined): string {
   return s
     ? `unknown setting ${JSON.stringify(key)} ${where} (did you mean ${JSON.stringify(s)}?)`
     : `unknown setting ${JSON.stringify(key)} ${where} (known: ${SETTINGS.map((x) => x.key).join(', ')})`

@@ -233,7 +233,9 @@ function merge(
 }
 
 function noProfiles(config: SebConfig): string {
-  const file = config.displayFile ?? 'the config file'
+  const file = config.displayFile
+  if (file === undefined)
+    return 'there is no config file; create one with your profiles (see docs/configuration.md)'
   return config.found
     ? `${file} has no profiles; add one under "profiles:" (see docs/configuration.md)`
     : `there is no config file (${file}); create one with your profiles (see docs/configuration.md)`

@@ -93,7 +93,11 @@ export function keyTypeOf(blob: Buffer): string {
  * one of `names`. A revoked key wins over everything; a matching key is ok; entries for the host that
  * only hold other keys mean the key changed; no entry means unknown.
  */
-export function checkHostKey(entries: readonly KnownHostEntry[], names: readonly string[], blob: Buffer): HostKeyVerdict {
+export function checkHostKey(
+  entries: readonly KnownHostEntry[],
+  names: readonly string[],
+  blob: Buffer,
+): HostKeyVerdict {
   for (const e of entries) {
     if (e.marker === 'revoked' && e.key.equals(blob)) return { status: 'revoked', file: e.file, line: e.line }
   }
@@ -122,7 +126,10 @@ const DEFAULT_HOST_KEY_ALGS = [
  * preferredHostKeyAlgorithms orders the host key algorithms so the server shows a key type already
  * known for this host (what OpenSSH does), avoiding a false "changed" when a server has several keys.
  */
-export function preferredHostKeyAlgorithms(entries: readonly KnownHostEntry[], names: readonly string[]): string[] {
+export function preferredHostKeyAlgorithms(
+  entries: readonly KnownHostEntry[],
+  names: readonly string[],
+): string[] {
   const known: string[] = []
   for (const e of entries) {
     if (e.marker || !names.some((n) => entryMatchesHost(e, n))) continue

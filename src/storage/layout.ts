@@ -19,7 +19,7 @@ export const DIRS: Record<Exclude<FileType, 'config'>, string> = {
 /** assertValidHandle throws when a handle's name does not fit its kind. */
 export function assertValidHandle(h: Handle): void {
   const rule = NAME_RULES[h.type]
-  if (!rule || !rule.test(h.name)) throw new Error(`invalid ${h.type} name ${JSON.stringify(h.name)}`)
+  if (!rule?.test(h.name)) throw new Error(`invalid ${h.type} name ${JSON.stringify(h.name)}`)
 }
 
 /** isValidName tells whether a listed name can be an object of that kind (others are ignored). */

@@ -14,7 +14,10 @@ const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 **
  */
 export function parseRate(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?(?:\/s)?\s*$/.exec(text)
-  if (!m) throw new UsageError(`invalid rate ${JSON.stringify(text)}: use bytes per second like 500k, 5M or 1048576`)
+  if (!m)
+    throw new UsageError(
+      `invalid rate ${JSON.stringify(text)}: use bytes per second like 500k, 5M or 1048576`,
+    )
   const rate = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!)
   if (!Number.isFinite(rate) || rate < 1)
     throw new UsageError(`invalid rate ${JSON.stringify(text)}: must be at least 1 byte per second`)

@@ -41,7 +41,8 @@ export class LocalStorage implements Storage {
       const fh = await fs.open(tmp, 'r+')
       try {
         const st = await fh.stat()
-        if (st.size !== body.length) throw new Error(`${h.type} ${h.name}: wrote ${st.size} bytes, expected ${body.length}`)
+        if (st.size !== body.length)
+          throw new Error(`${h.type} ${h.name}: wrote ${st.size} bytes, expected ${body.length}`)
         await fh.sync()
       } finally {
         await fh.close()
@@ -175,11 +176,18 @@ async function syncDir(dir: string): Promise<void> {
 function classify(err: unknown, context: string, h?: Handle): unknown {
   const code = (err as NodeJS.ErrnoException)?.code
   if (h && code === 'ENOENT') return new NotFoundError(`${h.type} ${h.name || 'config'}`)
-  if (code === 'ENOTDIR' || code === 'EEXIST' && !h) {
-    return new PermanentStorageError(`${context}: a part of the path is not a folder (${code})`, { cause: err })
+  if (code === 'ENOTDIR' || (code === 'EEXIST' && !h)) {
+    return new PermanentStorageError(`${context}: a part of the path is not a folder (${code})`, {
+      cause: err,
+    })
   }
   if (code && PERMANENT.has(code)) {
-    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left on the destination' : code === 'EROFS' ? 'the destination is read-only' : 'permission denied'
+    const why =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'no space left on the destination'
+        : code === 'EROFS'
+          ? 'the destination is read-only'
+          : 'permission denied'
     return new PermanentStorageError(`${context}: ${why} (${code})`, { cause: err })
   }
   return err

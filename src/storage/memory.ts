@@ -33,13 +33,19 @@ export class MemoryStorage implements Storage {
       signal?.removeEventListener('abort', onAbort)
     }
     const data = Buffer.concat(chunks)
-    if (data.length !== body.length) throw new Error(`${h.type} ${h.name}: body has ${data.length} bytes, expected ${body.length}`)
+    if (data.length !== body.length)
+      throw new Error(`${h.type} ${h.name}: body has ${data.length} bytes, expected ${body.length}`)
     signal?.throwIfAborted()
     this.objects.set(this.key(h), data)
     this.bytesWritten += data.length
   }
 
-  async load<T>(h: Handle, range: ByteRange | undefined, consume: (s: Readable) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async load<T>(
+    h: Handle,
+    range: ByteRange | undefined,
+    consume: (s: Readable) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     signal?.throwIfAborted()
     const data = this.objects.get(this.key(h))
     if (!data) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
@@ -49,7 +55,8 @@ export class MemoryStorage implements Storage {
     // abort can interrupt a long read.
     const part = data.subarray(start, end)
     const pieces: Buffer[] = []
-    for (let off = 0; off < part.length; off += 65536) pieces.push(Buffer.from(part.subarray(off, off + 65536)))
+    for (let off = 0; off < part.length; off += 65536)
+      pieces.push(Buffer.from(part.subarray(off, off + 65536)))
     const stream = Readable.from(pieces, { objectMode: false })
     const onAbort = () => stream.destroy(signal?.reason)
     signal?.addEventListener('abort', onAbort, { once: true })

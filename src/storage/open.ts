@@ -3,7 +3,7 @@
 // and the upload rate limit, so every command treats every destination alike.
 import path from 'node:path'
 import { UsageError } from '../errors.js'
-import { RateLimitStorage, parseRate } from './limit.js'
+import { parseRate, RateLimitStorage } from './limit.js'
 import { LocalStorage } from './local.js'
 import { RcloneStorage } from './rclone.js'
 import { type RetryOptions, RetryStorage } from './retry.js'
@@ -14,7 +14,13 @@ import type { Storage } from './storage.js'
 /** Destination is a parsed destination string. */
 export type Destination =
   | { readonly kind: 'local'; readonly path: string }
-  | { readonly kind: 'sftp'; readonly user?: string; readonly host: string; readonly port?: number; readonly path: string }
+  | {
+      readonly kind: 'sftp'
+      readonly user?: string
+      readonly host: string
+      readonly port?: number
+      readonly path: string
+    }
   | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string }
   | { readonly kind: 'rclone'; readonly remote: string }
 
@@ -69,7 +75,8 @@ export function parseDestination(dest: string): Destination {
       const slash = rest.indexOf('/')
       const bucket = slash < 0 ? rest : rest.slice(0, slash)
       const prefix = slash < 0 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '')
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw usage(dest, `invalid S3 bucket name ${JSON.stringify(bucket)}`)
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+        throw usage(dest, `invalid S3 bucket name ${JSON.stringify(bucket)}`)
       return { kind: 's3', bucket, prefix }
     }
     if (name === 'sftp' || name === 'ssh') {
@@ -141,7 +148,8 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
         endpoint,
         region: options.s3Region ?? (env.SEB_S3_REGION || undefined),
         forcePathStyle:
-          options.s3PathStyle ?? (pathStyleEnv ? /^(1|true|yes)$/i.test(pathStyleEnv) : endpoint !== undefined),
+          options.s3PathStyle ??
+          (pathStyleEnv ? /^(1|true|yes)$/i.test(pathStyleEnv) : endpoint !== undefined),
         connections,
         location: dest,
       })
@@ -153,7 +161,8 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
   }
   let storage: Storage = options.retry === false ? backend : new RetryStorage(backend, options.retry ?? {})
   if (options.limitUpload !== undefined) {
-    const rate = typeof options.limitUpload === 'number' ? options.limitUpload : parseRate(options.limitUpload)
+    const rate =
+      typeof options.limitUpload === 'number' ? options.limitUpload : parseRate(options.limitUpload)
     if (!(rate >= 1)) throw new UsageError(`invalid upload limit ${options.limitUpload}`)
     storage = new RateLimitStorage(storage, rate)
   }

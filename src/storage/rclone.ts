@@ -10,7 +10,17 @@ import { NotFoundError, PermanentStorageError } from '../errors.js'
 import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
 import { markTransient } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
-import { abortReason, describe, emptyStream, exactLength, LengthMismatchError, notFound, raceAbort, rangeBounds, tempPath } from './util.js'
+import {
+  abortReason,
+  describe,
+  emptyStream,
+  exactLength,
+  LengthMismatchError,
+  notFound,
+  raceAbort,
+  rangeBounds,
+  tempPath,
+} from './util.js'
 
 /** RcloneOptions configure one rclone destination. */
 export interface RcloneOptions {
@@ -106,10 +116,14 @@ export class RcloneStorage implements Storage {
   }
 
   private spawnRclone(args: string[], stdout: 'pipe' | 'ignore'): Run {
-    const child = spawn(this.options.binary ?? 'rclone', [...FAST_FAIL, '--log-level', 'ERROR', ...(this.options.args ?? []), ...args], {
-      env: this.env,
-      stdio: ['pipe', stdout, 'pipe'],
-    })
+    const child = spawn(
+      this.options.binary ?? 'rclone',
+      [...FAST_FAIL, '--log-level', 'ERROR', ...(this.options.args ?? []), ...args],
+      {
+        env: this.env,
+        stdio: ['pipe', stdout, 'pipe'],
+      },
+    )
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 64 * 1024) stderr += d.toString()
@@ -132,7 +146,10 @@ export class RcloneStorage implements Storage {
   /** error turns a failed rclone run into a typed error. */
   private error(cmd: string, code: number | null, stderr: string, h?: Handle): Error {
     const line = lastLine(stderr) || `exit code ${code}`
-    if (h && (code === 3 || code === 4 || /not found|doesn't exist|does not exist|no such file/i.test(stderr)))
+    if (
+      h &&
+      (code === 3 || code === 4 || /not found|doesn't exist|does not exist|no such file/i.test(stderr))
+    )
       return notFound(h)
     const ctx = `${this.location}: rclone ${cmd}: ${line}`
     if (
@@ -141,10 +158,14 @@ export class RcloneStorage implements Storage {
       )
     )
       return new PermanentStorageError(ctx)
-    if (/no space left|quota/i.test(stderr)) return new PermanentStorageError(`${this.location}: no space left: ${line}`)
+    if (/no space left|quota/i.test(stderr))
+      return new PermanentStorageError(`${this.location}: no space left: ${line}`)
     const err = new Error(ctx)
     // Exit 5 is rclone's "temporary error"; connection failures are worth a retry as well.
-    if (code === 5 || /connection refused|connection reset|timeout|timed out|EOF|broken pipe|503|500|throttl/i.test(stderr))
+    if (
+      code === 5 ||
+      /connection refused|connection reset|timeout|timed out|EOF|broken pipe|503|500|throttl/i.test(stderr)
+    )
       markTransient(err)
     return err
   }
@@ -228,15 +249,27 @@ export class RcloneStorage implements Storage {
       const run = this.spawnRclone(args, 'pipe')
       run.child.stdin!.end()
       const out = new PassThrough({ highWaterMark: 256 * 1024 })
+      // Errors reach the consumer through its reads; this listener only keeps an unread stream's
+      // error from becoming an uncaught exception.
+      out.on('error', () => {})
       run.child.stdout!.pipe(out, { end: false })
       let exited = false
-      const ended = run.done.then(({ code, stderr }) => {
-        exited = true
-        if (code === 0) out.end()
-        else out.destroy(this.error('cat', code, stderr, h))
-        return code
-      })
-      ended.catch((err) => out.destroy(err))
+      let failure: Error | undefined
+      const ended = run.done.then(
+        ({ code, stderr }) => {
+          exited = true
+          if (code === 0) out.end()
+          else {
+            failure = this.error('cat', code, stderr, h)
+            out.destroy(failure)
+          }
+        },
+        (err: Error) => {
+          exited = true
+          failure = err
+          out.destroy(err)
+        },
+      )
       const onAbort = () => {
         run.child.kill('SIGTERM')
         out.destroy(abortReason(signal!) as Error)
@@ -246,10 +279,7 @@ export class RcloneStorage implements Storage {
         // Wait for the first byte or the exit, so that a missing object is a NotFoundError of load.
         const first = new Promise<void>((resolve) => run.child.stdout!.once('data', () => resolve()))
         await raceAbort(Promise.race([first, ended]), signal)
-        if (exited) {
-          const { code, stderr } = await run.done
-          if (code !== 0) throw this.error('cat', code, stderr, h)
-        }
+        if (exited && failure) throw failure
         return await consume(out)
       } finally {
         signal?.removeEventListener('abort', onAbort)

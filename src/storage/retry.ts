@@ -48,7 +48,13 @@ const TRANSIENT_S3_NAMES = new Set([
   'TimeoutError',
 ])
 
-const AUTH_S3_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken'])
+const AUTH_S3_NAMES = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'InvalidToken',
+  'ExpiredToken',
+])
 
 interface ErrLike {
   name?: string
@@ -230,7 +236,8 @@ export class RetryStorage implements Storage {
       } catch (err) {
         if (signal?.aborted) throw abortReason(signal)
         const classified = classifyStorageError(err, `${this.location}: list ${type}`)
-        if (classified instanceof SebError || attempt >= this.attempts || !isTransient(classified)) throw classified
+        if (classified instanceof SebError || attempt >= this.attempts || !isTransient(classified))
+          throw classified
         const delayMs = this.delay(attempt)
         this.options.onRetry?.({ op: 'list', what: type, attempt, delayMs, error: classified })
         await sleep(delayMs, signal)

@@ -2,6 +2,8 @@
 // Puts are atomic on S3, so no temp names are needed; bodies are streamed with an exact Content-Length
 // (multipart above a threshold, aborted on failure); retries are left to RetryStorage so that the
 // SDK's own retry loop does not multiply them.
+
+import { pipeline, type Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -16,12 +18,20 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
-import { type Readable, pipeline } from 'node:stream'
 import { NotFoundError } from '../errors.js'
 import { DIRS, isValidName, objectPath } from './layout.js'
 import { classifyStorageError } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
-import { abortReason, describe, emptyStream, exactLength, LengthMismatchError, notFound, raceAbort, rangeBounds } from './util.js'
+import {
+  abortReason,
+  describe,
+  emptyStream,
+  exactLength,
+  LengthMismatchError,
+  notFound,
+  raceAbort,
+  rangeBounds,
+} from './util.js'
 
 /** S3Options configure one bucket (and prefix) as a destination. */
 export interface S3Options {
@@ -56,7 +66,9 @@ function status(err: unknown): number | undefined {
 
 function isMissing(err: unknown): boolean {
   const e = err as S3ErrorLike
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.name === 'NoSuchBucket' || status(err) === 404
+  return (
+    e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.name === 'NoSuchBucket' || status(err) === 404
+  )
 }
 
 const quiet = () => {}
@@ -120,7 +132,8 @@ export class S3Storage implements Storage {
       await this.client.send(
         new CreateBucketCommand({
           Bucket: this.bucket,
-          CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as never },
+          CreateBucketConfiguration:
+            region === 'us-east-1' ? undefined : { LocationConstraint: region as never },
         }),
         { abortSignal: signal },
       )
@@ -161,7 +174,8 @@ export class S3Storage implements Storage {
     if (body.length <= 1024 * 1024) {
       // Small bodies are checked before anything is sent.
       const chunks: Buffer[] = []
-      for await (const c of pipeline(body.open(), exactLength(body.length, what), () => {})) chunks.push(c as Buffer)
+      for await (const c of pipeline(body.open(), exactLength(body.length, what), () => {}))
+        chunks.push(c as Buffer)
       payload = Buffer.concat(chunks)
     } else {
       const src = body.open()
@@ -175,9 +189,12 @@ export class S3Storage implements Storage {
 
   private async putMultipart(key: string, body: SaveBody, what: string, signal?: AbortSignal): Promise<void> {
     const partSize = Math.max(this.partSize, Math.ceil(body.length / 9000))
-    const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }), {
-      abortSignal: signal,
-    })
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }),
+      {
+        abortSignal: signal,
+      },
+    )
     const uploadId = created.UploadId!
     const parts: { ETag?: string; PartNumber: number }[] = []
     const src = pipeline(body.open(), exactLength(body.length, what), () => {})
@@ -244,7 +261,9 @@ export class S3Storage implements Storage {
         return consume(emptyStream())
       }
       const Range =
-        start === 0 && length === undefined ? undefined : `bytes=${start}-${length === undefined ? '' : start + length - 1}`
+        start === 0 && length === undefined
+          ? undefined
+          : `bytes=${start}-${length === undefined ? '' : start + length - 1}`
       let stream: Readable
       try {
         const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range }), {

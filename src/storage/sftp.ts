@@ -10,12 +10,27 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import ssh2 from 'ssh2'
 import { PermanentStorageError } from '../errors.js'
-import { checkHostKey, type HostKeyVerdict, loadKnownHosts, preferredHostKeyAlgorithms, knownHostsName } from './known-hosts.js'
+import {
+  checkHostKey,
+  type HostKeyVerdict,
+  knownHostsName,
+  loadKnownHosts,
+  preferredHostKeyAlgorithms,
+} from './known-hosts.js'
 import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
 import { classifyStorageError, markTransient } from './retry.js'
 import { resolveSshHost } from './ssh-config.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
-import { abortReason, describe, emptyStream, LengthMismatchError, notFound, raceAbort, rangeBounds, tempPath } from './util.js'
+import {
+  abortReason,
+  describe,
+  emptyStream,
+  LengthMismatchError,
+  notFound,
+  raceAbort,
+  rangeBounds,
+  tempPath,
+} from './util.js'
 
 type Client = ssh2.Client
 type SFTPWrapper = ssh2.SFTPWrapper
@@ -72,7 +87,10 @@ interface SftpError extends Error {
 }
 
 /** call runs one SFTP request on a session; it fails as soon as the connection is gone. */
-function call<T>(s: Session, fn: (cb: (err: SftpError | null | undefined, value?: T) => void) => void): Promise<T> {
+function call<T>(
+  s: Session,
+  fn: (cb: (err: SftpError | null | undefined, value?: T) => void) => void,
+): Promise<T> {
   const req = new Promise<T>((resolve, reject) => {
     try {
       fn((err, value) => (err ? reject(err) : resolve(value as T)))
@@ -89,8 +107,12 @@ function fingerprint(blob: Buffer): string {
 
 /** Semaphore hands out `n` permits, in order, with abortable waiting. */
 class Semaphore {
-  private waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }[] =
-    []
+  private waiters: {
+    resolve: () => void
+    reject: (e: unknown) => void
+    signal?: AbortSignal
+    onAbort?: () => void
+  }[] = []
   constructor(private free: number) {}
 
   acquire(signal?: AbortSignal): Promise<void> {
@@ -140,7 +162,8 @@ export class SftpStorage implements Storage {
     this.root = options.path
     const user = options.user ? `${options.user}@` : ''
     const port = options.port ? `:${options.port}` : ''
-    this.location = options.location ?? `sftp://${user}${options.host}${port}/${options.path.replace(/^\//, '')}`
+    this.location =
+      options.location ?? `sftp://${user}${options.host}${port}/${options.path.replace(/^\//, '')}`
   }
 
   private remote(rel: string): string {
@@ -177,7 +200,12 @@ export class SftpStorage implements Storage {
     const auth: AnyAuthMethod[] = []
     const agent = o.agent === false ? undefined : (o.agent ?? cfg.identityAgent ?? process.env.SSH_AUTH_SOCK)
     if (agent && agent !== 'none' && !cfg.identitiesOnly) auth.push({ type: 'agent', username: user, agent })
-    const explicit = o.identityFile === undefined ? undefined : typeof o.identityFile === 'string' ? [o.identityFile] : [...o.identityFile]
+    const explicit =
+      o.identityFile === undefined
+        ? undefined
+        : typeof o.identityFile === 'string'
+          ? [o.identityFile]
+          : [...o.identityFile]
     const files =
       explicit ??
       (cfg.identityFiles.length
@@ -205,7 +233,8 @@ export class SftpStorage implements Storage {
         if (settled) return
         settled = true
         client.end()
-        if (verdict && verdict.status !== 'ok') reject(this.hostKeyError(verdict, o.host, host, port, sshTarget, presented!))
+        if (verdict && verdict.status !== 'ok')
+          reject(this.hostKeyError(verdict, host, port, sshTarget, presented!))
         else if (auth.length === 0 && (err as { level?: string }).level === 'client-authentication')
           reject(
             new PermanentStorageError(
@@ -249,7 +278,9 @@ export class SftpStorage implements Storage {
           readyTimeout: o.readyTimeout ?? (cfg.connectTimeout ? cfg.connectTimeout * 1000 : 20_000),
           keepaliveInterval: o.keepaliveInterval ?? 1000,
           keepaliveCountMax: o.keepaliveCountMax ?? 3,
-          algorithms: { serverHostKey: preferredHostKeyAlgorithms(entries, names) as ssh2.ServerHostKeyAlgorithm[] },
+          algorithms: {
+            serverHostKey: preferredHostKeyAlgorithms(entries, names) as ssh2.ServerHostKeyAlgorithm[],
+          },
           hostVerifier: (key: Buffer) => {
             presented = key
             verdict = checkHostKey(entries, names, key)
@@ -264,7 +295,6 @@ export class SftpStorage implements Storage {
 
   private hostKeyError(
     v: HostKeyVerdict,
-    alias: string,
     host: string,
     port: number,
     sshTarget: string,
@@ -277,9 +307,10 @@ export class SftpStorage implements Storage {
         `${where}: host key ${fp} is not in known_hosts; seb never accepts a new host key by itself: run 'ssh ${sshTarget}' once to check and accept it, then run seb again`,
       )
     if (v.status === 'revoked')
-      return new PermanentStorageError(`${where}: host key ${fp} is marked @revoked in ${v.file}:${v.line}; refusing to connect`)
+      return new PermanentStorageError(
+        `${where}: host key ${fp} is marked @revoked in ${v.file}:${v.line}; refusing to connect`,
+      )
     const kh = port === 22 ? host : `[${host}]:${port}`
-    void alias
     if (v.status === 'ok') throw new Error('unreachable: host key accepted')
     return new PermanentStorageError(
       `${where}: HOST KEY CHANGED: the server shows ${fp}, which does not match ${v.file}:${v.line}; this could be an attack. If the change is expected, run 'ssh-keygen -R "${kh}"' and then 'ssh ${sshTarget}' once to accept the new key`,
@@ -314,9 +345,7 @@ export class SftpStorage implements Storage {
   /** withSession runs `fn` on a pooled session; the call settles promptly on abort. */
   private withSession<T>(signal: AbortSignal | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    const work = this.acquire(signal).then((s) =>
-      fn(s).finally(() => this.release(s)),
-    )
+    const work = this.acquire(signal).then((s) => fn(s).finally(() => this.release(s)))
     return raceAbort(work, signal)
   }
 
@@ -458,7 +487,9 @@ export class SftpStorage implements Storage {
     let dirs = [top]
     if (type === 'pack') {
       const subs = await this.readdir(top, signal)
-      dirs = subs.filter((e) => e.attrs.isDirectory() && /^[0-9a-f]{2}$/.test(e.filename)).map((e) => `${top}/${e.filename}`)
+      dirs = subs
+        .filter((e) => e.attrs.isDirectory() && /^[0-9a-f]{2}$/.test(e.filename))
+        .map((e) => `${top}/${e.filename}`)
     }
     // Several folders are read at once: on a far server each readdir is a round trip.
     for (let i = 0; i < dirs.length; i += 16) {
@@ -512,9 +543,11 @@ async function writeBody(
   let pending: Buffer[] = []
   let pendingLen = 0
   const send = async (buf: Buffer, at: number) => {
-    const p = call<void>(s, (cb) => s.sftp.write(handle, buf, 0, buf.length, at, (err) => cb(err))).catch((err) => {
-      failure ??= err
-    })
+    const p = call<void>(s, (cb) => s.sftp.write(handle, buf, 0, buf.length, at, (err) => cb(err))).catch(
+      (err) => {
+        failure ??= err
+      },
+    )
     const tracked = p.finally(() => inflight.delete(tracked))
     inflight.add(tracked)
     while (inflight.size >= IN_FLIGHT) await Promise.race(inflight)

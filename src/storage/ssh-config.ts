@@ -100,7 +100,10 @@ function readOptional(file: string): string | undefined {
 }
 
 function patternToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`, 'i')
 }
 
@@ -124,7 +127,10 @@ function expandHome(p: string, home: string): string {
   return p
 }
 
-function expandTokens(p: string, t: { host: string; alias: string; user: string; port: number; home: string }): string {
+function expandTokens(
+  p: string,
+  t: { host: string; alias: string; user: string; port: number; home: string },
+): string {
   const s = p.replace(/%([%dhnpru])/g, (_m, c: string) => {
     switch (c) {
       case '%':

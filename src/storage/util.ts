@@ -59,7 +59,11 @@ export function abortReason(signal: AbortSignal): unknown {
  * raceAbort settles with `work`, or rejects with the signal's reason as soon as it aborts; `onAbort`
  * runs once on abort so the caller can tear down the underlying transfer.
  */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
+export function raceAbort<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  onAbort?: () => void,
+): Promise<T> {
   if (!signal) return work
   if (signal.aborted) {
     onAbort?.()

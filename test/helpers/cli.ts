@@ -15,9 +15,19 @@ export interface SebRun {
 }
 
 /** runSeb runs `seb args…` with extra environment variables. */
-export function runSeb(args: string[], env: NodeJS.ProcessEnv = {}, options: { input?: string; cwd?: string; uid?: number } = {}): Promise<SebRun> {
+export function runSeb(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { input?: string; cwd?: string; uid?: number } = {},
+): Promise<SebRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SEB_BIN, ...args], { env: { ...process.env, ...env }, cwd: options.cwd, uid: options.uid, gid: options.uid, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [SEB_BIN, ...args], {
+      env: { ...process.env, ...env },
+      cwd: options.cwd,
+      uid: options.uid,
+      gid: options.uid,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => {

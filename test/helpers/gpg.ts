@@ -13,15 +13,37 @@ export interface TestKey {
 }
 
 /** makeGnupgHome creates a GNUPGHOME with one ed25519/cv25519 key per e-mail given. */
-export function makeGnupgHome(emails: string[] = ['alice@example.invalid']): { home: string; keys: TestKey[]; cleanup: () => void } {
+export function makeGnupgHome(emails: string[] = ['alice@example.invalid']): {
+  home: string
+  keys: TestKey[]
+  cleanup: () => void
+} {
   const home = mkdtempSync(path.join(os.tmpdir(), 'seb-gnupg-'))
   // Short socket paths: gpg-agent's socket lives in GNUPGHOME and must fit in sun_path.
   writeFileSync(path.join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n')
   const keys: TestKey[] = []
   for (const email of emails) {
-    execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', `Test <${email}>`, 'future-default', 'default', 'never'], { env: { ...process.env, GNUPGHOME: home }, stdio: 'ignore' })
-    const out = execFileSync('gpg', ['--with-colons', '--list-keys', email], { env: { ...process.env, GNUPGHOME: home } }).toString()
-    const fpr = out.split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9]!
+    execFileSync(
+      'gpg',
+      [
+        '--batch',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        `Test <${email}>`,
+        'future-default',
+        'default',
+        'never',
+      ],
+      { env: { ...process.env, GNUPGHOME: home }, stdio: 'ignore' },
+    )
+    const out = execFileSync('gpg', ['--with-colons', '--list-keys', email], {
+      env: { ...process.env, GNUPGHOME: home },
+    }).toString()
+    const fpr = out
+      .split('\n')
+      .find((l) => l.startsWith('fpr'))!
+      .split(':')[9]!
     keys.push({ home, fingerprint: fpr, email })
   }
   return {
@@ -29,7 +51,10 @@ export function makeGnupgHome(emails: string[] = ['alice@example.invalid']): { h
     keys,
     cleanup: () => {
       try {
-        execFileSync('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: home }, stdio: 'ignore' })
+        execFileSync('gpgconf', ['--kill', 'gpg-agent'], {
+          env: { ...process.env, GNUPGHOME: home },
+          stdio: 'ignore',
+        })
       } catch {}
       rmSync(home, { recursive: true, force: true })
     },
@@ -39,7 +64,13 @@ export function makeGnupgHome(emails: string[] = ['alice@example.invalid']): { h
 /** publicOnlyHome makes a GNUPGHOME holding only the public key of `key` (a backup machine). */
 export function publicOnlyHome(key: TestKey): { home: string; cleanup: () => void } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'seb-gnupg-pub-'))
-  const pub = execFileSync('gpg', ['--armor', '--export', key.fingerprint], { env: { ...process.env, GNUPGHOME: key.home } })
-  execFileSync('gpg', ['--batch', '--import'], { env: { ...process.env, GNUPGHOME: home }, input: pub, stdio: ['pipe', 'ignore', 'ignore'] })
+  const pub = execFileSync('gpg', ['--armor', '--export', key.fingerprint], {
+    env: { ...process.env, GNUPGHOME: key.home },
+  })
+  execFileSync('gpg', ['--batch', '--import'], {
+    env: { ...process.env, GNUPGHOME: home },
+    input: pub,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
   return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) }
 }

@@ -6,7 +6,14 @@ import os from 'node:os'
 import path from 'node:path'
 
 /** TreeSpec maps relative paths to content: a string/Buffer (file), {link} (symlink), {dir} (folder). */
-export type TreeSpec = Record<string, string | Buffer | { link: string } | { dir: true } | { data: string | Buffer; mtime?: number; mode?: number }>
+export type TreeSpec = Record<
+  string,
+  | string
+  | Buffer
+  | { link: string }
+  | { dir: true }
+  | { data: string | Buffer; mtime?: number; mode?: number }
+>
 
 /** tempDir makes a temporary folder; cleanup removes it. */
 export function tempDir(prefix = 'seb-test-'): { dir: string; cleanup: () => void } {
@@ -43,7 +50,10 @@ interface TreeEntry {
 }
 
 /** readTree lists a tree (names as raw bytes, hex-escaped when not UTF-8) with content and metadata. */
-export async function readTree(root: string, options: { ignore?: (rel: string) => boolean } = {}): Promise<Map<string, TreeEntry>> {
+export async function readTree(
+  root: string,
+  options: { ignore?: (rel: string) => boolean } = {},
+): Promise<Map<string, TreeEntry>> {
   const out = new Map<string, TreeEntry>()
   const walk = async (dir: Buffer, rel: string) => {
     for (const name of (await fs.readdir(dir, { encoding: 'buffer' })) as Buffer[]) {
@@ -55,7 +65,12 @@ export async function readTree(root: string, options: { ignore?: (rel: string) =
       if (st.isDirectory()) {
         out.set(r, { kind: 'd', ...base })
         await walk(p, r)
-      } else if (st.isSymbolicLink()) out.set(r, { kind: 'l', ...base, target: ((await fs.readlink(p, { encoding: 'buffer' })) as Buffer).toString('latin1') })
+      } else if (st.isSymbolicLink())
+        out.set(r, {
+          kind: 'l',
+          ...base,
+          target: ((await fs.readlink(p, { encoding: 'buffer' })) as Buffer).toString('latin1'),
+        })
       else out.set(r, { kind: 'f', ...base, data: await fs.readFile(p) })
     }
   }
@@ -67,12 +82,20 @@ export async function readTree(root: string, options: { ignore?: (rel: string) =
  * assertSameTree checks that `actual` holds exactly the entries of `expected`: same paths, bytes,
  * modes and mtimes (to the microsecond; folder mtimes only when checkDirTimes).
  */
-export async function assertSameTree(expected: string, actual: string, options: { ignore?: (rel: string) => boolean; checkDirTimes?: boolean; checkModes?: boolean } = {}): Promise<void> {
+export async function assertSameTree(
+  expected: string,
+  actual: string,
+  options: { ignore?: (rel: string) => boolean; checkDirTimes?: boolean; checkModes?: boolean } = {},
+): Promise<void> {
   const a = await readTree(expected, options)
   const b = await readTree(actual, options)
   const missing = [...a.keys()].filter((k) => !b.has(k))
   const extra = [...b.keys()].filter((k) => !a.has(k))
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'restored tree has other paths than the source')
+  assert.deepEqual(
+    { missing, extra },
+    { missing: [], extra: [] },
+    'restored tree has other paths than the source',
+  )
   for (const [k, e] of a) {
     const r = b.get(k)!
     assert.equal(r.kind, e.kind, `${k}: kind`)
@@ -81,7 +104,8 @@ export async function assertSameTree(expected: string, actual: string, options: 
       assert.equal(r.mtimeUs, e.mtimeUs, `${k}: mtime differs`)
     }
     if (e.kind === 'l') assert.equal(r.target, e.target, `${k}: link target`)
-    if (e.kind === 'd' && options.checkDirTimes) assert.equal(r.mtimeUs, e.mtimeUs, `${k}: folder mtime differs`)
+    if (e.kind === 'd' && options.checkDirTimes)
+      assert.equal(r.mtimeUs, e.mtimeUs, `${k}: folder mtime differs`)
     if (options.checkModes !== false && e.kind !== 'l') assert.equal(r.mode, e.mode, `${k}: mode differs`)
   }
 }

@@ -8,7 +8,6 @@ import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { RepositoryNotFoundError, UsageError } from '../../errors.js'
 import { readConfig } from '../../repo/config.js'
 import { displayPath } from '../../core/path-bytes.js'
-import { openDestination } from '../destination.js'
 import { ExitCode } from '../exit-codes.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
@@ -39,7 +38,7 @@ export function registerBackup(program: Command, io: CliIO, result: { code: numb
     .addHelpText('after', '\nExamples:\n  seb backup ~/Mail /mnt/backup/mail\n  seb backup ~/Mail /mnt/backup/mail --exclude "Junk/**" --json\n  seb ~/Mail /mnt/backup/mail            # short form\n')
     .action(async (src: string, dest: string, opts: BackupFlags, cmd: Command) => {
       const ctx = commandContext(cmd, io)
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const passphrase = ctx.passphrase()
         if (opts.initIfMissing) {

@@ -2,7 +2,6 @@
 import type { Command } from 'commander'
 import { compact } from '../../engine/compact.js'
 import { UsageError } from '../../errors.js'
-import { openDestination } from '../destination.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
@@ -20,7 +19,7 @@ export function registerCompact(program: Command, io: CliIO, _result: { code: nu
       const ctx = commandContext(cmd, io)
       const pct = Number(opts.threshold)
       if (!Number.isFinite(pct) || pct <= 0 || pct > 100) throw new UsageError(`--threshold ${opts.threshold}: give a percentage between 1 and 100`)
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
         const s = await compact({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), dryRun: opts.dryRun, threshold: pct / 100, progress: reporter.sink, signal: io.signal }).finally(reporter.done)

@@ -1,6 +1,7 @@
 // Why: what every command needs from the global options: cache folder, passphrase, output mode.
 import type { Command } from 'commander'
 import { cacheBase } from '../../repo/cache.js'
+import { openDestination } from '../destination.js'
 import type { CliIO } from '../io.js'
 import { makeReporter, type OutputMode } from '../reporter.js'
 import { readPassphrase } from '../secrets.js'
@@ -12,6 +13,11 @@ export interface GlobalOptions {
   passphraseFd?: string
   json?: boolean
   quiet?: boolean
+  limitUpload?: string
+  connections?: string
+  s3Endpoint?: string
+  s3Region?: string
+  s3PathStyle?: boolean
 }
 
 /** commandContext resolves the global options of the running command. */
@@ -23,6 +29,19 @@ export function commandContext(cmd: Command, io: CliIO) {
     cacheBase: g.cacheDir ?? cacheBase(io.env),
     passphrase: () => readPassphrase(g, io.env),
     reporter: () => makeReporter(io, mode),
+    /** open opens the destination with the global connection options. */
+    open: (dest: string) =>
+      openDestination(dest, {
+        limitUpload: g.limitUpload,
+        connections: g.connections,
+        s3Endpoint: g.s3Endpoint,
+        s3Region: g.s3Region,
+        s3PathStyle: g.s3PathStyle,
+        onRetry: (message) => {
+          if (mode.json) io.out(`${JSON.stringify({ type: 'warning', message })}\n`)
+          else if (!mode.quiet) io.err(`seb: note: ${message}\n`)
+        },
+      }),
   }
 }
 

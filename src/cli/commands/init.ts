@@ -1,7 +1,6 @@
 // Why: `seb init DEST`: create a repository encrypted to GnuPG recipients or a passphrase.
 import type { Command } from 'commander'
 import { init } from '../../engine/init.js'
-import { openDestination } from '../destination.js'
 import type { CliIO } from '../io.js'
 import { collect, commandContext } from './context.js'
 
@@ -16,7 +15,7 @@ export function registerInit(program: Command, io: CliIO, _result: { code: numbe
     .addHelpText('after', '\nExamples:\n  seb init /mnt/backup/mail --recipient alice@example.org\n  seb init /mnt/backup/mail --passphrase-file ~/.config/seb/passphrase\n')
     .action(async (dest: string, opts: { recipient: string[]; retentionDays: string }, cmd: Command) => {
       const ctx = commandContext(cmd, io)
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const config = await init(storage, { recipients: opts.recipient, passphrase: ctx.passphrase(), retentionDays: Number(opts.retentionDays) })
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'init', id: config.id, location: storage.location, encryption: config.encryption })}\n`)

@@ -3,7 +3,6 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { restore } from '../../engine/restore.js'
-import { openDestination } from '../destination.js'
 import { ExitCode } from '../exit-codes.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
@@ -23,7 +22,7 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
     .addHelpText('after', '\nExamples:\n  seb restore /mnt/backup/mail ~/Mail-restored\n  seb restore /mnt/backup/mail /tmp/r "work/INBOX/**" --as-of 2026-11-01\n')
     .action(async (dest: string, target: string, globs: string[], opts: { snapshot?: string; asOf?: string; overwrite?: boolean }, cmd: Command) => {
       const ctx = commandContext(cmd, io)
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
         const s = await restore({ storage, target, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), snapshot: opts.snapshot, asOf: opts.asOf, patterns: globs, overwrite: opts.overwrite, progress: reporter.sink, signal: io.signal }).finally(reporter.done)

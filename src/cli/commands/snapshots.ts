@@ -1,7 +1,6 @@
 // Why: `seb snapshots DEST`: list the snapshots (time, files, bytes, bytes uploaded by that run).
 import type { Command } from 'commander'
 import { listSnapshots } from '../../engine/inspect.js'
-import { openDestination } from '../destination.js'
 import { formatBytes } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
@@ -15,7 +14,7 @@ export function registerSnapshots(program: Command, io: CliIO, _result: { code: 
     .addHelpText('after', '\nExample:\n  seb snapshots /mnt/backup/mail\n')
     .action(async (dest: string, _opts: unknown, cmd: Command) => {
       const ctx = commandContext(cmd, io)
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const snaps = await listSnapshots({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), signal: io.signal })
         if (ctx.mode.json) {

@@ -3,7 +3,6 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { parseSubset, verify } from '../../engine/verify.js'
-import { openDestination } from '../destination.js'
 import { ExitCode } from '../exit-codes.js'
 import type { CliIO } from '../io.js'
 import { collect, commandContext } from './context.js'
@@ -22,7 +21,7 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
     .action(async (dest: string, opts: { readData?: boolean; readDataSubset?: string; against?: string; exclude: string[] }, cmd: Command) => {
       const ctx = commandContext(cmd, io)
       const subset = opts.readDataSubset ? parseSubset(opts.readDataSubset) : undefined
-      const storage = await openDestination(dest)
+      const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
         const r = await verify({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), readData: opts.readData, subset, against: opts.against, excludes: opts.exclude, progress: reporter.sink, signal: io.signal }).finally(reporter.done)
