@@ -6,6 +6,7 @@ import { registerCompact } from './compact.js'
 import { registerInit } from './init.js'
 import { registerRestore } from './restore.js'
 import { registerSnapshots } from './snapshots.js'
+import { registerUnlock } from './unlock.js'
 import { registerVerify } from './verify.js'
 
 /** registerCommands adds every command to the program. */
@@ -16,4 +17,5 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerSnapshots(program, io, result)
   registerCompact(program, io, result)
   registerVerify(program, io, result)
+  registerUnlock(program, io, result)
 }

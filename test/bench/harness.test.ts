@@ -1,0 +1,63 @@
+// Why: the harness's verdicts (restore identical or not, the summary it reads from seb, its arguments) must be
+// right even before the engine exists; these check them on tiny trees, outcomes only.
+
+import assert from 'node:assert/strict'
+import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { compareTrees, fmtBytes, lastJsonLine, parseBenchArgs } from '../../bench/bench.js'
+import { generateMaildir, isMessagePath, walkTree } from '../../bench/maildir-gen.js'
+
+describe('bench harness', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'seb-harness-test-'))
+    await generateMaildir(join(dir, 'src'), { scale: 0.002, seed: 1 })
+  })
+  after(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('compareTrees: identical copy, then content, mtime, missing and extra differences', async () => {
+    const src = join(dir, 'src')
+    const copy = join(dir, 'copy')
+    await cp(src, copy, { recursive: true, preserveTimestamps: true })
+    assert.equal((await compareTrees(src, copy)).identical, true)
+    const msgs = (await walkTree(copy)).filter((e) => isMessagePath(e.path))
+    const [a, b, c] = [msgs[0]!, msgs[1]!, msgs[2]!]
+    await writeFile(join(copy, a.path), 'x'.repeat(a.size))
+    await utimes(join(copy, a.path), a.mtimeMs / 1000, a.mtimeMs / 1000)
+    await utimes(join(copy, b.path), 1e9, 1e9)
+    await rm(join(copy, c.path))
+    await writeFile(join(copy, 'stray'), 'x')
+    const r = await compareTrees(src, copy)
+    assert.equal(r.identical, false)
+    assert.equal(r.contentDiffers, 1)
+    assert.equal(r.mtimeDiffers, 1)
+    assert.equal(r.missing, 1)
+    assert.equal(r.extra, 1)
+  })
+
+  it('lastJsonLine reads the summary on the last stdout line', () => {
+    const s = lastJsonLine(
+      '{"type":"progress"}\n{"type":"summary","command":"backup","bytesUploaded":12}\n\n',
+    )
+    assert.equal(s.type, 'summary')
+    assert.equal(s.bytesUploaded, 12)
+    assert.throws(() => lastJsonLine('\n'))
+  })
+
+  it('parseBenchArgs: defaults and modes', () => {
+    const d = parseBenchArgs([])
+    assert.equal(d.scale, 1)
+    assert.equal(d.days, 30)
+    assert.deepEqual(d.modes, ['recent', 'uniform'])
+    assert.equal(d.peers, false)
+    const s = parseBenchArgs(['--scale', '0.05', '--days', '3', '--mode', 'uniform', '--peers', '--no-seb'])
+    assert.deepEqual([s.scale, s.days, s.modes, s.peers, s.seb], [0.05, 3, ['uniform'], true, null])
+    assert.deepEqual(parseBenchArgs(['--mode', 'none']).modes, [])
+    assert.throws(() => parseBenchArgs(['--mode', 'sometimes']))
+    assert.equal(fmtBytes(5 * 1024 * 1024), '5.0 MiB')
+  })
+})
