@@ -11,6 +11,8 @@ export interface InitOptions {
   readonly recipients?: readonly string[]
   readonly passphrase?: Buffer
   readonly retentionDays?: number
+  /** target uncompressed content per pack (tests use small packs to get many) */
+  readonly packBytes?: number
 }
 
 /** init creates a repository at `storage`; it refuses when one is already there. */
@@ -36,7 +38,7 @@ export async function init(storage: Storage, o: InitOptions): Promise<RepoConfig
   }
   const ctx: GpgContext = { encryption, passphrase: o.passphrase }
   await sealBuffer(ctx, Buffer.from('seb init check')) // fails now, with gpg's reason, rather than at the first backup
-  const config = newConfig(encryption, { retentionDays: o.retentionDays })
+  const config = newConfig(encryption, { retentionDays: o.retentionDays, packBytes: o.packBytes })
   await writeConfig(storage, config)
   return config
 }

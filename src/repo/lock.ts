@@ -96,7 +96,11 @@ export class Lock {
 export async function acquireLock(storage: Storage, command: string, exclusive: boolean): Promise<Lock> {
   const conflicts = (locks: ListedLock[], self?: string) =>
     locks.filter((l) => l.name !== self && (exclusive || l.info?.exclusive !== false) && !isStale(l.info))
-  const before = conflicts(await listLocks(storage))
+  const existing = await listLocks(storage)
+  // Stale locks (their process is gone on this host, or no heartbeat for 30 minutes) are provably
+  // abandoned: remove them, so that unattended runs killed by a crash do not pile up locks.
+  for (const l of existing) if (isStale(l.info)) await storage.remove({ type: 'lock', name: l.name }).catch(() => {})
+  const before = conflicts(existing)
   if (before.length) throw lockedError(storage, before[0]!)
   const now = new Date().toISOString()
   const info: LockInfo = { host: os.hostname(), pid: process.pid, command, exclusive, created: now, heartbeat: now }

@@ -56,9 +56,14 @@ describe('locking and interruption', () => {
     await writeLock('b'.repeat(32), { host: os.hostname(), pid: 2 ** 22 + 7, command: 'backup', exclusive: true, created: now(), heartbeat: now() })
     const old = new Date(Date.now() - 31 * 60_000).toISOString()
     await writeLock('c'.repeat(32), { host: 'otherhost', pid: 1, command: 'backup', exclusive: true, created: old, heartbeat: old })
-    assert.equal((await runSeb(['backup', src, dest], env)).code, 0)
+    assert.deepEqual((await fs.readdir(path.join(dest, 'locks'))).sort(), ['b'.repeat(32), 'c'.repeat(32)])
     const u = await runSeb(['unlock', dest], env)
     assert.match(u.stdout, /2 locks removed/)
+    assert.deepEqual(await fs.readdir(path.join(dest, 'locks')), [])
+    // Neither blocks a run, which removes them by itself (crashed cron runs do not pile up locks).
+    await writeLock('b'.repeat(32), { host: os.hostname(), pid: 2 ** 22 + 7, command: 'backup', exclusive: true, created: now(), heartbeat: now() })
+    await writeLock('c'.repeat(32), { host: 'otherhost', pid: 1, command: 'backup', exclusive: true, created: old, heartbeat: old })
+    assert.equal((await runSeb(['backup', src, dest], env)).code, 0)
     assert.deepEqual(await fs.readdir(path.join(dest, 'locks')), [])
   })
 
