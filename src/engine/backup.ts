@@ -26,14 +26,34 @@ import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { readAhead, TaskPool } from './concurrency.js'
+import { ReaderPool } from './reader-pool.js'
 import { scanTree } from './scanner.js'
 import { removeOrphans } from './cleanup.js'
 import { commitChanges, expiredSnapshots } from './commit.js'
 
 /** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
 const WHOLE_READ_MAX = 64 * 1024 * 1024
-/** How many small-file reads each pack worker keeps in flight. */
-const READ_WINDOW = 16
+/** Files are read and hashed on worker threads in batches of at most this many files or bytes. */
+const BATCH_FILES = 128
+const BATCH_BYTES = 4 * 1024 * 1024
+
+/** batches cuts a pack's files into read batches. */
+function batches(files: readonly ScanEntry[]): ScanEntry[][] {
+  const out: ScanEntry[][] = []
+  let cur: ScanEntry[] = []
+  let bytes = 0
+  for (const f of files) {
+    if (cur.length && (cur.length >= BATCH_FILES || bytes + f.size > BATCH_BYTES)) {
+      out.push(cur)
+      cur = []
+      bytes = 0
+    }
+    cur.push(f)
+    bytes += f.size
+  }
+  if (cur.length) out.push(cur)
+  return out
+}
 
 /** BackupOptions are the inputs of one run. */
 export interface BackupOptions {
@@ -138,7 +158,9 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const report = () => progress({ type: 'progress', filesDone, filesTotal: diff.toHash.length, bytesDone: bytesRead, bytesTotal: bytesToRead, bytesUploaded })
 
     progress({ type: 'phase', phase: 'pack' })
-    const workers = new TaskPool(o.workers ?? Math.max(2, os.availableParallelism()))
+    const parallel = o.workers ?? (Number(process.env.SEB_PACK_WORKERS) || Math.max(2, os.availableParallelism()))
+    const readers = new ReaderPool(plans.length ? Math.min(parallel, 4) : 0)
+    const workers = new TaskPool(parallel)
     const uploads = new TaskPool(o.storage.connections)
     const checkAbort = () => {
       if (o.signal?.aborted) throw new InterruptedError()
@@ -160,22 +182,26 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         }
         const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
         const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
-        const read = (e: ScanEntry) => fs.readFile(abs(e.path)).then((data) => ({ e, data, err: null as NodeJS.ErrnoException | null }), (err: NodeJS.ErrnoException) => ({ e, data: null, err }))
-        for await (const r of readAhead(small, READ_WINDOW, read)) {
+        for await (const { batch, results } of readAhead(batches(small), 2, async (batch) => ({ batch, results: await readers.read(batch.map((e) => abs(e.path))) }))) {
           checkAbort()
-          filesDone++
-          if (!r.data) {
-            problem(r.e.path, r.err!)
-            continue
+          const toStore: { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[] = []
+          for (let i = 0; i < batch.length; i++) {
+            const e = batch[i]!
+            const r = results[i]!
+            filesDone++
+            if (!r.data) {
+              problem(e.path, Object.assign(new Error(r.error ?? 'read failed'), { code: r.error ?? undefined }))
+              continue
+            }
+            bytesRead += r.data.length
+            hashed.push({ entry: e, hash: r.hash, size: r.data.length })
+            if (!have(r.hash)) {
+              claim(r.hash)
+              bytesNew += r.data.length
+              toStore.push({ path: e.path, mode: e.mode, mtimeMs: e.mtimeMs, data: r.data, hash: r.hash })
+            }
           }
-          bytesRead += r.data.length
-          const hash = createHash('sha256').update(r.data).digest('hex')
-          hashed.push({ entry: r.e, hash, size: r.data.length })
-          if (!have(hash)) {
-            claim(hash)
-            bytesNew += r.data.length
-            if (!o.dryRun) await (await getWriter()).addFile(r.e.path, r.e.mode, r.e.mtimeMs, r.data, hash)
-          }
+          if (toStore.length && !o.dryRun) await (await getWriter()).addFiles(toStore)
           report()
         }
         for (const e of large) {
@@ -278,6 +304,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       await uploads.wait().catch(() => {})
       if (o.signal?.aborted) throw new InterruptedError()
       throw err
+    } finally {
+      await readers.close()
     }
     checkAbort()
 

@@ -5,7 +5,7 @@ import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '.
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
-import type { LocalCache } from '../repo/cache.js'
+import { LOG_MAX, type LocalCache } from '../repo/cache.js'
 import { type CommitRef, type HardLink, writeCommit } from '../repo/commits.js'
 import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
@@ -64,7 +64,11 @@ export async function commitChanges(
   if (checkpoint) state.checkpointSeq = seq
   const ref = await writeCommit(storage, ctx, record, hardLinks(state, checkpoint ? null : changes.add))
   // ---- committed ----
-  await cache.save(ref.name, state, facts)
+  // The cache follows: a small log line on top of its state file for a delta, the whole state after a
+  // checkpoint, when the log is long, or when the cache was not at the previous head.
+  const base = loaded.cacheBase
+  if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt) await cache.append(ref.name, base, record, loaded.facts, facts)
+  else await cache.save(ref.name, state, facts)
   await cache.clearJournal()
   await cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }

@@ -92,6 +92,27 @@ export class PackWriter {
   }
 
   /**
+   * addFiles stores a batch of files from memory with one vectored write (cork/uncork), then waits for
+   * the compressor to drain: far fewer system calls than a write per header and per file.
+   */
+  async addFiles(files: readonly { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[]): Promise<void> {
+    if (this.failed) throw this.failed
+    const input = this.sealer.input
+    input.cork()
+    for (const f of files) {
+      const entry = this.entries++
+      input.write(encodeHeader({ path: f.path, type: 'file', size: f.data.length, mode: f.mode, mtimeMs: f.mtimeMs, uid: this.uid, gid: this.gid }))
+      if (f.data.length) input.write(f.data)
+      const pad = paddingFor(f.data.length)
+      if (pad.length) input.write(pad)
+      this.contentBytes += f.data.length
+      this.blobs.push({ hash: f.hash, size: f.data.length, tarPath: f.path, entry })
+    }
+    input.uncork()
+    if (input.writableNeedDrain) await this.write(Buffer.alloc(0))
+  }
+
+  /**
    * addStream stores exactly `size` bytes read from `stream` (a large file), padding with zeros if the
    * file shrank while being read. It returns the SHA-256 of what was stored; the caller records the blob
    * with recordBlob only when that matches the hash of a complete, stable read.
@@ -136,8 +157,8 @@ export class PackWriter {
       await this.write(END_OF_ARCHIVE)
       this.sealer.input.end()
       await this.sealer.done
+      // No fsync: the spool file is a temporary copy; the destination's save makes the pack durable.
       const st = await this.fh.stat()
-      await this.fh.sync()
       return { id: this.id, spoolPath: this.spoolPath, size: st.size, contentBytes: this.contentBytes, blobs: this.blobs, entries: this.entries }
     } catch (err) {
       this.sealer.kill()

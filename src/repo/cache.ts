@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { WirePack, WireVersion } from '../core/commit-codec.js'
+import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 
@@ -34,6 +34,20 @@ export interface CachedState {
   readonly commit: string
   readonly state: RepoState
   readonly facts: Map<string, LocalFacts>
+  /** commits recorded in the log since the state file was written */
+  readonly logLines: number
+}
+
+/** LOG_MAX: after this many logged commits the whole state is rewritten. */
+export const LOG_MAX = 32
+
+interface LogEntry {
+  commit: string
+  /** the state file's commit this line builds on */
+  base: string
+  record: CommitRecord
+  setFacts: [string, number, number, number, number][]
+  dropFacts: string[]
 }
 
 /** LocalCache is one repository's cache folder. */
@@ -48,6 +62,10 @@ export class LocalCache {
 
   private get stateFile(): string {
     return path.join(this.dir, 'state.json')
+  }
+
+  private get logFile(): string {
+    return path.join(this.dir, 'log.jsonl')
   }
 
   private get journalFile(): string {
@@ -87,7 +105,50 @@ export class LocalCache {
     state.checkpointSeq = raw.checkpointSeq
     const facts = new Map<string, LocalFacts>()
     for (const [p, size, mtimeMs, ino, ctimeMs] of raw.facts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
-    return { commit: raw.commit, state, facts }
+    let commit = raw.commit
+    // Commits made since the state file was written, one line each (see append).
+    let log = ''
+    try {
+      log = await fs.readFile(this.logFile, 'utf8')
+    } catch {}
+    for (const line of log.split('\n')) {
+      if (!line) continue
+      let entry: LogEntry
+      try {
+        entry = JSON.parse(line) as LogEntry
+        if (entry.base !== raw.commit) continue // a log left over from an older state file
+        state.applyCommit(entry.record)
+      } catch {
+        break // a line cut by a crash: the cache is at the previous commit, which the loader notices
+      }
+      for (const [p, size, mtimeMs, ino, ctimeMs] of entry.setFacts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
+      for (const p of entry.dropFacts) facts.delete(p)
+      commit = entry.commit
+    }
+    return { commit, state, facts, logLines: log.split('\n').filter(Boolean).length }
+  }
+
+  /**
+   * append records one commit made on top of the cached state: a line with the commit record and the
+   * facts that changed. Much cheaper than save() for a daily run; save() rewrites the whole state
+   * when the log grows long (LOG_MAX lines) or after a checkpoint.
+   */
+  async append(commit: string, base: string, record: CommitRecord, oldFacts: ReadonlyMap<string, LocalFacts>, facts: ReadonlyMap<string, LocalFacts>): Promise<void> {
+    const setFacts: LogEntry['setFacts'] = []
+    const dropFacts: string[] = []
+    for (const [p, f] of facts) {
+      const o = oldFacts.get(p)
+      if (!o || o.size !== f.size || o.mtimeMs !== f.mtimeMs || o.ino !== f.ino || o.ctimeMs !== f.ctimeMs) setFacts.push([p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
+    }
+    for (const p of oldFacts.keys()) if (!facts.has(p)) dropFacts.push(p)
+    const entry: LogEntry = { commit, base, record, setFacts, dropFacts }
+    const fh = await fs.open(this.logFile, 'a', 0o600)
+    try {
+      await fh.write(`${JSON.stringify(entry)}\n`)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
   }
 
   /** save writes the state after a commit (atomically: temp file, fsync, rename). */
@@ -103,11 +164,29 @@ export class LocalCache {
       facts: [...facts].map(([p, f]) => [p, f.size, f.mtimeMs, f.ino, f.ctimeMs]),
     }
     await writeAtomic(this.stateFile, JSON.stringify(body))
+    await fs.rm(this.logFile, { force: true })
   }
 
   /** drop removes the cached state (it will be rebuilt from the destination). */
   async drop(): Promise<void> {
     await fs.rm(this.stateFile, { force: true })
+    await fs.rm(this.logFile, { force: true })
+  }
+
+  /** baseCommit returns the commit the state file (without the log) is at. */
+  async baseCommit(): Promise<string | null> {
+    try {
+      const fh = await fs.open(this.stateFile, 'r')
+      try {
+        const head = Buffer.alloc(200)
+        await fh.read(head, 0, 200, 0)
+        return /"commit":"([^"]+)"/.exec(head.toString('utf8'))?.[1] ?? null
+      } finally {
+        await fh.close()
+      }
+    } catch {
+      return null
+    }
   }
 
   /** readJournal returns the packs uploaded by runs that did not commit. */

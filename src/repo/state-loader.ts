@@ -24,22 +24,28 @@ export interface LoadedState {
   readonly rebuilt: boolean
   /** commits that could not be read (damage), newest first */
   readonly damaged: { ref: CommitRef; error: string }[]
+  /** the commit of the cache's state file, when the state came from the cache */
+  readonly cacheBase: string | null
+  /** commits logged on top of that state file */
+  readonly cacheLogLines: number
 }
 
 /** loadState returns the repository state at its newest readable commit. */
 export async function loadState(storage: Storage, ctx: GpgContext, cache: LocalCache | null, signal?: AbortSignal): Promise<LoadedState> {
   const commits = await listCommits(storage, signal)
   const head = commits[commits.length - 1] ?? null
-  if (!head) return { state: new RepoState(), facts: new Map(), commits, head, rebuilt: false, damaged: [] }
+  if (!head) return { state: new RepoState(), facts: new Map(), commits, head, rebuilt: false, damaged: [], cacheBase: null, cacheLogLines: 0 }
   const cached = cache ? await cache.load() : null
-  if (cached && cached.commit === head.name) return { state: cached.state, facts: cached.facts, commits, head, rebuilt: false, damaged: [] }
+  if (cached && cached.commit === head.name) {
+    return { state: cached.state, facts: cached.facts, commits, head, rebuilt: false, damaged: [], cacheBase: await cache!.baseCommit(), cacheLogLines: cached.logLines }
+  }
   const { state, damaged } = await replay(storage, ctx, commits, signal)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
   const facts = cached?.facts ?? new Map<string, LocalFacts>()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
   // the cache would then claim to be at a head it does not reflect.
   if (cache && !damaged.length) await cache.save(head.name, state, facts)
-  return { state, facts, commits, head, rebuilt: true, damaged }
+  return { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
 }
 
 async function replay(storage: Storage, ctx: GpgContext, commits: CommitRef[], signal?: AbortSignal): Promise<{ state: RepoState; damaged: LoadedState['damaged'] }> {
