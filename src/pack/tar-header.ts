@@ -39,7 +39,8 @@ export function encodeHeader(e: TarEntry): Buffer {
     blocks.push(pad(body))
   }
   blocks.push(ustar({ name: name.length > 100 || !isPortable(name) ? Buffer.from(fallbackName(name)) : name, typeflag: TYPEFLAG[e.type], size: e.type === 'file' ? e.size : 0, mode: e.mode, seconds, link: link.length > 100 || !isPortable(link) ? Buffer.alloc(0) : link, uid: e.uid, gid: e.gid }))
-  return Buffer.concat(blocks)
+  // The common case (a short ASCII name, whole-second mtime) is one block: no copy.
+  return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks)
 }
 
 /** paddingFor returns the zero bytes that complete a member's data to a whole block. */

@@ -5,10 +5,7 @@ import path from 'node:path'
 import { UsageError } from '../errors.js'
 import { parseRate, RateLimitStorage } from './limit.js'
 import { LocalStorage } from './local.js'
-import { RcloneStorage } from './rclone.js'
 import { type RetryOptions, RetryStorage } from './retry.js'
-import { S3Storage } from './s3.js'
-import { SftpStorage } from './sftp.js'
 import type { Storage } from './storage.js'
 
 /** Destination is a parsed destination string. */
@@ -125,7 +122,10 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
     case 'local':
       backend = new LocalStorage(path.resolve(d.path), { connections })
       break
-    case 'sftp':
+    case 'sftp': {
+      // Backends are loaded on demand: the AWS SDK and ssh2 cost a few hundred ms to load, which a
+      // daily run to a local disk should not pay.
+      const { SftpStorage } = await import('./sftp.js')
       backend = new SftpStorage({
         host: d.host,
         user: d.user,
@@ -139,9 +139,11 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
         agent: options.sshAgent,
       })
       break
+    }
     case 's3': {
       const endpoint = options.s3Endpoint ?? (env.SEB_S3_ENDPOINT || undefined)
       const pathStyleEnv = env.SEB_S3_PATH_STYLE
+      const { S3Storage } = await import('./s3.js')
       backend = new S3Storage({
         bucket: d.bucket,
         prefix: d.prefix,
@@ -155,9 +157,11 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
       })
       break
     }
-    case 'rclone':
+    case 'rclone': {
+      const { RcloneStorage } = await import('./rclone.js')
       backend = new RcloneStorage({ remote: d.remote, location: dest, connections, env: options.rcloneEnv })
       break
+    }
   }
   let storage: Storage = options.retry === false ? backend : new RetryStorage(backend, options.retry ?? {})
   if (options.limitUpload !== undefined) {
