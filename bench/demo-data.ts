@@ -11,8 +11,12 @@ if (!dir || (cmd !== 'generate' && cmd !== 'day')) {
 }
 if (cmd === 'generate') {
   const r = await generateMaildir(dir, { scale: Number(scale ?? 0.02) })
-  process.stdout.write(`${r.stats.files} messages, ${(r.stats.bytes / 1048576).toFixed(1)} MiB in ${r.folders.length} folders\n`)
+  process.stdout.write(
+    `${r.stats.files} messages, ${(r.stats.bytes / 1048576).toFixed(1)} MiB in ${r.folders.length} folders\n`,
+  )
 } else {
   const d = await mutateDay(dir, { scale: 0.05, newBytes: 256 * 1024 })
-  process.stdout.write(`${d.newMessageFiles.length} new messages (${(d.newBytes / 1024).toFixed(0)} KiB), ${d.read.length} read, ${d.flagRenames.length} flag changes, ${d.moves.length} moves, ${d.deleted.length + d.trashEmptied.length} deletions\n`)
+  process.stdout.write(
+    `${d.newMessageFiles.length} new messages (${(d.newBytes / 1024).toFixed(0)} KiB), ${d.read.length} read, ${d.flagRenames.length} flag changes, ${d.moves.length} moves, ${d.deleted.length + d.trashEmptied.length} deletions\n`,
+  )
 }

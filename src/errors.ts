@@ -6,7 +6,12 @@ import { ExitCode } from './cli/exit-codes.js'
 export class SebError extends Error {
   readonly code: string
   readonly exitCode: number
-  constructor(code: string, message: string, exitCode: number = ExitCode.Error, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    exitCode: number = ExitCode.Error,
+    options?: { cause?: unknown },
+  ) {
     super(message, options)
     this.code = code
     this.exitCode = exitCode
@@ -56,7 +61,11 @@ export class DamageError extends SebError {
 /** InterruptedError: the run was stopped by SIGINT/SIGTERM after leaving the repository consistent. */
 export class InterruptedError extends SebError {
   constructor() {
-    super('interrupted', 'interrupted: the repository is consistent; run the same command again to finish', ExitCode.Interrupted)
+    super(
+      'interrupted',
+      'interrupted: the repository is consistent; run the same command again to finish',
+      ExitCode.Interrupted,
+    )
   }
 }
 

@@ -14,6 +14,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     controller.abort(new Error('interrupted'))
   })
 }
+// `seb ls DEST | head`: a closed pipe is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
+}
 run(process.argv.slice(2), processIO(controller.signal)).then(
   (code) => {
     process.exitCode = controller.signal.aborted && code !== 0 ? ExitCode.Interrupted : code

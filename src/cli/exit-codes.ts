@@ -25,3 +25,15 @@ export const exitCodeTable = `Exit codes:
   12   key or passphrase problem (unknown recipient, no secret key, wrong passphrase)
   13   damage found (verify/restore: missing, truncated or corrupt data)
   130  interrupted (Ctrl-C / SIGTERM); the repository is consistent`
+
+/**
+ * worstExitCode picks the exit code of a run of several jobs (`seb backup --all`): any failure beats
+ * 3 ("done, some files unreadable"), which beats 0; among failures the highest code wins, so an
+ * interruption (130) is never hidden.
+ */
+export function worstExitCode(codes: readonly number[]): number {
+  const rank = (c: number) => (c === ExitCode.Ok ? 0 : c === ExitCode.PartialSource ? 1 : 2)
+  let worst: number = ExitCode.Ok
+  for (const c of codes) if (rank(c) > rank(worst) || (rank(c) === rank(worst) && c > worst)) worst = c
+  return worst
+}

@@ -20,3 +20,17 @@ export function formatDuration(ms: number): string {
   const s = Math.round((ms % 60_000) / 1000)
   return `${m}m${String(s).padStart(2, '0')}s`
 }
+
+/** formatEta prints a remaining time as m:ss or h:mm:ss (progress displays). */
+export function formatEta(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000))
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = String(total % 60).padStart(2, '0')
+  return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`
+}
+
+/** formatCount prints a whole number with thousands separators (12,345). */
+export function formatCount(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}

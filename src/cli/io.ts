@@ -6,6 +6,8 @@ export interface CliIO {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
   readonly isTTY: boolean
+  /** width of the terminal on stderr (progress lines are cut to fit); undefined when not a terminal */
+  readonly columns?: number
   readonly env: NodeJS.ProcessEnv
   readonly signal?: AbortSignal
 }
@@ -16,6 +18,9 @@ export function processIO(signal?: AbortSignal): CliIO {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     isTTY: Boolean(process.stderr.isTTY),
+    get columns() {
+      return process.stderr.isTTY ? process.stderr.columns : undefined
+    },
     env: process.env,
     signal,
   }

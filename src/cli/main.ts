@@ -7,7 +7,21 @@ import { registerCommands } from './commands/index.js'
 import { ExitCode, exitCodeTable } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
-const COMMANDS = new Set(['init', 'backup', 'restore', 'snapshots', 'ls', 'find', 'stats', 'verify', 'compact', 'unlock', 'key', 'config', 'help'])
+const COMMANDS = new Set([
+  'init',
+  'backup',
+  'restore',
+  'snapshots',
+  'ls',
+  'find',
+  'stats',
+  'verify',
+  'compact',
+  'unlock',
+  'key',
+  'config',
+  'help',
+])
 
 /** CommandResult is what a command returns: its exit code. */
 export type CommandResult = number
@@ -15,20 +29,46 @@ export type CommandResult = number
 /** buildProgram makes the commander program; `result` receives the exit code of the command run. */
 export function buildProgram(io: CliIO, result: { code: number }): Command {
   const program = new Command('seb')
-    .description('Simple Encrypted Backup: encrypted, bandwidth-efficient off-site backup of Maildir folders.\nPacks are gpg-encrypted tar archives: restorable with gpg and tar alone.')
+    .description(
+      'Simple Encrypted Backup: encrypted, bandwidth-efficient off-site backup of Maildir folders.\nPacks are gpg-encrypted tar archives: restorable with gpg and tar alone.',
+    )
     .usage('<command> [options]   (or: seb SRC DEST, the short form of backup)')
-    .addOption(new Option('--cache-dir <dir>', 'local cache folder (default $XDG_CACHE_HOME/seb or ~/.cache/seb)').env('SEB_CACHE_DIR'))
+    .addOption(
+      new Option('--config <file>', 'config file with profiles (default ~/.config/seb/config.yaml)').env(
+        'SEB_CONFIG',
+      ),
+    )
+    .addOption(
+      new Option('--cache-dir <dir>', 'local cache folder (default $XDG_CACHE_HOME/seb or ~/.cache/seb)').env(
+        'SEB_CACHE_DIR',
+      ),
+    )
     .option('--passphrase-file <file>', 'read the repository passphrase from FILE (or SEB_PASSPHRASE_FILE)')
     .option('--passphrase-fd <n>', 'read the repository passphrase from file descriptor N')
     .option('--json', 'print one JSON object per line (progress events, then a summary)')
     .option('-q, --quiet', 'print errors only (for cron)')
-    .addOption(new Option('--limit-upload <rate>', 'cap upload speed, bytes per second (e.g. 500k, 2M)').env('SEB_LIMIT_UPLOAD'))
-    .addOption(new Option('--connections <n>', 'parallel transfers to the destination (default 4)').env('SEB_CONNECTIONS'))
-    .addOption(new Option('--s3-endpoint <url>', 'S3-compatible server (MinIO, Ceph, B2, Wasabi…)').env('SEB_S3_ENDPOINT'))
+    .addOption(
+      new Option('--limit-upload <rate>', 'cap upload speed, bytes per second (e.g. 500k, 2M)').env(
+        'SEB_LIMIT_UPLOAD',
+      ),
+    )
+    .addOption(
+      new Option('--connections <n>', 'parallel transfers to the destination (default 4)').env(
+        'SEB_CONNECTIONS',
+      ),
+    )
+    .addOption(
+      new Option('--s3-endpoint <url>', 'S3-compatible server (MinIO, Ceph, B2, Wasabi…)').env(
+        'SEB_S3_ENDPOINT',
+      ),
+    )
     .option('--s3-region <region>', 'S3 region')
     .option('--s3-path-style', 'address S3 buckets as ENDPOINT/BUCKET (Ceph, MinIO)')
     .showHelpAfterError(false)
-    .addHelpText('after', `\nExamples:\n  seb init /mnt/backup/mail --recipient alice@example.org\n  seb backup ~/Mail /mnt/backup/mail\n  seb restore /mnt/backup/mail ~/Mail-restored\n\n${exitCodeTable}\n`)
+    .addHelpText(
+      'after',
+      `\nExamples:\n  seb init /mnt/backup/mail --recipient alice@example.org\n  seb backup ~/Mail /mnt/backup/mail\n  seb backup --all --quiet                 # every profile of ~/.config/seb/config.yaml (cron)\n  seb restore /mnt/backup/mail ~/Mail-restored\n\nEnvironment: SEB_CONFIG, SEB_CACHE_DIR, SEB_RECIPIENT, SEB_PASSPHRASE_FILE, SEB_LIMIT_UPLOAD, SEB_CONNECTIONS,\nSEB_S3_ENDPOINT, SEB_PROGRESS_INTERVAL (ms between progress updates), SEB_DEBUG=1 (stack traces).\n\n${exitCodeTable}\n`,
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
   registerCommands(program, io, result)
@@ -44,7 +84,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     await program.parseAsync(args, { from: 'user' })
     return result.code
   } catch (err) {
-    return report(err, io, args.includes('--json'))
+    return reportError(err, io, args.includes('--json'))
   }
 }
 
@@ -52,31 +92,57 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 export function shortForm(argv: readonly string[]): string[] {
   const positional = argv.filter((a) => !a.startsWith('-'))
   const first = argv[0]
-  if (first && !first.startsWith('-') && !COMMANDS.has(first) && positional.length >= 2) return ['backup', ...argv, '--init-if-missing']
+  if (first && !first.startsWith('-') && !COMMANDS.has(first) && positional.length >= 2)
+    return ['backup', ...argv, '--init-if-missing']
   return [...argv]
 }
 
-function report(err: unknown, io: CliIO, json: boolean): number {
+/**
+ * reportError turns a failure into one line on stderr (and a JSON object with --json) and returns its
+ * exit code. `profile` names the profile of `seb backup --all`, which reports each profile's failure
+ * and goes on with the next.
+ */
+export function reportError(err: unknown, io: CliIO, json: boolean, profile?: string): number {
+  const where = profile ? `${profile}: ` : ''
+  const extra = profile ? { profile } : {}
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return ExitCode.Ok
     const message = err.message.replace(/^error: /, '')
     io.err(`seb: ${message} (see seb --help)\n`)
-    if (json) io.out(`${JSON.stringify({ type: 'error', code: 'usage', message, exitCode: ExitCode.Usage })}\n`)
+    if (json)
+      io.out(`${JSON.stringify({ type: 'error', code: 'usage', message, exitCode: ExitCode.Usage })}\n`)
     return ExitCode.Usage
   }
   if (err instanceof SebError) {
-    io.err(`seb: ${err.message}\n`)
-    if (json) io.out(`${JSON.stringify({ type: 'error', code: err.code, message: err.message, exitCode: err.exitCode })}\n`)
+    io.err(`seb: ${where}${err.message}\n`)
+    if (json)
+      io.out(
+        `${JSON.stringify({ type: 'error', code: err.code, message: err.message, exitCode: err.exitCode, ...extra })}\n`,
+      )
     if (io.env.SEB_DEBUG) io.err(`${err.stack}\n`)
     return err.exitCode
   }
   const e = err as Error
   if (e?.name === 'AbortError') {
+    if (json)
+      io.out(
+        `${JSON.stringify({ type: 'error', code: 'interrupted', message: 'interrupted', exitCode: ExitCode.Interrupted, ...extra })}\n`,
+      )
     io.err('seb: interrupted: the repository is consistent; run the same command again to finish\n')
     return ExitCode.Interrupted
   }
-  io.err(`seb: unexpected error: ${e?.message ?? String(err)} (run with SEB_DEBUG=1 for details and please report it)\n`)
-  if (json) io.out(`${JSON.stringify({ type: 'error', code: 'internal', message: e?.message ?? String(err), exitCode: ExitCode.Error })}\n`)
+  io.err(
+    `seb: ${where}unexpected error: ${e?.message ?? String(err)} (run with SEB_DEBUG=1 for details and please report it)\n`,
+  )
+  if (json)
+    io.out(
+      `${JSON.stringify({ type: 'error', code: 'internal', message: e?.message ?? String(err), exitCode: ExitCode.Error, ...extra })}\n`,
+    )
   if (io.env.SEB_DEBUG) io.err(`${e?.stack}\n`)
   return ExitCode.Error
 }

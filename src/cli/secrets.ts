@@ -4,12 +4,16 @@ import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
 
 /** readPassphrase returns the passphrase from --passphrase-file / --passphrase-fd / SEB_PASSPHRASE_FILE, if any. */
-export function readPassphrase(opts: { passphraseFile?: string; passphraseFd?: string }, env: NodeJS.ProcessEnv): Buffer | undefined {
+export function readPassphrase(
+  opts: { passphraseFile?: string; passphraseFd?: string },
+  env: NodeJS.ProcessEnv,
+): Buffer | undefined {
   const file = opts.passphraseFile ?? env.SEB_PASSPHRASE_FILE
   let raw: Buffer
   if (opts.passphraseFd !== undefined) {
     const fd = Number(opts.passphraseFd)
-    if (!Number.isInteger(fd) || fd < 0) throw new UsageError(`--passphrase-fd ${opts.passphraseFd}: not a file descriptor number`)
+    if (!Number.isInteger(fd) || fd < 0)
+      throw new UsageError(`--passphrase-fd ${opts.passphraseFd}: not a file descriptor number`)
     try {
       raw = readFileSync(fd)
     } catch {
@@ -20,7 +24,9 @@ export function readPassphrase(opts: { passphraseFile?: string; passphraseFd?: s
       raw = readFileSync(file)
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
-      throw new UsageError(`${file}: cannot read the passphrase file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})`)
+      throw new UsageError(
+        `${file}: cannot read the passphrase file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})`,
+      )
     }
   } else return undefined
   // One trailing newline is an editor's, not the passphrase's.

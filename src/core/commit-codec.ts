@@ -2,8 +2,9 @@
 // now and then, a consolidated checkpoint. This module is its exact JSON shape (docs/design.md,
 // "Commit records") and the strict decoder that refuses anything malformed, so a damaged or hostile
 // index is reported, never half-applied.
-import { isSafeRelativePath } from './path-bytes.js'
+
 import type { EntryKind, SnapshotInfo } from './model.js'
+import { isSafeRelativePath } from './path-bytes.js'
 
 /** FORMAT_VERSION is the repository format version written in the config and every commit. */
 export const FORMAT_VERSION = 1
@@ -41,8 +42,26 @@ export interface CommitRecord {
 }
 
 /** emptyCommit returns a commit record with every list empty. */
-export function emptyCommit(kind: CommitRecord['kind'], seq: number, snapshot: SnapshotInfo | null, time = snapshot?.time ?? new Date().toISOString()): CommitRecord {
-  return { seb: FORMAT_VERSION, kind, seq, time, snapshot, packs: [], dropPacks: [], add: [], del: [], forget: [], versions: [], snapshots: [] }
+export function emptyCommit(
+  kind: CommitRecord['kind'],
+  seq: number,
+  snapshot: SnapshotInfo | null,
+  time = snapshot?.time ?? new Date().toISOString(),
+): CommitRecord {
+  return {
+    seb: FORMAT_VERSION,
+    kind,
+    seq,
+    time,
+    snapshot,
+    packs: [],
+    dropPacks: [],
+    add: [],
+    del: [],
+    forget: [],
+    versions: [],
+    snapshots: [],
+  }
 }
 
 /** encodeCommit serialises a commit record to UTF-8 JSON bytes. */
@@ -62,7 +81,10 @@ export function decodeCommit(data: Buffer): CommitRecord {
   }
   const c = raw as CommitRecord
   check(typeof c === 'object' && c !== null, 'not an object')
-  check(c.seb === FORMAT_VERSION, `format version ${String(c.seb)} is not supported (this seb reads ${FORMAT_VERSION})`)
+  check(
+    c.seb === FORMAT_VERSION,
+    `format version ${String(c.seb)} is not supported (this seb reads ${FORMAT_VERSION})`,
+  )
   check(c.kind === 'delta' || c.kind === 'checkpoint', 'bad kind')
   check(Number.isSafeInteger(c.seq) && c.seq > 0, 'bad seq')
   check(typeof c.time === 'string', 'bad time')
@@ -72,8 +94,23 @@ export function decodeCommit(data: Buffer): CommitRecord {
     check(Array.isArray(c[k]), `${k} is not a list`)
   }
   for (const p of c.packs) {
-    check(Array.isArray(p) && /^[0-9a-f]{64}$/.test(p[0]) && isCount(p[1]) && isCount(p[2]) && Array.isArray(p[3]), 'bad pack')
-    for (const b of p[3]) check(Array.isArray(b) && /^[0-9a-f]{64}$/.test(b[0]) && isCount(b[1]) && typeof b[2] === 'string' && isCount(b[3]), 'bad blob')
+    check(
+      Array.isArray(p) &&
+        /^[0-9a-f]{64}$/.test(p[0]) &&
+        isCount(p[1]) &&
+        isCount(p[2]) &&
+        Array.isArray(p[3]),
+      'bad pack',
+    )
+    for (const b of p[3])
+      check(
+        Array.isArray(b) &&
+          /^[0-9a-f]{64}$/.test(b[0]) &&
+          isCount(b[1]) &&
+          typeof b[2] === 'string' &&
+          isCount(b[3]),
+        'bad blob',
+      )
   }
   for (const id of c.dropPacks) check(typeof id === 'string' && /^[0-9a-f]{64}$/.test(id), 'bad dropped pack')
   for (const e of c.add) checkEntry(e)
@@ -88,7 +125,10 @@ export function decodeCommit(data: Buffer): CommitRecord {
 }
 
 function checkEntry(e: unknown[]): void {
-  check(Array.isArray(e) && typeof e[0] === 'string' && isSafeRelativePath(e[0] as string), `unsafe path ${JSON.stringify(e?.[0])}`)
+  check(
+    Array.isArray(e) && typeof e[0] === 'string' && isSafeRelativePath(e[0] as string),
+    `unsafe path ${JSON.stringify(e?.[0])}`,
+  )
   check(e[1] === 'f' || e[1] === 'l' || e[1] === 'd', 'bad kind')
   check(typeof e[2] === 'string', 'bad ref')
   if (e[1] === 'f') check(/^[0-9a-f]{64}$/.test(e[2] as string), 'bad content hash')
@@ -96,7 +136,14 @@ function checkEntry(e: unknown[]): void {
 }
 
 function checkSnapshot(s: SnapshotInfo): void {
-  check(typeof s === 'object' && s !== null && isCount(s.seq) && typeof s.id === 'string' && typeof s.time === 'string', 'bad snapshot')
+  check(
+    typeof s === 'object' &&
+      s !== null &&
+      isCount(s.seq) &&
+      typeof s.id === 'string' &&
+      typeof s.time === 'string',
+    'bad snapshot',
+  )
 }
 
 function isCount(n: unknown): n is number {

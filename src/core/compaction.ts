@@ -38,7 +38,11 @@ export function retainedHashes(state: RepoState, forget: ReadonlySet<number>): S
 }
 
 /** planCompaction classifies every pack as keep, rewrite or drop. */
-export function planCompaction(state: RepoState, forget: readonly number[], threshold = DEFAULT_REWRITE_THRESHOLD): CompactionPlan {
+export function planCompaction(
+  state: RepoState,
+  forget: readonly number[],
+  threshold = DEFAULT_REWRITE_THRESHOLD,
+): CompactionPlan {
   const retained = retainedHashes(state, new Set(forget))
   const use = new Map<string, { live: number; liveHashes: string[]; total: number }>()
   for (const p of state.packs.values()) use.set(p.id, { live: 0, liveHashes: [], total: 0 })

@@ -33,14 +33,26 @@ export function diffScan(
     if (e.kind === 'f') {
       const f = facts.get(e.path)
       const same =
-        prev?.kind === 'f' && f && f.size === e.size && f.mtimeMs === e.mtimeMs && f.ino === e.ino && f.ctimeMs === e.ctimeMs
+        prev?.kind === 'f' &&
+        f &&
+        f.size === e.size &&
+        f.mtimeMs === e.mtimeMs &&
+        f.ino === e.ino &&
+        f.ctimeMs === e.ctimeMs
       if (same) unchanged++
       else toHash.push(e)
       continue
     }
     const ref = e.kind === 'l' ? (e.target ?? '') : ''
     const size = e.kind === 'l' ? 0 : 0
-    if (prev && prev.kind === e.kind && prev.ref === ref && prev.mtimeMs === e.mtimeMs && prev.mode === e.mode) unchanged++
+    if (
+      prev &&
+      prev.kind === e.kind &&
+      prev.ref === ref &&
+      prev.mtimeMs === e.mtimeMs &&
+      prev.mode === e.mode
+    )
+      unchanged++
     else metaAdds.push([e.path, e.kind, ref, size, e.mtimeMs, e.mode])
   }
   const deleted: string[] = []

@@ -9,7 +9,9 @@ export const DEFAULT_PACK_BYTES = 32 * 1024 * 1024
 
 /** planPacks groups files into packs of at most `target` content bytes; a bigger file gets a pack alone. */
 export function planPacks(files: readonly ScanEntry[], target = DEFAULT_PACK_BYTES): ScanEntry[][] {
-  const sorted = [...files].sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const sorted = [...files].sort(
+    (a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  )
   const plans: ScanEntry[][] = []
   let current: ScanEntry[] = []
   let bytes = 0

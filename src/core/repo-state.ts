@@ -57,7 +57,8 @@ export class RepoState {
   private addPack(p: WirePack, seq: number): void {
     const [id, size, contentBytes, blobs] = p
     this.packs.set(id, { id, size, seq, contentBytes })
-    for (const [hash, bsize, tarPath, entry] of blobs) this.blobs.set(hash, { pack: id, entry, size: bsize, tarPath })
+    for (const [hash, bsize, tarPath, entry] of blobs)
+      this.blobs.set(hash, { pack: id, entry, size: bsize, tarPath })
   }
 
   private close(path: string, seq: number): void {
@@ -108,9 +109,15 @@ export class RepoState {
     const byPack = new Map<string, WirePack[3]>()
     for (const id of this.packs.keys()) byPack.set(id, [])
     for (const [hash, loc] of this.blobs) byPack.get(loc.pack)?.push([hash, loc.size, loc.tarPath, loc.entry])
-    const packs: WirePack[] = [...this.packs.values()].map((p) => [p.id, p.size, p.contentBytes, byPack.get(p.id) ?? []])
+    const packs: WirePack[] = [...this.packs.values()].map((p) => [
+      p.id,
+      p.size,
+      p.contentBytes,
+      byPack.get(p.id) ?? [],
+    ])
     const versions: WireVersion[] = []
-    for (const v of [...this.live.values(), ...this.history]) versions.push([v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
+    for (const v of [...this.live.values(), ...this.history])
+      versions.push([v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
     return { packs, versions, snapshots: [...this.snapshots] }
   }
 }

@@ -2,7 +2,7 @@
 // standard OpenPGP messages anyone can decrypt with `gpg --decrypt`. This module is the one wrapper
 // around the gpg process: argument building (pure), spawning with the passphrase on a pipe (never in
 // argv), and turning gpg's stderr into one actionable line.
-import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process'
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import type { Stream } from 'node:stream'
 import { KeyError, SebError } from '../errors.js'
 
@@ -23,15 +23,31 @@ export function encryptArgs(enc: Encryption): string[] {
   // seb compresses with zstd before gpg; gpg's own zlib pass would only cost time.
   const base = [...COMMON, '--compress-algo', 'none', '--output', '-']
   if (enc.type === 'passphrase') {
-    return [...base, '--pinentry-mode', 'loopback', '--passphrase-fd', '3', '--cipher-algo', 'AES256', '--symmetric']
+    return [
+      ...base,
+      '--pinentry-mode',
+      'loopback',
+      '--passphrase-fd',
+      '3',
+      '--cipher-algo',
+      'AES256',
+      '--symmetric',
+    ]
   }
-  return [...base, '--trust-model', 'always', ...enc.recipients.flatMap((r) => ['--recipient', r]), '--encrypt']
+  return [
+    ...base,
+    '--trust-model',
+    'always',
+    ...enc.recipients.flatMap((r) => ['--recipient', r]),
+    '--encrypt',
+  ]
 }
 
 /** decryptArgs builds gpg's argv for decrypting stdin to stdout. */
 export function decryptArgs(enc: Encryption): string[] {
   const base = [...COMMON, '--output', '-']
-  if (enc.type === 'passphrase') return [...base, '--pinentry-mode', 'loopback', '--passphrase-fd', '3', '--decrypt']
+  if (enc.type === 'passphrase')
+    return [...base, '--pinentry-mode', 'loopback', '--passphrase-fd', '3', '--decrypt']
   return [...base, '--decrypt']
 }
 
@@ -45,10 +61,18 @@ export interface GpgProcess {
 export type StdioSlot = 'pipe' | 'ignore' | number | Stream
 
 /** spawnGpg starts gpg for 'encrypt' or 'decrypt'; stdin and stdout are given by the caller. */
-export function spawnGpg(ctx: GpgContext, op: 'encrypt' | 'decrypt', stdin: StdioSlot, stdout: StdioSlot): GpgProcess {
+export function spawnGpg(
+  ctx: GpgContext,
+  op: 'encrypt' | 'decrypt',
+  stdin: StdioSlot,
+  stdout: StdioSlot,
+): GpgProcess {
   const args = op === 'encrypt' ? encryptArgs(ctx.encryption) : decryptArgs(ctx.encryption)
   const usePass = ctx.encryption.type === 'passphrase'
-  if (usePass && !ctx.passphrase) throw new KeyError('this repository is encrypted with a passphrase: give --passphrase-file FILE or SEB_PASSPHRASE_FILE')
+  if (usePass && !ctx.passphrase)
+    throw new KeyError(
+      'this repository is encrypted with a passphrase: give --passphrase-file FILE or SEB_PASSPHRASE_FILE',
+    )
   const stdio = [stdin, stdout, 'pipe', ...(usePass ? ['pipe'] : [])] as StdioOptions
   const child = spawn(ctx.gpgPath ?? 'gpg', args, { stdio })
   let stderr = ''
@@ -75,24 +99,46 @@ export function spawnGpg(ctx: GpgContext, op: 'encrypt' | 'decrypt', stdin: Stdi
 
 /** gpgMissing is the error when no gpg binary can be run. */
 export function gpgMissing(): SebError {
-  return new SebError('gpg-missing', 'gpg: command not found; install GnuPG (Debian/Ubuntu: apt-get install gnupg)')
+  return new SebError(
+    'gpg-missing',
+    'gpg: command not found; install GnuPG (Debian/Ubuntu: apt-get install gnupg)',
+  )
 }
 
 /** gpgFailure turns gpg's exit status and stderr into one clear line with the right error class. */
-export function gpgFailure(op: 'encrypt' | 'decrypt', enc: Encryption, stderr: string, code: number | null, signal: NodeJS.Signals | null): SebError {
+export function gpgFailure(
+  op: 'encrypt' | 'decrypt',
+  enc: Encryption,
+  stderr: string,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): SebError {
   const s = stderr
   const lastLine = s.trim().split('\n').filter(Boolean).pop() ?? ''
   if (signal) return new SebError('gpg', `gpg ${op} was stopped by ${signal}`)
   if (op === 'encrypt') {
-    if (/expired/i.test(s)) return new KeyError(`gpg cannot encrypt: a recipient key has expired (${lastLine}); renew it or change recipients with 'seb key'`)
+    if (/expired/i.test(s))
+      return new KeyError(
+        `gpg cannot encrypt: a recipient key has expired (${lastLine}); renew it or change recipients with 'seb key'`,
+      )
     if (/No public key|unusable public key|skipped/i.test(s)) {
       const who = enc.type === 'recipients' ? enc.recipients.join(', ') : ''
-      return new KeyError(`gpg cannot encrypt to ${who}: public key not found or unusable in ${gnupgHome()} (import it with 'gpg --import')`)
+      return new KeyError(
+        `gpg cannot encrypt to ${who}: public key not found or unusable in ${gnupgHome()} (import it with 'gpg --import')`,
+      )
     }
   } else {
-    if (/No secret key/i.test(s)) return new KeyError(`gpg cannot decrypt: no secret key for this repository in ${gnupgHome()} (restore needs the private key)`)
-    if (/Bad session key|bad passphrase|wrong passphrase/i.test(s)) return new KeyError('gpg cannot decrypt: wrong passphrase')
-    if (/no valid OpenPGP data|manipulated|invalid packet|packet\(s\) with unknown|CRC error|unexpected end|decryption failed|MDC|premature|invalid/i.test(s)) {
+    if (/No secret key/i.test(s))
+      return new KeyError(
+        `gpg cannot decrypt: no secret key for this repository in ${gnupgHome()} (restore needs the private key)`,
+      )
+    if (/Bad session key|bad passphrase|wrong passphrase/i.test(s))
+      return new KeyError('gpg cannot decrypt: wrong passphrase')
+    if (
+      /no valid OpenPGP data|manipulated|invalid packet|packet\(s\) with unknown|CRC error|unexpected end|decryption failed|MDC|premature|invalid/i.test(
+        s,
+      )
+    ) {
       return new SebError('gpg-corrupt', `gpg cannot decrypt: data is damaged (${lastLine})`)
     }
   }
@@ -117,7 +163,14 @@ export function parseColonKeys(out: string): KeyInfo[] {
   const keys: KeyInfo[] = []
   let cur: { fingerprint?: string; uid?: string; caps: string; validity: string } | null = null
   const flush = () => {
-    if (cur?.fingerprint) keys.push({ fingerprint: cur.fingerprint, uid: cur.uid ?? '', canEncrypt: /E/.test(cur.caps), expired: cur.validity === 'e', revoked: cur.validity === 'r' })
+    if (cur?.fingerprint)
+      keys.push({
+        fingerprint: cur.fingerprint,
+        uid: cur.uid ?? '',
+        canEncrypt: /E/.test(cur.caps),
+        expired: cur.validity === 'e',
+        revoked: cur.validity === 'r',
+      })
   }
   for (const line of out.split('\n')) {
     const f = line.split(':')
@@ -135,21 +188,38 @@ export function parseColonKeys(out: string): KeyInfo[] {
 export async function resolveRecipients(ids: readonly string[], gpgPath = 'gpg'): Promise<KeyInfo[]> {
   const out: KeyInfo[] = []
   for (const id of ids) {
-    const text = await runCapture(gpgPath, [...COMMON, '--with-colons', '--fixed-list-mode', '--list-keys', '--', id])
+    const text = await runCapture(gpgPath, [
+      ...COMMON,
+      '--with-colons',
+      '--fixed-list-mode',
+      '--list-keys',
+      '--',
+      id,
+    ])
     const keys = parseColonKeys(text.stdout)
-    if (text.code !== 0 || keys.length === 0) throw new KeyError(`recipient ${id}: no public key found in ${gnupgHome()} (import it with 'gpg --import KEYFILE')`)
-    if (keys.length > 1) throw new KeyError(`recipient ${id}: matches ${keys.length} keys; give the full fingerprint`)
+    if (text.code !== 0 || keys.length === 0)
+      throw new KeyError(
+        `recipient ${id}: no public key found in ${gnupgHome()} (import it with 'gpg --import KEYFILE')`,
+      )
+    if (keys.length > 1)
+      throw new KeyError(`recipient ${id}: matches ${keys.length} keys; give the full fingerprint`)
     const k = keys[0]!
     if (k.revoked) throw new KeyError(`recipient ${id}: key ${k.fingerprint} is revoked`)
-    if (k.expired) throw new KeyError(`recipient ${id}: key ${k.fingerprint} has expired; renew it or choose another key`)
-    if (!k.canEncrypt) throw new KeyError(`recipient ${id}: key ${k.fingerprint} cannot encrypt (no encryption subkey)`)
+    if (k.expired)
+      throw new KeyError(`recipient ${id}: key ${k.fingerprint} has expired; renew it or choose another key`)
+    if (!k.canEncrypt)
+      throw new KeyError(`recipient ${id}: key ${k.fingerprint} cannot encrypt (no encryption subkey)`)
     out.push(k)
   }
   return out
 }
 
 /** runCapture runs a short command and returns its exit code and output. */
-export function runCapture(cmd: string, args: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCapture(
+  cmd: string,
+  args: string[],
+  input?: Buffer,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
@@ -160,7 +230,9 @@ export function runCapture(cmd: string, args: string[], input?: Buffer): Promise
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8')
     })
-    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' && cmd.endsWith('gpg') ? gpgMissing() : err))
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' && cmd.endsWith('gpg') ? gpgMissing() : err),
+    )
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
     child.stdin.on('error', () => {})
     child.stdin.end(input)
@@ -171,7 +243,12 @@ export function runCapture(cmd: string, args: string[], input?: Buffer): Promise
 export async function checkTools(gpgPath = 'gpg'): Promise<void> {
   await runCapture(gpgPath, ['--version'])
   await runCapture('zstd', ['--version']).catch((err: NodeJS.ErrnoException) => {
-    throw err.code === 'ENOENT' ? new SebError('zstd-missing', 'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)') : err
+    throw err.code === 'ENOENT'
+      ? new SebError(
+          'zstd-missing',
+          'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)',
+        )
+      : err
   })
 }
 
@@ -179,7 +256,13 @@ export async function checkTools(gpgPath = 'gpg'): Promise<void> {
 export async function canDecrypt(ctx: GpgContext): Promise<boolean> {
   if (ctx.encryption.type === 'passphrase') return Boolean(ctx.passphrase)
   for (const fpr of ctx.encryption.recipients) {
-    const r = await runCapture(ctx.gpgPath ?? 'gpg', [...COMMON, '--with-colons', '--list-secret-keys', '--', fpr]).catch(() => null)
+    const r = await runCapture(ctx.gpgPath ?? 'gpg', [
+      ...COMMON,
+      '--with-colons',
+      '--list-secret-keys',
+      '--',
+      fpr,
+    ]).catch(() => null)
     if (r?.code === 0 && r.stdout.includes('sec')) return true
   }
   return false

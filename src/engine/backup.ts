@@ -8,15 +8,14 @@ import { createReadStream, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { WireEntry, WirePack } from '../core/commit-codec.js'
+import { planCompaction } from '../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import type { BlobLocation, LocalFacts, ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { planPacks } from '../core/plan.js'
-import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
-import { planCompaction } from '../core/compaction.js'
 import type { RepoState } from '../core/repo-state.js'
-import { compact } from './compact.js'
+import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
 import { InterruptedError, UsageError } from '../errors.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
@@ -25,11 +24,12 @@ import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
+import { removeOrphans } from './cleanup.js'
+import { commitChanges, expiredSnapshots } from './commit.js'
+import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
 import { ReaderPool } from './reader-pool.js'
 import { scanTree } from './scanner.js'
-import { removeOrphans } from './cleanup.js'
-import { commitChanges, expiredSnapshots } from './commit.js'
 
 /** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
 const WHOLE_READ_MAX = 64 * 1024 * 1024
@@ -117,7 +117,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   const result = await (async () => {
     progress({ type: 'phase', phase: 'index' })
     const loaded = await loadState(o.storage, ctx, cache, o.signal)
-    for (const d of loaded.damaged) progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
+    for (const d of loaded.damaged)
+      progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
     const { state } = loaded
     const written: WirePack[] = []
     const newBlobs = new Map<string, BlobLocation>()
@@ -127,7 +128,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       const remote = await o.storage.stat({ type: 'pack', name: p[0] }).catch(() => null)
       if (remote?.size !== p[1]) continue
       written.push(p)
-      for (const [hash, size, tarPath, entry] of p[3]) newBlobs.set(hash, { pack: p[0], entry, size, tarPath })
+      for (const [hash, size, tarPath, entry] of p[3])
+        newBlobs.set(hash, { pack: p[0], entry, size, tarPath })
     }
     const adoptedPacks = written.length
 
@@ -136,7 +138,14 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const scan = await scanTree(o.source, makeExcluder(patterns), o.signal)
     const diff = diffScan(state.live, loaded.facts, scan.entries)
     const bytesToRead = diff.toHash.reduce((n, e) => n + e.size, 0)
-    progress({ type: 'scanned', entries: scan.entries.length, files: scan.entries.filter((e) => e.kind === 'f').length, bytes: scan.entries.reduce((n, e) => n + e.size, 0), toRead: diff.toHash.length, bytesToRead })
+    progress({
+      type: 'scanned',
+      entries: scan.entries.length,
+      files: scan.entries.filter((e) => e.kind === 'f').length,
+      bytes: scan.entries.reduce((n, e) => n + e.size, 0),
+      toRead: diff.toHash.length,
+      bytesToRead,
+    })
 
     // What goes into packs besides file content: new folders (so a manual restore recreates empty
     // Maildir folders) and symlinks.
@@ -155,10 +164,19 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     let filesDone = 0
     const have = (hash: string) => state.blobs.has(hash) || newBlobs.has(hash)
     const claim = (hash: string) => newBlobs.set(hash, { pack: '', entry: -1, size: 0, tarPath: '' })
-    const report = () => progress({ type: 'progress', filesDone, filesTotal: diff.toHash.length, bytesDone: bytesRead, bytesTotal: bytesToRead, bytesUploaded })
+    const report = () =>
+      progress({
+        type: 'progress',
+        filesDone,
+        filesTotal: diff.toHash.length,
+        bytesDone: bytesRead,
+        bytesTotal: bytesToRead,
+        bytesUploaded,
+      })
 
     progress({ type: 'phase', phase: 'pack' })
-    const parallel = o.workers ?? (Number(process.env.SEB_PACK_WORKERS) || Math.max(2, os.availableParallelism()))
+    const parallel =
+      o.workers ?? (Number(process.env.SEB_PACK_WORKERS) || Math.max(2, os.availableParallelism()))
     const readers = new ReaderPool(plans.length ? Math.min(parallel, 4) : 0)
     const workers = new TaskPool(parallel)
     const uploads = new TaskPool(o.storage.connections)
@@ -182,15 +200,22 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         }
         const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
         const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
-        for await (const { batch, results } of readAhead(batches(small), 2, async (batch) => ({ batch, results: await readers.read(batch.map((e) => abs(e.path))) }))) {
+        for await (const { batch, results } of readAhead(batches(small), 2, async (batch) => ({
+          batch,
+          results: await readers.read(batch.map((e) => abs(e.path))),
+        }))) {
           checkAbort()
-          const toStore: { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[] = []
+          const toStore: { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[] =
+            []
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i]!
             const r = results[i]!
             filesDone++
             if (!r.data) {
-              problem(e.path, Object.assign(new Error(r.error ?? 'read failed'), { code: r.error ?? undefined }))
+              problem(
+                e.path,
+                Object.assign(new Error(r.error ?? 'read failed'), { code: r.error ?? undefined }),
+              )
               continue
             }
             bytesRead += r.data.length
@@ -219,11 +244,21 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           }
           const done = await w.finish()
           await uploads.add(async () => {
-            await o.storage.save({ type: 'pack', name: done.id }, fileBody(done.spoolPath, done.size), o.signal)
-            const wire: WirePack = [done.id, done.size, done.contentBytes, done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry])]
+            await o.storage.save(
+              { type: 'pack', name: done.id },
+              fileBody(done.spoolPath, done.size),
+              o.signal,
+            )
+            const wire: WirePack = [
+              done.id,
+              done.size,
+              done.contentBytes,
+              done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
+            ]
             await cache.appendJournal(wire)
             await fs.rm(done.spoolPath, { force: true })
-            for (const b of done.blobs) newBlobs.set(b.hash, { pack: done.id, entry: b.entry, size: b.size, tarPath: b.tarPath })
+            for (const b of done.blobs)
+              newBlobs.set(b.hash, { pack: done.id, entry: b.entry, size: b.size, tarPath: b.tarPath })
             written.push(wire)
             bytesUploaded += done.size
             report()
@@ -238,9 +273,14 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const problem = (p: string, err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') vanished.push(p)
       else {
-        const reason = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : (err.code ?? err.message)
+        const reason =
+          err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : (err.code ?? err.message)
         unreadable.push({ path: p, reason })
-        progress({ type: 'warning', path: p, message: `${p}: cannot read (${reason}); kept as in the last backup` })
+        progress({
+          type: 'warning',
+          path: p,
+          message: `${p}: cannot read (${reason}); kept as in the last backup`,
+        })
       }
     }
 
@@ -274,7 +314,14 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       const second = createHash('sha256')
       let entry = -1
       try {
-        entry = await w.addStream(e.path, e.mode, e.mtimeMs, size, createReadStream(abs(e.path), { highWaterMark: 1024 * 1024 }), (c) => second.update(c))
+        entry = await w.addStream(
+          e.path,
+          e.mode,
+          e.mtimeMs,
+          size,
+          createReadStream(abs(e.path), { highWaterMark: 1024 * 1024 }),
+          (c) => second.update(c),
+        )
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code) {
           problem(e.path, err as NodeJS.ErrnoException)
@@ -285,7 +332,11 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       }
       if (entry < 0 || second.digest('hex') !== hash) {
         newBlobs.delete(hash)
-        progress({ type: 'warning', path: e.path, message: `${e.path}: changed while being read; it will be saved by the next run` })
+        progress({
+          type: 'warning',
+          path: e.path,
+          message: `${e.path}: changed while being read; it will be saved by the next run`,
+        })
         return
       }
       w.recordBlob({ hash, size, tarPath: e.path, entry })
@@ -322,7 +373,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const hashedPaths = new Set(hashed.map((h) => h.entry.path))
     for (const e of scan.entries) {
       if (e.kind !== 'f') continue
-      if (hashedPaths.has(e.path)) facts.set(e.path, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs })
+      if (hashedPaths.has(e.path))
+        facts.set(e.path, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs })
       else {
         const f = loaded.facts.get(e.path)
         if (f && !keep.has(e.path)) facts.set(e.path, f)
@@ -331,22 +383,56 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
 
     const seq = (loaded.head?.seq ?? 0) + 1
     if (o.dryRun) {
-      return summarize({ snapshot: null, seq, dryRun: true, counts, files: 0, bytes: 0, bytesRead, bytesNew, bytesUploaded: 0, packsWritten: plans.length, indexBytes: 0, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+      return summarize({
+        snapshot: null,
+        seq,
+        dryRun: true,
+        counts,
+        files: 0,
+        bytes: 0,
+        bytesRead,
+        bytesNew,
+        bytesUploaded: 0,
+        packsWritten: plans.length,
+        indexBytes: 0,
+        t0,
+        unreadable,
+        skipped: scan.skipped,
+        rebuilt: loaded.rebuilt,
+      })
     }
 
     progress({ type: 'phase', phase: 'commit' })
     const host = o.host ?? os.hostname()
     const forget = expiredSnapshots(state, config.retentionDays, o.now?.() ?? Date.now())
-    const committed = await commitChanges(o.storage, ctx, cache, loaded, { packs: written, dropPacks: [], add: adds, del: deleted, forget }, facts, (st, seq) => {
-      let files = 0
-      let bytes = 0
-      for (const v of st.live.values()) {
-        if (v.kind !== 'f') continue
-        files++
-        bytes += v.size
-      }
-      return { seq, id: randomBytes(4).toString('hex'), time: new Date(o.now?.() ?? Date.now()).toISOString(), host, source: path.resolve(o.source), files, bytes, uploaded: bytesUploaded, packsWritten: written.length - adoptedPacks }
-    })
+    const committed = await commitChanges(
+      o.storage,
+      ctx,
+      cache,
+      loaded,
+      { packs: written, dropPacks: [], add: adds, del: deleted, forget },
+      facts,
+      (st, seq) => {
+        let files = 0
+        let bytes = 0
+        for (const v of st.live.values()) {
+          if (v.kind !== 'f') continue
+          files++
+          bytes += v.size
+        }
+        return {
+          seq,
+          id: randomBytes(4).toString('hex'),
+          time: new Date(o.now?.() ?? Date.now()).toISOString(),
+          host,
+          source: path.resolve(o.source),
+          files,
+          bytes,
+          uploaded: bytesUploaded,
+          packsWritten: written.length - adoptedPacks,
+        }
+      },
+    )
     const snapshot = committed.snapshot!
     const ref = committed.ref
     const checkpoint = committed.checkpoint
@@ -354,21 +440,60 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
 
     progress({ type: 'phase', phase: 'cleanup' })
     // After damage, packs only the unreadable commits knew of are kept: a repaired index may need them.
-    if (!loaded.damaged.length) await removeOrphans(o.storage, state, loaded.commits, checkpoint ? prevCheckpoint : 0).catch((err: unknown) => {
-      progress({ type: 'warning', message: `cleanup skipped: ${err instanceof Error ? err.message : String(err)}` })
-    })
+    if (!loaded.damaged.length)
+      await removeOrphans(o.storage, state, loaded.commits, checkpoint ? prevCheckpoint : 0).catch(
+        (err: unknown) => {
+          progress({
+            type: 'warning',
+            message: `cleanup skipped: ${err instanceof Error ? err.message : String(err)}`,
+          })
+        },
+      )
     autoCompact = worthCompacting(state)
-    return summarize({ snapshot: snapshot.id, seq, dryRun: false, counts, files: snapshot.files, bytes: snapshot.bytes, bytesRead, bytesNew, bytesUploaded: bytesUploaded + ref.size, packsWritten: written.length - adoptedPacks, indexBytes: ref.size, t0, unreadable, skipped: scan.skipped, rebuilt: loaded.rebuilt })
+    return summarize({
+      snapshot: snapshot.id,
+      seq,
+      dryRun: false,
+      counts,
+      files: snapshot.files,
+      bytes: snapshot.bytes,
+      bytesRead,
+      bytesNew,
+      bytesUploaded: bytesUploaded + ref.size,
+      packsWritten: written.length - adoptedPacks,
+      indexBytes: ref.size,
+      t0,
+      unreadable,
+      skipped: scan.skipped,
+      rebuilt: loaded.rebuilt,
+    })
   })().finally(() => lock?.release())
   if (autoCompact && o.autoCompact !== false) {
     // Compaction rewrites packs, which needs the secret key; with public keys only it can still drop
     // packs whose content is all dead. It runs after the backup is committed and unlocked: a failure
     // here loses nothing.
-    const c = await compact({ storage: o.storage, cacheBase: o.cacheBase, passphrase: o.passphrase, progress, signal: o.signal, now: o.now, dropOnly: !(await canDecrypt(ctx)) }).catch((err: unknown) => {
-      progress({ type: 'warning', message: `automatic compaction skipped: ${err instanceof Error ? err.message : String(err)}` })
+    const c = await compact({
+      storage: o.storage,
+      cacheBase: o.cacheBase,
+      passphrase: o.passphrase,
+      progress,
+      signal: o.signal,
+      now: o.now,
+      dropOnly: !(await canDecrypt(ctx)),
+    }).catch((err: unknown) => {
+      progress({
+        type: 'warning',
+        message: `automatic compaction skipped: ${err instanceof Error ? err.message : String(err)}`,
+      })
       return null
     })
-    if (c) return { ...result, packsRewritten: c.packsRewritten, packsDropped: c.packsDropped, bytesUploaded: result.bytesUploaded + c.bytesUploaded }
+    if (c)
+      return {
+        ...result,
+        packsRewritten: c.packsRewritten,
+        packsDropped: c.packsDropped,
+        bytesUploaded: result.bytesUploaded + c.bytesUploaded,
+      }
   }
   return result
 }
@@ -427,4 +552,3 @@ function summarize(a: {
 function fileBody(file: string, length: number) {
   return { length, open: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) }
 }
-

@@ -6,7 +6,12 @@ import type { CommitRef } from '../repo/commits.js'
 import type { Storage } from '../storage/storage.js'
 
 /** removeOrphans deletes packs the index does not reference and commits older than `keepFromSeq`. */
-export async function removeOrphans(storage: Storage, state: RepoState, commits: readonly CommitRef[], keepFromSeq: number): Promise<{ packs: number; commits: number }> {
+export async function removeOrphans(
+  storage: Storage,
+  state: RepoState,
+  commits: readonly CommitRef[],
+  keepFromSeq: number,
+): Promise<{ packs: number; commits: number }> {
   let packs = 0
   const orphans: string[] = []
   for await (const o of storage.list('pack')) if (!state.packs.has(o.name)) orphans.push(o.name)

@@ -60,14 +60,17 @@ export async function commitChanges(
     state.snapshots.push(snapshot)
   }
   const checkpoint = mustCheckpoint || seq - previousCheckpoint >= CHECKPOINT_EVERY
-  const record: CommitRecord = checkpoint ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() } : { ...delta, snapshot }
+  const record: CommitRecord = checkpoint
+    ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() }
+    : { ...delta, snapshot }
   if (checkpoint) state.checkpointSeq = seq
   const ref = await writeCommit(storage, ctx, record, hardLinks(state, checkpoint ? null : changes.add))
   // ---- committed ----
   // The cache follows: a small log line on top of its state file for a delta, the whole state after a
   // checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase
-  if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt) await cache.append(ref.name, base, record, loaded.facts, facts)
+  if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
+    await cache.append(ref.name, base, record, loaded.facts, facts)
   else await cache.save(ref.name, state, facts)
   await cache.clearJournal()
   await cache.cleanSpool()
@@ -91,5 +94,8 @@ function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLin
 export function expiredSnapshots(state: RepoState, retentionDays: number, now = Date.now()): number[] {
   const limit = now - retentionDays * 86_400_000
   const snaps = state.snapshots
-  return snaps.slice(0, -1).filter((s) => Date.parse(s.time) < limit).map((s) => s.seq)
+  return snaps
+    .slice(0, -1)
+    .filter((s) => Date.parse(s.time) < limit)
+    .map((s) => s.seq)
 }

@@ -4,7 +4,7 @@
 // decrypting it, so this needs the secret key (or passphrase); a backup with public keys only never
 // rewrites, it only drops packs whose content is entirely dead.
 import { createHash } from 'node:crypto'
-import { promises as fs, createReadStream } from 'node:fs'
+import { createReadStream, promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
 import { type CompactionPlan, DEFAULT_REWRITE_THRESHOLD, planCompaction } from '../core/compaction.js'
 import { checkTools, type GpgContext } from '../crypto/gpg.js'
@@ -60,11 +60,16 @@ export async function compact(o: CompactOptions): Promise<CompactSummary> {
   const lock = o.dryRun ? null : await acquireLock(o.storage, 'compact', true)
   try {
     const loaded = await loadState(o.storage, ctx, cache, o.signal)
-    if (loaded.damaged.length) throw new DamageError(`${loaded.damaged[0]!.error}; compaction refuses to run on a damaged index (run seb verify)`)
+    if (loaded.damaged.length)
+      throw new DamageError(
+        `${loaded.damaged[0]!.error}; compaction refuses to run on a damaged index (run seb verify)`,
+      )
     const { state } = loaded
     const forget = expiredSnapshots(state, config.retentionDays, o.now?.() ?? Date.now())
     const full = planCompaction(state, forget, o.threshold ?? DEFAULT_REWRITE_THRESHOLD)
-    const plan: CompactionPlan = o.dropOnly ? { ...full, rewrite: [], keep: [...full.keep, ...full.rewrite] } : full
+    const plan: CompactionPlan = o.dropOnly
+      ? { ...full, rewrite: [], keep: [...full.keep, ...full.rewrite] }
+      : full
     const summary = (extra: Partial<CompactSummary>): CompactSummary => ({
       dryRun: Boolean(o.dryRun),
       snapshotsForgotten: forget.length,
@@ -82,13 +87,26 @@ export async function compact(o: CompactOptions): Promise<CompactSummary> {
     progress({ type: 'phase', phase: 'compact' })
     // A dropped pack may hold the only folder entries a manual restore has: rewritePacks re-stores every
     // live folder and symlink. Writing needs public keys only; reading old packs needs the secret key.
-    const written = plan.rewrite.length || plan.drop.length ? await rewritePacks(o, ctx, cache, state, plan) : []
+    const written =
+      plan.rewrite.length || plan.drop.length ? await rewritePacks(o, ctx, cache, state, plan) : []
     const uploaded = written.reduce((n, p) => n + p[1], 0)
     const dropPacks = [...plan.drop, ...plan.rewrite].map((u) => u.pack.id)
-    const committed = await commitChanges(o.storage, ctx, cache, loaded, { packs: written, dropPacks, add: [], del: [], forget }, loaded.facts, null)
+    const committed = await commitChanges(
+      o.storage,
+      ctx,
+      cache,
+      loaded,
+      { packs: written, dropPacks, add: [], del: [], forget },
+      loaded.facts,
+      null,
+    )
     // ---- committed: the old packs are no longer referenced ----
     for (const id of dropPacks) await o.storage.remove({ type: 'pack', name: id }).catch(() => {})
-    return summary({ packsWritten: written.length, bytesUploaded: uploaded + committed.ref.size, durationMs: Date.now() - t0 })
+    return summary({
+      packsWritten: written.length,
+      bytesUploaded: uploaded + committed.ref.size,
+      durationMs: Date.now() - t0,
+    })
   } finally {
     await lock?.release()
   }
@@ -99,18 +117,37 @@ export async function compact(o: CompactOptions): Promise<CompactSummary> {
  * so manual-restore hard links stay valid), plus every live folder and symlink entry, so that a manual
  * restore still recreates empty folders whose original pack is dropped.
  */
-async function rewritePacks(o: CompactOptions, ctx: GpgContext, cache: LocalCache, state: import('../core/repo-state.js').RepoState, plan: CompactionPlan): Promise<WirePack[]> {
+async function rewritePacks(
+  o: CompactOptions,
+  ctx: GpgContext,
+  cache: LocalCache,
+  state: import('../core/repo-state.js').RepoState,
+  plan: CompactionPlan,
+): Promise<WirePack[]> {
   const live = new Set(plan.rewrite.flatMap((u) => u.liveHashes))
   const meta = new Map<string, { mode: number; mtimeMs: number }>()
-  for (const v of state.live.values()) if (v.kind === 'f' && live.has(v.ref) && !meta.has(v.ref)) meta.set(v.ref, { mode: v.mode, mtimeMs: v.mtimeMs })
-  for (const v of state.history) if (v.kind === 'f' && live.has(v.ref) && !meta.has(v.ref)) meta.set(v.ref, { mode: v.mode, mtimeMs: v.mtimeMs })
+  for (const v of state.live.values())
+    if (v.kind === 'f' && live.has(v.ref) && !meta.has(v.ref))
+      meta.set(v.ref, { mode: v.mode, mtimeMs: v.mtimeMs })
+  for (const v of state.history)
+    if (v.kind === 'f' && live.has(v.ref) && !meta.has(v.ref))
+      meta.set(v.ref, { mode: v.mode, mtimeMs: v.mtimeMs })
   let writer = await PackWriter.start(ctx, cache.spoolDir)
   const written: WirePack[] = []
   const flush = async () => {
     if (writer.entries === 0) return writer.abort()
     const done = await writer.finish()
-    await o.storage.save({ type: 'pack', name: done.id }, { length: done.size, open: () => createReadStream(done.spoolPath) }, o.signal)
-    const wire: WirePack = [done.id, done.size, done.contentBytes, done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry])]
+    await o.storage.save(
+      { type: 'pack', name: done.id },
+      { length: done.size, open: () => createReadStream(done.spoolPath) },
+      o.signal,
+    )
+    const wire: WirePack = [
+      done.id,
+      done.size,
+      done.contentBytes,
+      done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
+    ]
     await cache.appendJournal(wire)
     await fs.rm(done.spoolPath, { force: true })
     written.push(wire)
@@ -123,25 +160,35 @@ async function rewritePacks(o: CompactOptions, ctx: GpgContext, cache: LocalCach
     const byHash = new Map<string, { pack: string; entry: number; tarPath: string }>()
     for (const h of live) {
       const loc = state.blobs.get(h)
-      if (loc) byHash.set(`${loc.pack}:${loc.entry}`, { pack: loc.pack, entry: loc.entry, tarPath: loc.tarPath })
+      if (loc)
+        byHash.set(`${loc.pack}:${loc.entry}`, { pack: loc.pack, entry: loc.entry, tarPath: loc.tarPath })
     }
     for (const u of plan.rewrite) {
-      await readPack(o.storage, ctx, u.pack.id, async (entry, _header, data) => {
-        const want = byHash.get(`${u.pack.id}:${entry}`)
-        if (!want) return
-        const chunks: Buffer[] = []
-        for await (const c of data) chunks.push(c)
-        const buf = Buffer.concat(chunks)
-        const hash = createHash('sha256').update(buf).digest('hex')
-        const loc = state.blobs.get(hash)
-        if (loc?.pack !== u.pack.id || loc.entry !== entry) throw new DamageError(`pack ${u.pack.id}: member ${entry} does not match the index; run seb verify`)
-        const m = meta.get(hash) ?? { mode: 0o600, mtimeMs: 0 }
-        await writer.addFile(want.tarPath, m.mode, m.mtimeMs, buf, hash)
-        if (writer.contentBytes >= 32 * 1024 * 1024) {
-          await flush()
-          writer = await PackWriter.start(ctx, cache.spoolDir)
-        }
-      }, o.signal)
+      await readPack(
+        o.storage,
+        ctx,
+        u.pack.id,
+        async (entry, _header, data) => {
+          const want = byHash.get(`${u.pack.id}:${entry}`)
+          if (!want) return
+          const chunks: Buffer[] = []
+          for await (const c of data) chunks.push(c)
+          const buf = Buffer.concat(chunks)
+          const hash = createHash('sha256').update(buf).digest('hex')
+          const loc = state.blobs.get(hash)
+          if (loc?.pack !== u.pack.id || loc.entry !== entry)
+            throw new DamageError(
+              `pack ${u.pack.id}: member ${entry} does not match the index; run seb verify`,
+            )
+          const m = meta.get(hash) ?? { mode: 0o600, mtimeMs: 0 }
+          await writer.addFile(want.tarPath, m.mode, m.mtimeMs, buf, hash)
+          if (writer.contentBytes >= 32 * 1024 * 1024) {
+            await flush()
+            writer = await PackWriter.start(ctx, cache.spoolDir)
+          }
+        },
+        o.signal,
+      )
     }
     await flush()
   } catch (err) {

@@ -3,7 +3,11 @@
 // compression, encryption and uploads overlap without unbounded memory.
 
 /** readAhead maps items with up to `window` calls in flight, yielding results in input order. */
-export async function* readAhead<T, R>(items: readonly T[], window: number, fn: (item: T) => Promise<R>): AsyncGenerator<R> {
+export async function* readAhead<T, R>(
+  items: readonly T[],
+  window: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
   const inflight: Promise<R>[] = []
   let next = 0
   const fill = () => {

@@ -21,7 +21,11 @@ export async function init(storage: Storage, o: InitOptions): Promise<RepoConfig
     if (err instanceof RepositoryNotFoundError || err instanceof NotFoundError) return null
     throw err
   })
-  if (existing) throw new SebError('exists', `${storage.location}: already a seb repository (id ${existing.id}); nothing changed`)
+  if (existing)
+    throw new SebError(
+      'exists',
+      `${storage.location}: already a seb repository (id ${existing.id}); nothing changed`,
+    )
   let encryption: Encryption
   if (o.recipients?.length) {
     if (o.passphrase) throw new UsageError('give either --recipient or --passphrase-file, not both')
@@ -31,7 +35,9 @@ export async function init(storage: Storage, o: InitOptions): Promise<RepoConfig
     if (!o.passphrase.length) throw new UsageError('the passphrase file is empty')
     encryption = { type: 'passphrase' }
   } else {
-    throw new UsageError('seb init needs --recipient KEY (repeatable; backups then need only the public key) or --passphrase-file FILE')
+    throw new UsageError(
+      'seb init needs --recipient KEY (repeatable; backups then need only the public key) or --passphrase-file FILE',
+    )
   }
   if (o.retentionDays !== undefined && (!Number.isInteger(o.retentionDays) || o.retentionDays < 0)) {
     throw new UsageError(`--retention-days ${o.retentionDays}: must be a whole number of days, 0 or more`)

@@ -1,6 +1,12 @@
-// Why: read-only views of a repository (snapshots now; ls, find and stats build on the same loader).
-import type { SnapshotInfo } from '../core/model.js'
+// Why: read-only views of a repository — snapshots, ls, find, stats — all built on one loader that
+// takes a shared lock and replays (or reads from the cache) the index, so they never block each other
+// and never change anything.
+import picomatch from 'picomatch'
+import { planCompaction } from '../core/compaction.js'
+import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
+import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
+import { SebError, UsageError } from '../errors.js'
 import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
@@ -16,14 +22,23 @@ export interface ReadOptions {
 }
 
 /** withState runs `fn` on the repository state under a shared lock. */
-export async function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, ctx: GpgContext) => Promise<T>, options: { fromDestination?: (ctx: GpgContext) => Promise<boolean> } = {}): Promise<T> {
+export async function withState<T>(
+  o: ReadOptions,
+  fn: (loaded: LoadedState, ctx: GpgContext) => Promise<T>,
+  options: { fromDestination?: (ctx: GpgContext) => Promise<boolean> } = {},
+): Promise<T> {
   const config = await readConfig(o.storage)
   const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
   const lock = await acquireLock(o.storage, 'read', false)
   try {
     // Read the index from the destination itself (not the cache) when asked and possible.
     const fresh = options.fromDestination ? await options.fromDestination(ctx) : false
-    const loaded = await loadState(o.storage, ctx, fresh ? null : new LocalCache(o.cacheBase, config.id), o.signal)
+    const loaded = await loadState(
+      o.storage,
+      ctx,
+      fresh ? null : new LocalCache(o.cacheBase, config.id),
+      o.signal,
+    )
     return await fn(loaded, ctx)
   } finally {
     await lock.release()
@@ -33,4 +48,166 @@ export async function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, ctx
 /** listSnapshots returns the snapshots, oldest first. */
 export async function listSnapshots(o: ReadOptions): Promise<SnapshotInfo[]> {
   return withState(o, async (loaded) => [...loaded.state.snapshots])
+}
+
+/** FileEntry is one path of a snapshot as `seb ls` and `seb find` show it. */
+export interface FileEntry {
+  readonly path: string
+  readonly kind: EntryKind
+  readonly size: number
+  readonly mtimeMs: number
+  readonly mode: number
+  /** the symlink target ('' for files and folders) */
+  readonly target: string
+}
+
+/** Listing is the result of `ls`: the snapshot and its matching entries, sorted by path. */
+export interface Listing {
+  readonly snapshot: SnapshotInfo
+  readonly entries: FileEntry[]
+}
+
+/**
+ * pathMatcher compiles globs the way ls and find read them: a glob with a `/` matches the whole path
+ * relative to the source; one without matches a name at any depth; a match on a folder takes every
+ * path below it.
+ */
+export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
+  if (!patterns.length) return () => true
+  const matchers = patterns.map((raw) => {
+    const p = raw.replace(/^\/+/, '').replace(/\/+$/, '')
+    return picomatch(p.includes('/') ? p : `**/${p}`, { dot: true })
+  })
+  return (path) => {
+    for (let cut = path.length; cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
+      const prefix = path.slice(0, cut)
+      if (matchers.some((m) => m(prefix))) return true
+    }
+    return false
+  }
+}
+
+/** chooseSnapshot picks a snapshot by id or unique id prefix, or the latest. */
+export function chooseSnapshot(state: RepoState, id?: string): SnapshotInfo {
+  if (!state.snapshots.length)
+    throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
+  if (!id) return state.snapshots[state.snapshots.length - 1]!
+  const s = state.findSnapshot(id)
+  if (!s)
+    throw new UsageError(
+      `--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`,
+    )
+  return s
+}
+
+function toEntry(v: Version): FileEntry {
+  return {
+    path: v.path,
+    kind: v.kind,
+    size: v.kind === 'f' ? v.size : 0,
+    mtimeMs: v.mtimeMs,
+    mode: v.mode,
+    target: v.kind === 'l' ? v.ref : '',
+  }
+}
+
+/** listFiles returns the entries of a snapshot (the latest by default) matching any of `patterns`. */
+export async function listFiles(
+  o: ReadOptions & { snapshot?: string; patterns?: readonly string[] },
+): Promise<Listing> {
+  return withState(o, async ({ state }) => {
+    const snapshot = chooseSnapshot(state, o.snapshot)
+    const match = pathMatcher(o.patterns ?? [])
+    const entries = state
+      .snapshotVersions(snapshot.seq)
+      .filter((v) => match(v.path))
+      .map(toEntry)
+    return { snapshot, entries }
+  })
+}
+
+/** FoundFile is one path matching a `find` pattern in one snapshot. */
+export interface FoundFile extends FileEntry {
+  readonly snapshot: string
+  readonly seq: number
+  readonly time: string
+}
+
+/** findFiles lists, for every retained snapshot (oldest first), the paths matching any pattern. */
+export async function findFiles(
+  o: ReadOptions & { patterns: readonly string[] },
+): Promise<{ matches: FoundFile[]; snapshots: number }> {
+  if (!o.patterns.length || o.patterns.some((p) => !p.trim()))
+    throw new UsageError('find needs a non-empty PATTERN, e.g. "*pineapple*" or "INBOX/cur/*"')
+  return withState(o, async ({ state }) => {
+    const match = pathMatcher(o.patterns)
+    const versions = [...state.live.values(), ...state.history].filter((v) => match(v.path))
+    const matches: FoundFile[] = []
+    for (const s of state.snapshots) {
+      for (const v of versions)
+        if (v.from <= s.seq && (v.to === 0 || s.seq < v.to))
+          matches.push({ ...toEntry(v), snapshot: s.id, seq: s.seq, time: s.time })
+    }
+    matches.sort((a, b) => a.seq - b.seq || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    return { matches, snapshots: new Set(matches.map((m) => m.seq)).size }
+  })
+}
+
+/** RepoStats are the numbers `seb stats` prints (all byte counts are bytes). */
+export interface RepoStats {
+  readonly snapshots: number
+  /** files and their bytes in the latest snapshot */
+  readonly files: number
+  readonly bytes: number
+  /** packs the index references, and their bytes as listed on the destination */
+  readonly packs: number
+  readonly packBytes: number
+  /** uncompressed file content stored in those packs */
+  readonly contentBytes: number
+  /** content no retained snapshot needs any more (compaction reclaims it) */
+  readonly deadBytes: number
+  readonly liveBytes: number
+  /** commit objects (the encrypted index) and their bytes on the destination */
+  readonly indexObjects: number
+  readonly indexBytes: number
+  /** packs on the destination the index does not reference (left by killed runs; removed by the next backup) */
+  readonly unreferencedPacks: number
+  /** contentBytes / packBytes (0 when there are no packs) */
+  readonly compressionRatio: number
+}
+
+/** repoStats measures the repository: index and destination listing, nothing decrypted beyond the index. */
+export async function repoStats(o: ReadOptions): Promise<RepoStats> {
+  return withState(o, async ({ state, commits }) => {
+    const listed = new Map<string, number>()
+    for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
+    let files = 0
+    let bytes = 0
+    for (const v of state.live.values()) {
+      if (v.kind !== 'f') continue
+      files++
+      bytes += v.size
+    }
+    let packBytes = 0
+    let contentBytes = 0
+    for (const p of state.packs.values()) {
+      packBytes += listed.get(p.id) ?? p.size
+      contentBytes += p.contentBytes
+    }
+    const plan = planCompaction(state, [])
+    return {
+      snapshots: state.snapshots.length,
+      files,
+      bytes,
+      packs: state.packs.size,
+      packBytes,
+      contentBytes,
+      deadBytes: plan.deadBytes,
+      liveBytes: plan.liveBytes,
+      indexObjects: commits.length,
+      indexBytes: commits.reduce((n, c) => n + c.size, 0),
+      unreferencedPacks: [...listed.keys()].filter((id) => !state.packs.has(id)).length,
+      compressionRatio: packBytes ? Math.round((contentBytes / packBytes) * 100) / 100 : 0,
+    }
+  })
 }

@@ -8,7 +8,10 @@ export class ReaderPool {
   private readonly workers: Worker[] = []
   private readonly idle: Worker[] = []
   private readonly waiting: (() => void)[] = []
-  private readonly pending = new Map<number, { resolve: (r: ReadResult[]) => void; reject: (e: unknown) => void }>()
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: ReadResult[]) => void; reject: (e: unknown) => void }
+  >()
   private nextId = 0
 
   constructor(size: number) {

@@ -4,11 +4,25 @@
 // nothing is written through a symlink, so a hostile pack or index cannot write outside the target.
 // Damage is not fatal: everything that can be restored is, and what could not is listed.
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fchmodSync, futimesSync, promises as fs, lstatSync, mkdirSync, openSync, type Stats, unlinkSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  promises as fs,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  type Stats,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
+import { getOrCreate } from '../core/maps.js'
 import type { SnapshotInfo, Version } from '../core/model.js'
 import { displayPath, encodePath } from '../core/path-bytes.js'
+import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
 import { readPack } from '../pack/pack-reader.js'
@@ -16,7 +30,6 @@ import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
-import type { RepoState } from '../core/repo-state.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
@@ -51,17 +64,23 @@ export interface RestoreSummary {
 
 /** pickSnapshot resolves --snapshot / --as-of (or the latest) against the state. */
 export function pickSnapshot(state: RepoState, id?: string, asOf?: string): SnapshotInfo {
-  if (!state.snapshots.length) throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
+  if (!state.snapshots.length)
+    throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
   if (id) {
     const s = state.findSnapshot(id)
-    if (!s) throw new UsageError(`--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`)
+    if (!s)
+      throw new UsageError(
+        `--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`,
+      )
     return s
   }
   if (asOf) {
     const t = Date.parse(asOf)
-    if (Number.isNaN(t)) throw new UsageError(`--as-of ${asOf}: not a date (use e.g. 2026-11-20 or 2026-11-20T18:00)`)
+    if (Number.isNaN(t))
+      throw new UsageError(`--as-of ${asOf}: not a date (use e.g. 2026-11-20 or 2026-11-20T18:00)`)
     const hits = state.snapshots.filter((s) => Date.parse(s.time) <= t)
-    if (!hits.length) throw new UsageError(`--as-of ${asOf}: no snapshot that old; 'seb snapshots' lists them`)
+    if (!hits.length)
+      throw new UsageError(`--as-of ${asOf}: no snapshot that old; 'seb snapshots' lists them`)
     return hits[hits.length - 1]!
   }
   return state.snapshots[state.snapshots.length - 1]!
@@ -81,7 +100,8 @@ export function selectVersions(versions: readonly Version[], patterns: readonly 
   const selected = versions.filter((v) => matches(v.path))
   // Folders leading to selected entries are restored too (with their metadata).
   const dirs = new Set<string>()
-  for (const v of selected) for (let i = v.path.indexOf('/'); i > 0; i = v.path.indexOf('/', i + 1)) dirs.add(v.path.slice(0, i))
+  for (const v of selected)
+    for (let i = v.path.indexOf('/'); i > 0; i = v.path.indexOf('/', i + 1)) dirs.add(v.path.slice(0, i))
   const have = new Set(selected.map((v) => v.path))
   for (const v of versions) if (v.kind === 'd' && dirs.has(v.path) && !have.has(v.path)) selected.push(v)
   return selected.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
@@ -97,10 +117,12 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   const lock = await acquireLock(o.storage, 'restore', false)
   try {
     const loaded = await loadState(o.storage, ctx, cache, o.signal)
-    for (const d of loaded.damaged) progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
+    for (const d of loaded.damaged)
+      progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
     const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
     const versions = selectVersions(loaded.state.snapshotVersions(snap.seq), o.patterns ?? [])
-    if (o.patterns?.length && !versions.length) throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
+    if (o.patterns?.length && !versions.length)
+      throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
     const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress)
     return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
   } finally {
@@ -108,7 +130,15 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   }
 }
 
-async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoState, snap: SnapshotInfo, versions: Version[], t0: number, progress: ProgressSink): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
+async function restoreVersions(
+  o: RestoreOptions,
+  ctx: GpgContext,
+  state: RepoState,
+  snap: SnapshotInfo,
+  versions: Version[],
+  t0: number,
+  progress: ProgressSink,
+): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
   const targetBytes = Buffer.from(path.resolve(o.target))
   const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
   await fs.mkdir(targetBytes, { recursive: true })
@@ -120,7 +150,9 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     for (const v of versions) {
       const existing = lstatOrNull(out(v.path))
       if (existing && !(v.kind === 'd' && existing.isDirectory())) {
-        throw new UsageError(`${path.join(o.target, displayPath(v.path))}: already exists; restore into an empty folder, or add --overwrite`)
+        throw new UsageError(
+          `${path.join(o.target, displayPath(v.path))}: already exists; restore into an empty folder, or add --overwrite`,
+        )
       }
     }
   }
@@ -135,7 +167,11 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     await ensureParent(parent)
     const p = out(parent)
     const st = lstatOrNull(p)
-    if (st && !st.isDirectory()) throw new SebError('restore-path', `${displayPath(parent)}: exists and is not a folder (refusing to write through it)`)
+    if (st && !st.isDirectory())
+      throw new SebError(
+        'restore-path',
+        `${displayPath(parent)}: exists and is not a folder (refusing to write through it)`,
+      )
     if (!st) mkdirSync(p, { mode: 0o700 })
     madeDirs.add(parent)
   }
@@ -148,19 +184,23 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
   for (const f of files) {
     const loc = state.blobs.get(f.ref)
     if (!loc) {
-      failed.push({ path: f.path, reason: 'its content is not in the index (compacted away or damaged index)' })
+      failed.push({
+        path: f.path,
+        reason: 'its content is not in the index (compacted away or damaged index)',
+      })
       continue
     }
-    let members = byPack.get(loc.pack)
-    if (!members) byPack.set(loc.pack, (members = new Map()))
-    let m = members.get(loc.entry)
-    if (!m) members.set(loc.entry, (m = { hash: f.ref, versions: [] }))
-    m.versions.push(f)
+    const members = getOrCreate(byPack, loc.pack, () => new Map())
+    getOrCreate(members, loc.entry, () => ({ hash: f.ref, versions: [] as Version[] })).versions.push(f)
   }
 
   let filesRestored = 0
   let bytesRestored = 0
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (o.overwrite ? constants.O_TRUNC : constants.O_EXCL)
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_NOFOLLOW |
+    (o.overwrite ? constants.O_TRUNC : constants.O_EXCL)
   // Synchronous on purpose: restoring is tens of thousands of small files, five system calls each, and a
   // synchronous call costs microseconds where an asynchronous one costs a thread-pool round trip
   // (measured in docs/benchmarks.md). gpg and zstd keep working into their pipes meanwhile.
@@ -187,7 +227,11 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
 
   // A large member is streamed into its first path while hashing; other paths with the same content
   // are copies of it. A hash mismatch removes what was written.
-  const restoreLarge = async (m: { hash: string; versions: Version[] }, data: AsyncIterable<Buffer>, packId: string) => {
+  const restoreLarge = async (
+    m: { hash: string; versions: Version[] },
+    data: AsyncIterable<Buffer>,
+    packId: string,
+  ) => {
     const [first, ...rest] = m.versions
     if (!first) return
     const hash = createHash('sha256')
@@ -210,7 +254,8 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     }
     if (hash.digest('hex') !== m.hash) {
       await fs.rm(out(first.path), { force: true })
-      for (const v of m.versions) failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
+      for (const v of m.versions)
+        failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
       return
     }
     const finish = async (v: Version) => {
@@ -236,38 +281,59 @@ async function restoreVersions(o: RestoreOptions, ctx: GpgContext, state: RepoSt
     await pool.add(async () => {
       const done = new Set<number>()
       try {
-        await readPack(o.storage, ctx, packId, async (entry, header, data) => {
-          const m = members.get(entry)
-          if (!m) return
-          done.add(entry)
-          if ((header.size ?? 0) > WHOLE_WRITE_MAX) {
-            await restoreLarge(m, data, packId)
-            return
-          }
-          const chunks: Buffer[] = []
-          for await (const c of data) chunks.push(c)
-          const buf = Buffer.concat(chunks)
-          if (createHash('sha256').update(buf).digest('hex') !== m.hash) {
-            for (const v of m.versions) failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
-            return
-          }
-          for (const v of m.versions) {
-            try {
-              await writeOne(v, buf)
-            } catch (err) {
-              failed.push({ path: v.path, reason: describe(err) })
+        await readPack(
+          o.storage,
+          ctx,
+          packId,
+          async (entry, header, data) => {
+            const m = members.get(entry)
+            if (!m) return
+            done.add(entry)
+            if ((header.size ?? 0) > WHOLE_WRITE_MAX) {
+              await restoreLarge(m, data, packId)
+              return
             }
-          }
-          progress({ type: 'progress', filesDone: filesRestored, filesTotal: files.length, bytesDone: bytesRestored, bytesTotal: 0, bytesUploaded: 0 })
-        }, o.signal)
+            const chunks: Buffer[] = []
+            for await (const c of data) chunks.push(c)
+            const buf = Buffer.concat(chunks)
+            if (createHash('sha256').update(buf).digest('hex') !== m.hash) {
+              for (const v of m.versions)
+                failed.push({
+                  path: v.path,
+                  reason: `content does not match its hash in pack ${packId} (damaged)`,
+                })
+              return
+            }
+            for (const v of m.versions) {
+              try {
+                await writeOne(v, buf)
+              } catch (err) {
+                failed.push({ path: v.path, reason: describe(err) })
+              }
+            }
+            progress({
+              type: 'progress',
+              filesDone: filesRestored,
+              filesTotal: files.length,
+              bytesDone: bytesRestored,
+              bytesTotal: 0,
+              bytesUploaded: 0,
+            })
+          },
+          o.signal,
+        )
       } catch (err) {
         if (err instanceof KeyError) throw err
         const reason = err instanceof DamageError ? err.message : describe(err)
         progress({ type: 'warning', message: reason })
-        for (const [entry, m] of members) if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason })
+        for (const [entry, m] of members)
+          if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason })
         return
       }
-      for (const [entry, m] of members) if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason: `pack ${packId} has no member ${entry} (damaged)` })
+      for (const [entry, m] of members)
+        if (!done.has(entry))
+          for (const v of m.versions)
+            failed.push({ path: v.path, reason: `pack ${packId} has no member ${entry} (damaged)` })
     })
   }
   await pool.wait()

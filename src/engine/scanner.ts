@@ -59,20 +59,33 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
       try {
         st = lstatSync(full, { bigint: true })
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable.push({ path: rel, reason: describe(err) })
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          unreadable.push({ path: rel, reason: describe(err) })
         continue
       }
       if (exclude(rel)) continue
-      const base = { path: rel, size: 0, mtimeMs: exactMs(st.mtimeNs), mode: Number(st.mode) & 0o7777, ino: Number(st.ino), ctimeMs: exactMs(st.ctimeNs) }
+      const base = {
+        path: rel,
+        size: 0,
+        mtimeMs: exactMs(st.mtimeNs),
+        mode: Number(st.mode) & 0o7777,
+        ino: Number(st.ino),
+        ctimeMs: exactMs(st.ctimeNs),
+      }
       if (st.isFile()) entries.push({ ...base, kind: 'f', size: Number(st.size) })
       else if (st.isDirectory()) {
         entries.push({ ...base, kind: 'd' })
         subdirs.push(rel)
       } else if (st.isSymbolicLink()) {
         try {
-          entries.push({ ...base, kind: 'l', target: decodePath(readlinkSync(full, { encoding: 'buffer' }) as Buffer) })
+          entries.push({
+            ...base,
+            kind: 'l',
+            target: decodePath(readlinkSync(full, { encoding: 'buffer' }) as Buffer),
+          })
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') unreadable.push({ path: rel, reason: describe(err) })
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+            unreadable.push({ path: rel, reason: describe(err) })
         }
       } else skipped.push({ path: rel, reason: st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : 'device' })
     }

@@ -5,18 +5,19 @@
 // they hold, and tells "damaged" from "could not check".
 import { createHash } from 'node:crypto'
 import { createReadStream, promises as fs } from 'node:fs'
+import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
+import { getOrCreate } from '../core/maps.js'
 import type { Version } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
-import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import { canDecrypt, checkTools } from '../crypto/gpg.js'
 import { DamageError, KeyError, UsageError } from '../errors.js'
 import { readPack } from '../pack/pack-reader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
+import { TaskPool } from './concurrency.js'
 import { withState } from './inspect.js'
 import { scanTree } from './scanner.js'
-import { TaskPool } from './concurrency.js'
 
 /** VerifyOptions choose what to check. */
 export interface VerifyOptions {
@@ -57,7 +58,8 @@ export function parseSubset(text: string): { n: number; m: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text)
   const n = m ? Number(m[1]) : 0
   const of = m ? Number(m[2]) : 0
-  if (!m || of < 1 || n < 1 || n > of) throw new UsageError(`--read-data-subset ${text}: give N/M with 1 ≤ N ≤ M, e.g. 3/7`)
+  if (!m || of < 1 || n < 1 || n > of)
+    throw new UsageError(`--read-data-subset ${text}: give N/M with 1 ≤ N ≤ M, e.g. 3/7`)
   return { n, m: of }
 }
 
@@ -65,62 +67,99 @@ export function parseSubset(text: string): { n: number; m: number } {
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const progress = o.progress ?? silent
   await checkTools()
-  return withState(o, async (loaded, ctx) => {
-    const { state } = loaded
-    const problems: Problem[] = loaded.damaged.map((d) => ({ object: `index/${d.ref.name}`, message: d.error, files: [] }))
-    progress({ type: 'phase', phase: 'verify' })
-    const listed = new Map<string, number>()
-    for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
-    const filesOf = filesByPack(state)
-    for (const p of state.packs.values()) {
-      const size = listed.get(p.id)
-      if (size === undefined) problems.push({ object: `pack ${p.id}`, message: `pack ${p.id} is missing`, files: filesOf(p.id) })
-      else if (size !== p.size) problems.push({ object: `pack ${p.id}`, message: `pack ${p.id} has ${size} bytes, the index says ${p.size} (truncated or damaged)`, files: filesOf(p.id) })
-    }
-    let packsRead = 0
-    let filesChecked = 0
-    if (o.readData || o.subset) {
-      const ids = [...state.packs.keys()].sort()
-      const chosen = o.subset ? ids.filter((_, i) => i % o.subset!.m === o.subset!.n - 1) : ids
-      const expected = new Map<string, Map<number, string>>()
-      for (const [hash, loc] of state.blobs) {
-        let m = expected.get(loc.pack)
-        if (!m) expected.set(loc.pack, (m = new Map()))
-        m.set(loc.entry, hash)
+  return withState(
+    o,
+    async (loaded, ctx) => {
+      const { state } = loaded
+      const problems: Problem[] = loaded.damaged.map((d) => ({
+        object: `index/${d.ref.name}`,
+        message: d.error,
+        files: [],
+      }))
+      progress({ type: 'phase', phase: 'verify' })
+      const listed = new Map<string, number>()
+      for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
+      const filesOf = filesByPack(state)
+      for (const p of state.packs.values()) {
+        const size = listed.get(p.id)
+        if (size === undefined)
+          problems.push({ object: `pack ${p.id}`, message: `pack ${p.id} is missing`, files: filesOf(p.id) })
+        else if (size !== p.size)
+          problems.push({
+            object: `pack ${p.id}`,
+            message: `pack ${p.id} has ${size} bytes, the index says ${p.size} (truncated or damaged)`,
+            files: filesOf(p.id),
+          })
       }
-      const pool = new TaskPool(2)
-      for (const id of chosen) {
-        if (!listed.has(id)) continue // already reported missing
-        await pool.add(async () => {
-          const want = expected.get(id) ?? new Map<number, string>()
-          const seen = new Set<number>()
-          const bad: string[] = []
-          try {
-            await readPack(o.storage, ctx, id, async (entry, _h, data) => {
-              const hash = want.get(entry)
-              if (!hash) return
-              const h = createHash('sha256')
-              for await (const c of data) h.update(c)
-              seen.add(entry)
-              filesChecked++
-              if (h.digest('hex') !== hash) bad.push(hash)
-            }, o.signal)
-          } catch (err) {
-            if (err instanceof KeyError) throw err
-            problems.push({ object: `pack ${id}`, message: err instanceof DamageError ? err.message : String((err as Error).message), files: filesOf(id) })
-            return
-          } finally {
-            packsRead++
-          }
-          for (const [entry, hash] of want) if (!seen.has(entry)) bad.push(hash)
-          if (bad.length) problems.push({ object: `pack ${id}`, message: `pack ${id}: ${bad.length} stored files do not match the index`, files: filesWithContent(state, new Set(bad)) })
-        })
+      let packsRead = 0
+      let filesChecked = 0
+      if (o.readData || o.subset) {
+        const ids = [...state.packs.keys()].sort()
+        const chosen = o.subset ? ids.filter((_, i) => i % o.subset!.m === o.subset!.n - 1) : ids
+        const expected = new Map<string, Map<number, string>>()
+        for (const [hash, loc] of state.blobs) {
+          getOrCreate(expected, loc.pack, () => new Map<number, string>()).set(loc.entry, hash)
+        }
+        const pool = new TaskPool(2)
+        for (const id of chosen) {
+          if (!listed.has(id)) continue // already reported missing
+          await pool.add(async () => {
+            const want = expected.get(id) ?? new Map<number, string>()
+            const seen = new Set<number>()
+            const bad: string[] = []
+            try {
+              await readPack(
+                o.storage,
+                ctx,
+                id,
+                async (entry, _h, data) => {
+                  const hash = want.get(entry)
+                  if (!hash) return
+                  const h = createHash('sha256')
+                  for await (const c of data) h.update(c)
+                  seen.add(entry)
+                  filesChecked++
+                  if (h.digest('hex') !== hash) bad.push(hash)
+                },
+                o.signal,
+              )
+            } catch (err) {
+              if (err instanceof KeyError) throw err
+              problems.push({
+                object: `pack ${id}`,
+                message: err instanceof DamageError ? err.message : String((err as Error).message),
+                files: filesOf(id),
+              })
+              return
+            } finally {
+              packsRead++
+            }
+            for (const [entry, hash] of want) if (!seen.has(entry)) bad.push(hash)
+            if (bad.length)
+              problems.push({
+                object: `pack ${id}`,
+                message: `pack ${id}: ${bad.length} stored files do not match the index`,
+                files: filesWithContent(state, new Set(bad)),
+              })
+          })
+        }
+        await pool.wait()
       }
-      await pool.wait()
-    }
-    const differences = o.against ? await compareWithSource(state, o.against, o.excludes ?? [], o.signal) : []
-    return { snapshots: state.snapshots.length, packsChecked: state.packs.size, packsRead, filesChecked, problems, differences, indexFromDestination: loaded.rebuilt || !loaded.head }
-  }, { fromDestination: canDecrypt })
+      const differences = o.against
+        ? await compareWithSource(state, o.against, o.excludes ?? [], o.signal)
+        : []
+      return {
+        snapshots: state.snapshots.length,
+        packsChecked: state.packs.size,
+        packsRead,
+        filesChecked,
+        problems,
+        differences,
+        indexFromDestination: loaded.rebuilt || !loaded.head,
+      }
+    },
+    { fromDestination: canDecrypt },
+  )
 }
 
 function filesByPack(state: RepoState): (pack: string) => string[] {
@@ -129,9 +168,7 @@ function filesByPack(state: RepoState): (pack: string) => string[] {
     if (!index) {
       index = new Map()
       for (const [hash, loc] of state.blobs) {
-        let s = index.get(loc.pack)
-        if (!s) index.set(loc.pack, (s = new Set()))
-        s.add(hash)
+        getOrCreate(index, loc.pack, () => new Set<string>()).add(hash)
       }
     }
     return filesWithContent(state, index.get(pack) ?? new Set())
@@ -148,11 +185,18 @@ function filesWithContent(state: RepoState, hashes: Set<string>): string[] {
   return [...out].sort()
 }
 
-async function compareWithSource(state: RepoState, source: string, excludes: readonly string[], signal?: AbortSignal): Promise<VerifyReport['differences']> {
+async function compareWithSource(
+  state: RepoState,
+  source: string,
+  excludes: readonly string[],
+  signal?: AbortSignal,
+): Promise<VerifyReport['differences']> {
   const st = await fs.stat(source).catch(() => null)
   if (!st?.isDirectory()) throw new UsageError(`--against ${source}: not a folder`)
   const latest = state.snapshots[state.snapshots.length - 1]
-  const versions = new Map((latest ? state.snapshotVersions(latest.seq) : []).filter((v) => v.kind === 'f').map((v) => [v.path, v]))
+  const versions = new Map(
+    (latest ? state.snapshotVersions(latest.seq) : []).filter((v) => v.kind === 'f').map((v) => [v.path, v]),
+  )
   const scan = await scanTree(source, makeExcluder([...DEFAULT_EXCLUDES, ...excludes]), signal)
   const out: VerifyReport['differences'] = []
   const root = Buffer.from(source)
@@ -170,7 +214,8 @@ async function compareWithSource(state: RepoState, source: string, excludes: rea
     }
     const h = createHash('sha256')
     try {
-      for await (const c of createReadStream(Buffer.concat([root, Buffer.from('/'), encodePath(e.path)]))) h.update(c as Buffer)
+      for await (const c of createReadStream(Buffer.concat([root, Buffer.from('/'), encodePath(e.path)])))
+        h.update(c as Buffer)
     } catch {
       continue // vanished or unreadable meanwhile: not a difference we can state
     }

@@ -12,16 +12,31 @@ import { startOpen } from './seal.js'
 export type PackEntryHandler = (entry: number, header: Header, data: AsyncIterable<Buffer>) => Promise<void>
 
 /** readPack streams every member of a pack to `onEntry`; damage is reported as DamageError naming the pack. */
-export async function readPack(storage: Storage, ctx: GpgContext, packId: string, onEntry: PackEntryHandler, signal?: AbortSignal): Promise<void> {
+export async function readPack(
+  storage: Storage,
+  ctx: GpgContext,
+  packId: string,
+  onEntry: PackEntryHandler,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
-    await storage.load({ type: 'pack', name: packId }, undefined, (stream) => walkSealedTar(ctx, stream, onEntry), signal)
+    await storage.load(
+      { type: 'pack', name: packId },
+      undefined,
+      (stream) => walkSealedTar(ctx, stream, onEntry),
+      signal,
+    )
   } catch (err) {
     throw explain(err, `pack ${packId}`)
   }
 }
 
 /** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */
-export async function walkSealedTar(ctx: GpgContext, stream: Readable, onEntry: PackEntryHandler): Promise<void> {
+export async function walkSealedTar(
+  ctx: GpgContext,
+  stream: Readable,
+  onEntry: PackEntryHandler,
+): Promise<void> {
   const opener = startOpen(ctx, stream)
   const ex = extract()
   opener.output.pipe(ex)
@@ -44,13 +59,20 @@ export async function walkSealedTar(ctx: GpgContext, stream: Readable, onEntry: 
 /** explain maps a failure while reading an object to KeyError (keys) or DamageError (the object). */
 export function explain(err: unknown, what: string): unknown {
   if (err instanceof KeyError) return err
-  if (err instanceof SebError && (err.code === 'gpg-missing' || err.code === 'zstd-missing' || err.code === 'not-found' || err.code === 'storage-permanent')) {
+  if (
+    err instanceof SebError &&
+    (err.code === 'gpg-missing' ||
+      err.code === 'zstd-missing' ||
+      err.code === 'not-found' ||
+      err.code === 'storage-permanent')
+  ) {
     if (err.code === 'not-found') return new DamageError(`${what} is missing from the destination`)
     return err
   }
   if (err instanceof SebError && (err.code === 'gpg-corrupt' || err.code === 'zstd' || err.code === 'gpg')) {
     return new DamageError(`${what} is damaged: ${err.message}`)
   }
-  if (err instanceof Error && /tar|header|Unexpected end|premature/i.test(err.message)) return new DamageError(`${what} is damaged: ${err.message}`)
+  if (err instanceof Error && /tar|header|Unexpected end|premature/i.test(err.message))
+    return new DamageError(`${what} is damaged: ${err.message}`)
   return err
 }

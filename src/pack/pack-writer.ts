@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { PackBlob } from '../core/model.js'
 import type { GpgContext } from '../crypto/gpg.js'
-import { encodeHeader, END_OF_ARCHIVE, paddingFor, type TarEntry } from './tar-header.js'
 import { type Sealer, startSeal } from './seal.js'
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from './tar-header.js'
 
 /** FinishedPack is a sealed pack waiting in its spool file. */
 export interface FinishedPack {
@@ -95,13 +95,25 @@ export class PackWriter {
    * addFiles stores a batch of files from memory with one vectored write (cork/uncork), then waits for
    * the compressor to drain: far fewer system calls than a write per header and per file.
    */
-  async addFiles(files: readonly { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[]): Promise<void> {
+  async addFiles(
+    files: readonly { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[],
+  ): Promise<void> {
     if (this.failed) throw this.failed
     const input = this.sealer.input
     input.cork()
     for (const f of files) {
       const entry = this.entries++
-      input.write(encodeHeader({ path: f.path, type: 'file', size: f.data.length, mode: f.mode, mtimeMs: f.mtimeMs, uid: this.uid, gid: this.gid }))
+      input.write(
+        encodeHeader({
+          path: f.path,
+          type: 'file',
+          size: f.data.length,
+          mode: f.mode,
+          mtimeMs: f.mtimeMs,
+          uid: this.uid,
+          gid: this.gid,
+        }),
+      )
       if (f.data.length) input.write(f.data)
       const pad = paddingFor(f.data.length)
       if (pad.length) input.write(pad)
@@ -117,7 +129,14 @@ export class PackWriter {
    * file shrank while being read. It returns the SHA-256 of what was stored; the caller records the blob
    * with recordBlob only when that matches the hash of a complete, stable read.
    */
-  async addStream(path: string, mode: number, mtimeMs: number, size: number, stream: Readable, hasher: (chunk: Buffer) => void): Promise<number> {
+  async addStream(
+    path: string,
+    mode: number,
+    mtimeMs: number,
+    size: number,
+    stream: Readable,
+    hasher: (chunk: Buffer) => void,
+  ): Promise<number> {
     const entry = await this.header({ path, type: 'file', size, mode, mtimeMs })
     let written = 0
     for await (const c of stream) {
@@ -159,7 +178,14 @@ export class PackWriter {
       await this.sealer.done
       // No fsync: the spool file is a temporary copy; the destination's save makes the pack durable.
       const st = await this.fh.stat()
-      return { id: this.id, spoolPath: this.spoolPath, size: st.size, contentBytes: this.contentBytes, blobs: this.blobs, entries: this.entries }
+      return {
+        id: this.id,
+        spoolPath: this.spoolPath,
+        size: st.size,
+        contentBytes: this.contentBytes,
+        blobs: this.blobs,
+        entries: this.entries,
+      }
     } catch (err) {
       this.sealer.kill()
       await fs.rm(this.spoolPath, { force: true })

@@ -78,11 +78,24 @@ function spawnZstd(args: string[], stdin: StdioSlot) {
   })
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new SebError('zstd-missing', 'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)') : err),
+      reject(
+        err.code === 'ENOENT'
+          ? new SebError(
+              'zstd-missing',
+              'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)',
+            )
+          : err,
+      ),
     )
     child.on('close', (code, signal) => {
       if (code === 0) resolve()
-      else reject(new SebError('zstd', `zstd failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`))
+      else
+        reject(
+          new SebError(
+            'zstd',
+            `zstd failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`,
+          ),
+        )
     })
   })
   done.catch(() => {})

@@ -30,15 +30,36 @@ export function encodeHeader(e: TarEntry): Buffer {
   const pax: [string, Buffer][] = []
   if (name.length > 100 || !isPortable(name)) pax.push(['path', name])
   if (link.length > 100 || !isPortable(link)) pax.push(['linkpath', link])
-  if (Math.round(e.mtimeMs * 1000) !== seconds * 1e6) pax.push(['mtime', Buffer.from(formatSeconds(e.mtimeMs))])
+  if (Math.round(e.mtimeMs * 1000) !== seconds * 1e6)
+    pax.push(['mtime', Buffer.from(formatSeconds(e.mtimeMs))])
   if (e.size > MAX_OCTAL_SIZE) pax.push(['size', Buffer.from(String(e.size))])
   const blocks: Buffer[] = []
   if (pax.length) {
     const body = Buffer.concat(pax.map(([k, v]) => paxRecord(k, v)))
-    blocks.push(ustar({ name: Buffer.from(`PaxHeaders/${fallbackName(name)}`), typeflag: 'x', size: body.length, mode: 0o644, seconds, link: Buffer.alloc(0) }))
+    blocks.push(
+      ustar({
+        name: Buffer.from(`PaxHeaders/${fallbackName(name)}`),
+        typeflag: 'x',
+        size: body.length,
+        mode: 0o644,
+        seconds,
+        link: Buffer.alloc(0),
+      }),
+    )
     blocks.push(pad(body))
   }
-  blocks.push(ustar({ name: name.length > 100 || !isPortable(name) ? Buffer.from(fallbackName(name)) : name, typeflag: TYPEFLAG[e.type], size: e.type === 'file' ? e.size : 0, mode: e.mode, seconds, link: link.length > 100 || !isPortable(link) ? Buffer.alloc(0) : link, uid: e.uid, gid: e.gid }))
+  blocks.push(
+    ustar({
+      name: name.length > 100 || !isPortable(name) ? Buffer.from(fallbackName(name)) : name,
+      typeflag: TYPEFLAG[e.type],
+      size: e.type === 'file' ? e.size : 0,
+      mode: e.mode,
+      seconds,
+      link: link.length > 100 || !isPortable(link) ? Buffer.alloc(0) : link,
+      uid: e.uid,
+      gid: e.gid,
+    }),
+  )
   // The common case (a short ASCII name, whole-second mtime) is one block: no copy.
   return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks)
 }
@@ -52,7 +73,16 @@ export function paddingFor(size: number): Buffer {
 /** END_OF_ARCHIVE is the two zero blocks that end a tar archive. */
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
 
-function ustar(h: { name: Buffer; typeflag: string; size: number; mode: number; seconds: number; link: Buffer; uid?: number; gid?: number }): Buffer {
+function ustar(h: {
+  name: Buffer
+  typeflag: string
+  size: number
+  mode: number
+  seconds: number
+  link: Buffer
+  uid?: number
+  gid?: number
+}): Buffer {
   const b = Buffer.alloc(BLOCK)
   h.name.copy(b, 0, 0, Math.min(100, h.name.length))
   octal(b, 100, 8, h.mode & 0o7777)

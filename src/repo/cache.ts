@@ -121,7 +121,8 @@ export class LocalCache {
       } catch {
         break // a line cut by a crash: the cache is at the previous commit, which the loader notices
       }
-      for (const [p, size, mtimeMs, ino, ctimeMs] of entry.setFacts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
+      for (const [p, size, mtimeMs, ino, ctimeMs] of entry.setFacts)
+        facts.set(p, { size, mtimeMs, ino, ctimeMs })
       for (const p of entry.dropFacts) facts.delete(p)
       commit = entry.commit
     }
@@ -133,12 +134,19 @@ export class LocalCache {
    * facts that changed. Much cheaper than save() for a daily run; save() rewrites the whole state
    * when the log grows long (LOG_MAX lines) or after a checkpoint.
    */
-  async append(commit: string, base: string, record: CommitRecord, oldFacts: ReadonlyMap<string, LocalFacts>, facts: ReadonlyMap<string, LocalFacts>): Promise<void> {
+  async append(
+    commit: string,
+    base: string,
+    record: CommitRecord,
+    oldFacts: ReadonlyMap<string, LocalFacts>,
+    facts: ReadonlyMap<string, LocalFacts>,
+  ): Promise<void> {
     const setFacts: LogEntry['setFacts'] = []
     const dropFacts: string[] = []
     for (const [p, f] of facts) {
       const o = oldFacts.get(p)
-      if (!o || o.size !== f.size || o.mtimeMs !== f.mtimeMs || o.ino !== f.ino || o.ctimeMs !== f.ctimeMs) setFacts.push([p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
+      if (!o || o.size !== f.size || o.mtimeMs !== f.mtimeMs || o.ino !== f.ino || o.ctimeMs !== f.ctimeMs)
+        setFacts.push([p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
     }
     for (const p of oldFacts.keys()) if (!facts.has(p)) dropFacts.push(p)
     const entry: LogEntry = { commit, base, record, setFacts, dropFacts }

@@ -8,7 +8,7 @@ import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
 import { sealBuffer } from '../pack/seal.js'
-import { encodeHeader, END_OF_ARCHIVE, paddingFor } from '../pack/tar-header.js'
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { isValidName } from '../storage/layout.js'
 import { bufferBody, type Storage } from '../storage/storage.js'
 
@@ -51,17 +51,38 @@ export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]
   const json = encodeCommit(record)
   const mtimeMs = Date.parse(record.time) || 0
   const parts: Buffer[] = [
-    encodeHeader({ path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`, type: 'file', size: json.length, mode: 0o600, mtimeMs }),
+    encodeHeader({
+      path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
+      type: 'file',
+      size: json.length,
+      mode: 0o600,
+      mtimeMs,
+    }),
     json,
     paddingFor(json.length),
   ]
-  for (const l of links) parts.push(encodeHeader({ path: l.path, type: 'link', size: 0, mode: l.mode, mtimeMs: l.mtimeMs, linkPath: l.target }))
+  for (const l of links)
+    parts.push(
+      encodeHeader({
+        path: l.path,
+        type: 'link',
+        size: 0,
+        mode: l.mode,
+        mtimeMs: l.mtimeMs,
+        linkPath: l.target,
+      }),
+    )
   parts.push(END_OF_ARCHIVE)
   return Buffer.concat(parts)
 }
 
 /** writeCommit seals and saves a commit; this single atomic save is the commit point of a run. */
-export async function writeCommit(storage: Storage, ctx: GpgContext, record: CommitRecord, links: readonly HardLink[]): Promise<CommitRef> {
+export async function writeCommit(
+  storage: Storage,
+  ctx: GpgContext,
+  record: CommitRecord,
+  links: readonly HardLink[],
+): Promise<CommitRef> {
   const sealed = await sealBuffer(ctx, encodeCommitTar(record, links))
   const name = commitName(record.seq)
   await storage.save({ type: 'index', name }, bufferBody(sealed))
@@ -69,7 +90,12 @@ export async function writeCommit(storage: Storage, ctx: GpgContext, record: Com
 }
 
 /** readCommit downloads, decrypts and decodes one commit; damage is a DamageError naming it. */
-export async function readCommit(storage: Storage, ctx: GpgContext, ref: CommitRef, signal?: AbortSignal): Promise<CommitRecord> {
+export async function readCommit(
+  storage: Storage,
+  ctx: GpgContext,
+  ref: CommitRef,
+  signal?: AbortSignal,
+): Promise<CommitRecord> {
   try {
     return await storage.load(
       { type: 'index', name: ref.name },
@@ -78,20 +104,23 @@ export async function readCommit(storage: Storage, ctx: GpgContext, ref: CommitR
         let json: Buffer | null = null
         await walkSealedTar(ctx, stream, async (entry, header, data) => {
           if (entry !== 0) return
-          if (!header.name.startsWith(`${INDEX_DIR_IN_TAR}/`)) throw new DamageError(`index ${ref.name}: first member is not a commit record`)
+          if (!header.name.startsWith(`${INDEX_DIR_IN_TAR}/`))
+            throw new DamageError(`index ${ref.name}: first member is not a commit record`)
           const chunks: Buffer[] = []
           for await (const c of data) chunks.push(c)
           json = Buffer.concat(chunks)
         })
         if (!json) throw new DamageError(`index ${ref.name}: empty commit`)
         const record = decodeCommit(json)
-        if (record.seq !== ref.seq) throw new DamageError(`index ${ref.name}: holds commit ${record.seq}, not ${ref.seq}`)
+        if (record.seq !== ref.seq)
+          throw new DamageError(`index ${ref.name}: holds commit ${record.seq}, not ${ref.seq}`)
         return record
       },
       signal,
     )
   } catch (err) {
-    if (err instanceof Error && err.message.startsWith('malformed commit record')) throw new DamageError(`index ${ref.name}: ${err.message}`)
+    if (err instanceof Error && err.message.startsWith('malformed commit record'))
+      throw new DamageError(`index ${ref.name}: ${err.message}`)
     throw explain(err, `index ${ref.name}`)
   }
 }

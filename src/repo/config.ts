@@ -24,7 +24,10 @@ export interface RepoConfig {
 const CONFIG = { type: 'config', name: '' } as const
 
 /** newConfig makes the config of a new repository. */
-export function newConfig(encryption: Encryption, options: { retentionDays?: number; packBytes?: number } = {}): RepoConfig {
+export function newConfig(
+  encryption: Encryption,
+  options: { retentionDays?: number; packBytes?: number } = {},
+): RepoConfig {
   return {
     seb: 'repository',
     version: FORMAT_VERSION,
@@ -57,8 +60,13 @@ export async function readConfig(storage: Storage): Promise<RepoConfig> {
     throw new DamageError(`${storage.location}/config: not valid JSON; the repository config is damaged`)
   }
   if (c?.seb !== 'repository') throw new RepositoryNotFoundError(storage.location)
-  if (c.version !== FORMAT_VERSION) throw new SebError('format', `${storage.location}: repository format ${c.version} is not supported by this seb (format ${FORMAT_VERSION}); upgrade seb`)
-  if (!/^[0-9a-f]{32}$/.test(c.id) || !c.encryption) throw new DamageError(`${storage.location}/config: missing fields; the repository config is damaged`)
+  if (c.version !== FORMAT_VERSION)
+    throw new SebError(
+      'format',
+      `${storage.location}: repository format ${c.version} is not supported by this seb (format ${FORMAT_VERSION}); upgrade seb`,
+    )
+  if (!/^[0-9a-f]{32}$/.test(c.id) || !c.encryption)
+    throw new DamageError(`${storage.location}/config: missing fields; the repository config is damaged`)
   return c
 }
 

@@ -31,7 +31,12 @@ export interface ListedLock {
 }
 
 /** isStale tells whether a lock can be broken safely. */
-export function isStale(info: LockInfo | null, now = Date.now(), host = os.hostname(), alive = pidAlive): boolean {
+export function isStale(
+  info: LockInfo | null,
+  now = Date.now(),
+  host = os.hostname(),
+  alive = pidAlive,
+): boolean {
   if (!info) return true // unreadable lock object: left by a crash mid-write (saves are atomic, so rare)
   if (info.host === host && !alive(info.pid)) return true
   return now - Date.parse(info.heartbeat) > STALE_AFTER_MS
@@ -81,7 +86,10 @@ export class Lock {
 
   private async refresh(): Promise<void> {
     this.info = { ...this.info, heartbeat: new Date().toISOString() }
-    await this.storage.save({ type: 'lock', name: this.name }, bufferBody(Buffer.from(JSON.stringify(this.info))))
+    await this.storage.save(
+      { type: 'lock', name: this.name },
+      bufferBody(Buffer.from(JSON.stringify(this.info))),
+    )
   }
 
   /** release stops the heartbeat and removes the lock object. */
@@ -99,11 +107,19 @@ export async function acquireLock(storage: Storage, command: string, exclusive: 
   const existing = await listLocks(storage)
   // Stale locks (their process is gone on this host, or no heartbeat for 30 minutes) are provably
   // abandoned: remove them, so that unattended runs killed by a crash do not pile up locks.
-  for (const l of existing) if (isStale(l.info)) await storage.remove({ type: 'lock', name: l.name }).catch(() => {})
+  for (const l of existing)
+    if (isStale(l.info)) await storage.remove({ type: 'lock', name: l.name }).catch(() => {})
   const before = conflicts(existing)
   if (before.length) throw lockedError(storage, before[0]!)
   const now = new Date().toISOString()
-  const info: LockInfo = { host: os.hostname(), pid: process.pid, command, exclusive, created: now, heartbeat: now }
+  const info: LockInfo = {
+    host: os.hostname(),
+    pid: process.pid,
+    command,
+    exclusive,
+    created: now,
+    heartbeat: now,
+  }
   const name = randomBytes(16).toString('hex')
   await storage.save({ type: 'lock', name }, bufferBody(Buffer.from(JSON.stringify(info))))
   const after = conflicts(await listLocks(storage), name)
@@ -115,8 +131,12 @@ export async function acquireLock(storage: Storage, command: string, exclusive: 
 }
 
 function lockedError(storage: Storage, l: ListedLock): RepositoryLockedError {
-  const who = l.info ? `${l.info.command} (pid ${l.info.pid} on ${l.info.host}, since ${l.info.created})` : 'an unknown process'
-  return new RepositoryLockedError(`${storage.location}: repository is locked by ${who}; wait for it, or run 'seb unlock ${storage.location}' if that process is gone`)
+  const who = l.info
+    ? `${l.info.command} (pid ${l.info.pid} on ${l.info.host}, since ${l.info.created})`
+    : 'an unknown process'
+  return new RepositoryLockedError(
+    `${storage.location}: repository is locked by ${who}; wait for it, or run 'seb unlock ${storage.location}' if that process is gone`,
+  )
 }
 
 /** removeLocks deletes stale locks, or every lock with `force`; it returns what it removed. */

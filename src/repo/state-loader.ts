@@ -2,9 +2,10 @@
 // for free when it is current; otherwise it is rebuilt from the destination by replaying commits from
 // the newest readable checkpoint (this needs the secret key). A damaged commit does not make the
 // repository unusable: replay stops at the newest consistent point before it, and says so.
+
+import type { CommitRecord } from '../core/commit-codec.js'
 import type { LocalFacts } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
-import type { CommitRecord } from '../core/commit-codec.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
@@ -31,13 +32,37 @@ export interface LoadedState {
 }
 
 /** loadState returns the repository state at its newest readable commit. */
-export async function loadState(storage: Storage, ctx: GpgContext, cache: LocalCache | null, signal?: AbortSignal): Promise<LoadedState> {
+export async function loadState(
+  storage: Storage,
+  ctx: GpgContext,
+  cache: LocalCache | null,
+  signal?: AbortSignal,
+): Promise<LoadedState> {
   const commits = await listCommits(storage, signal)
   const head = commits[commits.length - 1] ?? null
-  if (!head) return { state: new RepoState(), facts: new Map(), commits, head, rebuilt: false, damaged: [], cacheBase: null, cacheLogLines: 0 }
+  if (!head)
+    return {
+      state: new RepoState(),
+      facts: new Map(),
+      commits,
+      head,
+      rebuilt: false,
+      damaged: [],
+      cacheBase: null,
+      cacheLogLines: 0,
+    }
   const cached = cache ? await cache.load() : null
   if (cached && cached.commit === head.name) {
-    return { state: cached.state, facts: cached.facts, commits, head, rebuilt: false, damaged: [], cacheBase: await cache!.baseCommit(), cacheLogLines: cached.logLines }
+    return {
+      state: cached.state,
+      facts: cached.facts,
+      commits,
+      head,
+      rebuilt: false,
+      damaged: [],
+      cacheBase: await cache!.baseCommit(),
+      cacheLogLines: cached.logLines,
+    }
   }
   const { state, damaged } = await replay(storage, ctx, commits, signal)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
@@ -48,7 +73,12 @@ export async function loadState(storage: Storage, ctx: GpgContext, cache: LocalC
   return { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
 }
 
-async function replay(storage: Storage, ctx: GpgContext, commits: CommitRef[], signal?: AbortSignal): Promise<{ state: RepoState; damaged: LoadedState['damaged'] }> {
+async function replay(
+  storage: Storage,
+  ctx: GpgContext,
+  commits: CommitRef[],
+  signal?: AbortSignal,
+): Promise<{ state: RepoState; damaged: LoadedState['damaged'] }> {
   const damaged: LoadedState['damaged'] = []
   // Walk back from the newest commit to a checkpoint (or the first commit), collecting records.
   let chain: CommitRecord[] = []
@@ -72,7 +102,9 @@ async function replay(storage: Storage, ctx: GpgContext, commits: CommitRef[], s
   if (first && (first.kind === 'checkpoint' || first.seq === 1)) {
     for (let i = chain.length - 1; i >= 0; i--) state.applyCommit(chain[i]!)
   } else if (commits.length) {
-    throw new DamageError(`${storage.location}: no readable index: every commit object is damaged or missing (${damaged.map((d) => d.error).join('; ')})`)
+    throw new DamageError(
+      `${storage.location}: no readable index: every commit object is damaged or missing (${damaged.map((d) => d.error).join('; ')})`,
+    )
   }
   return { state, damaged }
 }

@@ -42,3 +42,16 @@ export function typeDir(type: Exclude<FileType, 'config'>): string {
 
 /** TEMP_MARK is part of every temporary name a backend writes; listings skip such names. */
 export const TEMP_MARK = '.seb-tmp-'
+
+/**
+ * TEMP_LOCK_GRACE_MS: removeTemp leaves temporary objects in `locks/` younger than this. A reader may be
+ * writing its shared lock while a backup holds the exclusive one (it lists before it writes); that save
+ * takes milliseconds, so an older temp lock is a leftover of a killed run.
+ */
+export const TEMP_LOCK_GRACE_MS = 10 * 60 * 1000
+
+/** tempDirs lists the folders (relative to the root; '' is the root) where temporary objects may be. */
+export function tempDirs(packFanout: readonly string[]): string[] {
+  const fan = packFanout.filter((d) => /^[0-9a-f]{2}$/.test(d)).map((d) => `${DIRS.pack}/${d}`)
+  return ['', DIRS.index, DIRS.lock, DIRS.pack, ...fan]
+}

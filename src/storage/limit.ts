@@ -130,6 +130,10 @@ export class RateLimitStorage implements Storage {
     return this.inner.remove(h, signal)
   }
 
+  removeTemp(signal?: AbortSignal): Promise<number> {
+    return this.inner.removeTemp ? this.inner.removeTemp(signal) : Promise.resolve(0)
+  }
+
   close(): Promise<void> {
     return this.inner.close()
   }

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
-import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
+import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK, tempDirs } from './layout.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 
 const PERMANENT = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS'])
@@ -150,6 +150,35 @@ export class LocalStorage implements Storage {
     }
     await walk(this.root)
     return out
+  }
+
+  /**
+   * removeTemp deletes the temp files of killed saves (in the repository's own folders only; see
+   * Storage.removeTemp) and returns how many it removed.
+   */
+  async removeTemp(signal?: AbortSignal): Promise<number> {
+    const now = Date.now()
+    let removed = 0
+    const dirs = tempDirs(await readdirOrEmpty(path.join(this.root, DIRS.pack)))
+    for (const rel of dirs) {
+      const dir = path.join(this.root, ...rel.split('/').filter(Boolean))
+      for (const name of await readdirOrEmpty(dir)) {
+        signal?.throwIfAborted()
+        if (!name.includes(TEMP_MARK)) continue
+        const p = path.join(dir, name)
+        const st = await fs.lstat(p).catch(() => null)
+        if (!st?.isFile()) continue
+        if (rel === DIRS.lock && now - st.mtimeMs < TEMP_LOCK_GRACE_MS) continue
+        try {
+          await fs.unlink(p)
+          removed++
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+            throw classify(err, `${this.location}: cannot remove ${path.relative(this.root, p)}`)
+        }
+      }
+    }
+    return removed
   }
 
   async close(): Promise<void> {}

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { PassThrough, pipeline, type Readable } from 'node:stream'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
-import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
+import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK } from './layout.js'
 import { markTransient } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import {
@@ -330,6 +330,44 @@ export class RcloneStorage implements Storage {
 
   async remove(h: Handle, signal?: AbortSignal): Promise<void> {
     await this.call(['deletefile', this.path(objectPath(h))], signal, h)
+  }
+
+  /**
+   * removeTemp deletes the temp objects of rcat uploads that were cut off (in the repository's own
+   * folders only; see Storage.removeTemp) and returns how many it removed.
+   */
+  async removeTemp(signal?: AbortSignal): Promise<number> {
+    const now = Date.now()
+    const doomed: string[] = []
+    for (const dir of ['', DIRS.index, DIRS.lock, DIRS.pack]) {
+      let out: string
+      try {
+        out = await this.call(
+          ['lsjson', ...(dir === DIRS.pack ? ['-R'] : []), '--files-only', '--no-mimetype', this.path(dir)],
+          signal,
+          { type: 'config', name: '' },
+        )
+      } catch (err) {
+        if (err instanceof NotFoundError) continue
+        throw err
+      }
+      for (const e of JSON.parse(out) as { Path: string; Name: string; ModTime?: string }[]) {
+        if (!e.Name.includes(TEMP_MARK)) continue
+        if (dir === DIRS.pack && !/^[0-9a-f]{2}\/[^/]+$/.test(e.Path)) continue
+        if (dir === DIRS.lock && e.ModTime && now - Date.parse(e.ModTime) < TEMP_LOCK_GRACE_MS) continue
+        doomed.push(dir ? `${dir}/${e.Path}` : e.Path)
+      }
+    }
+    let removed = 0
+    for (const rel of doomed) {
+      try {
+        await this.call(['deletefile', this.path(rel)], signal, { type: 'config', name: '' })
+        removed++
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err
+      }
+    }
+    return removed
   }
 
   async close(): Promise<void> {}

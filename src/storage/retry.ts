@@ -120,6 +120,23 @@ export function classifyStorageError(err: unknown, context: string): unknown {
   return err
 }
 
+/**
+ * StorageUnavailableError: a destination kept failing with transient errors (server down, network gone)
+ * until the retries ran out. It is not a bug in seb, so the CLI prints its one line (exit code 1) and
+ * not "unexpected error"; the next run resumes (uploaded packs are journalled and adopted).
+ */
+export class StorageUnavailableError extends SebError {
+  constructor(context: string, attempts: number, elapsedMs: number, cause: unknown) {
+    const last = cause instanceof Error ? cause.message : String(cause)
+    super(
+      'storage-unavailable',
+      `${context}: failed ${attempts} times in ${Math.round(elapsedMs / 1000)} s (last: ${last}); the destination is unreachable or failing: run the same command again when it is back`,
+      undefined,
+      { cause },
+    )
+  }
+}
+
 /** RetryEvent describes one retry, for progress output ("retrying save pack 3fa9… in 2.1 s: …"). */
 export interface RetryEvent {
   readonly op: 'save' | 'load' | 'stat' | 'list' | 'remove'
@@ -187,6 +204,7 @@ export class RetryStorage implements Storage {
     signal: AbortSignal | undefined,
     fn: (attempt: number) => Promise<T>,
   ): Promise<T> {
+    const t0 = Date.now()
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted()
       try {
@@ -195,7 +213,14 @@ export class RetryStorage implements Storage {
         if (signal?.aborted) throw abortReason(signal)
         const classified = classifyStorageError(err, `${this.location}: ${op} ${what}`)
         if (classified instanceof NotFoundError || classified instanceof SebError) throw classified
-        if (attempt >= this.attempts || !isTransient(classified)) throw classified
+        if (!isTransient(classified)) throw classified
+        if (attempt >= this.attempts)
+          throw new StorageUnavailableError(
+            `${this.location}: ${op} ${what}`,
+            attempt,
+            Date.now() - t0,
+            classified,
+          )
         const delayMs = this.delay(attempt)
         this.options.onRetry?.({ op, what, attempt, delayMs, error: classified })
         await sleep(delayMs, signal)
@@ -224,6 +249,7 @@ export class RetryStorage implements Storage {
     // A listing that breaks half-way is restarted; names already yielded are skipped, so the caller
     // still sees every object exactly once.
     const seen = new Set<string>()
+    const t0 = Date.now()
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted()
       try {
@@ -236,8 +262,14 @@ export class RetryStorage implements Storage {
       } catch (err) {
         if (signal?.aborted) throw abortReason(signal)
         const classified = classifyStorageError(err, `${this.location}: list ${type}`)
-        if (classified instanceof SebError || attempt >= this.attempts || !isTransient(classified))
-          throw classified
+        if (classified instanceof SebError || !isTransient(classified)) throw classified
+        if (attempt >= this.attempts)
+          throw new StorageUnavailableError(
+            `${this.location}: list ${type}`,
+            attempt,
+            Date.now() - t0,
+            classified,
+          )
         const delayMs = this.delay(attempt)
         this.options.onRetry?.({ op: 'list', what: type, attempt, delayMs, error: classified })
         await sleep(delayMs, signal)
@@ -255,6 +287,13 @@ export class RetryStorage implements Storage {
         throw err
       }
     })
+  }
+
+  /** removeTemp passes through to the backend (0 when it writes no temp objects), with retries. */
+  removeTemp(signal?: AbortSignal): Promise<number> {
+    const inner = this.inner
+    if (!inner.removeTemp) return Promise.resolve(0)
+    return this.run('remove', 'temporary objects', signal, () => inner.removeTemp!(signal))
   }
 
   close(): Promise<void> {

@@ -17,7 +17,7 @@ import {
   loadKnownHosts,
   preferredHostKeyAlgorithms,
 } from './known-hosts.js'
-import { DIRS, isValidName, objectPath, TEMP_MARK } from './layout.js'
+import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK, tempDirs } from './layout.js'
 import { classifyStorageError, markTransient } from './retry.js'
 import { resolveSshHost } from './ssh-config.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
@@ -512,6 +512,47 @@ export class SftpStorage implements Storage {
         throw this.mapError(err, h, `cannot remove ${objectPath(h)}`)
       }
     })
+  }
+
+  /**
+   * removeTemp deletes the temp files that saves cut off by a dropped connection or a killed run left
+   * behind (in the repository's own folders only: the root may be the remote home; see
+   * Storage.removeTemp) and returns how many it removed.
+   */
+  async removeTemp(signal?: AbortSignal): Promise<number> {
+    const packs = await this.readdir(this.remote(DIRS.pack), signal)
+    const dirs = tempDirs(packs.filter((e) => e.attrs.isDirectory()).map((e) => e.filename))
+    const now = Date.now()
+    const doomed: string[] = []
+    for (let i = 0; i < dirs.length; i += 16) {
+      const batch = dirs.slice(i, i + 16)
+      const listed = await Promise.all(batch.map((d) => this.readdir(this.remote(d), signal)))
+      listed.forEach((entries, j) => {
+        for (const e of entries) {
+          if (!e.filename.includes(TEMP_MARK) || !e.attrs.isFile()) continue
+          if (batch[j] === DIRS.lock && now - e.attrs.mtime * 1000 < TEMP_LOCK_GRACE_MS) continue
+          doomed.push(this.remote(batch[j] ? `${batch[j]}/${e.filename}` : e.filename))
+        }
+      })
+    }
+    let removed = 0
+    await Promise.all(
+      Array.from({ length: Math.min(this.connections, doomed.length) }, async () => {
+        for (let file = doomed.pop(); file !== undefined; file = doomed.pop()) {
+          const f = file
+          await this.withSession(signal, async (s) => {
+            try {
+              await call<void>(s, (cb) => s.sftp.unlink(f, cb))
+              removed++
+            } catch (err) {
+              if ((err as SftpError).code !== SFTP_NO_SUCH_FILE)
+                throw this.mapError(err, undefined, `cannot remove ${f}`)
+            }
+          })
+        }
+      }),
+    )
+    return removed
   }
 
   async close(): Promise<void> {

@@ -63,6 +63,13 @@ export interface Storage {
   stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo>
   list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo>
   remove(h: Handle, signal?: AbortSignal): Promise<void>
+  /**
+   * removeTemp deletes the temporary objects (`*.seb-tmp-*`) that killed uploads left behind and returns
+   * how many it removed. Only backends that write temp names have it; the engine calls it after a commit,
+   * under the exclusive lock (src/engine/cleanup.ts), so no upload of another run can be in progress —
+   * except a reader's shared lock, which is why temp objects in `locks/` are left while recent.
+   */
+  removeTemp?(signal?: AbortSignal): Promise<number>
   close(): Promise<void>
 }
 

@@ -3,9 +3,19 @@
 
 /** ProgressEvent is one thing worth telling the user while a command runs. */
 export type ProgressEvent =
-  | { type: 'phase'; phase: 'lock' | 'index' | 'scan' | 'pack' | 'commit' | 'cleanup' | 'restore' | 'verify' | 'compact' }
+  | {
+      type: 'phase'
+      phase: 'lock' | 'index' | 'scan' | 'pack' | 'commit' | 'cleanup' | 'restore' | 'verify' | 'compact'
+    }
   | { type: 'scanned'; entries: number; files: number; bytes: number; toRead: number; bytesToRead: number }
-  | { type: 'progress'; filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number; bytesUploaded: number }
+  | {
+      type: 'progress'
+      filesDone: number
+      filesTotal: number
+      bytesDone: number
+      bytesTotal: number
+      bytesUploaded: number
+    }
   | { type: 'warning'; message: string; path?: string }
 
 /** ProgressSink receives events; it must be cheap and never throw. */

@@ -14,7 +14,10 @@ import { tempDir } from '../helpers/tree.js'
 function assertOneLine(r: SebRun, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, `exit code ${r.code}, stderr: ${r.stderr}`)
   // Progress notes may precede it on stderr; the error itself is exactly one `seb:` line.
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('seb'))
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('seb'))
   assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`)
   assert.match(lines[0]!, /^seb: /)
   assert.match(lines[0]!, pattern)
@@ -44,13 +47,36 @@ describe('bad input', () => {
 
   it('init with an unknown recipient: key error (12), nothing written', async () => {
     const d = path.join(work.dir, 'unknown')
-    assertOneLine(await runSeb(['init', d, '--recipient', 'nobody@example.invalid'], env), 12, /recipient nobody@example.invalid: no public key found/)
+    assertOneLine(
+      await runSeb(['init', d, '--recipient', 'nobody@example.invalid'], env),
+      12,
+      /recipient nobody@example.invalid: no public key found/,
+    )
     await assert.rejects(fs.stat(path.join(d, 'config')))
   })
 
   it('init with an expired recipient: key error (12)', async () => {
-    execFileSync('gpg', ['--batch', '--passphrase', '', '--faked-system-time', '20200101T000000', '--quick-gen-key', 'Old <old@example.invalid>', 'future-default', 'default', '1d'], { env: { ...process.env, GNUPGHOME: g.home }, stdio: 'ignore' })
-    assertOneLine(await runSeb(['init', path.join(work.dir, 'expired'), '--recipient', 'old@example.invalid'], env), 12, /has expired/)
+    execFileSync(
+      'gpg',
+      [
+        '--batch',
+        '--passphrase',
+        '',
+        '--faked-system-time',
+        '20200101T000000',
+        '--quick-gen-key',
+        'Old <old@example.invalid>',
+        'future-default',
+        'default',
+        '1d',
+      ],
+      { env: { ...process.env, GNUPGHOME: g.home }, stdio: 'ignore' },
+    )
+    assertOneLine(
+      await runSeb(['init', path.join(work.dir, 'expired'), '--recipient', 'old@example.invalid'], env),
+      12,
+      /has expired/,
+    )
   })
 
   it('init twice: refused, config untouched', async () => {
@@ -60,7 +86,11 @@ describe('bad input', () => {
   })
 
   it('source missing: usage error (2) naming it', async () => {
-    assertOneLine(await runSeb(['backup', path.join(work.dir, 'nope'), dest], env), 2, /nope: source folder does not exist/)
+    assertOneLine(
+      await runSeb(['backup', path.join(work.dir, 'nope'), dest], env),
+      2,
+      /nope: source folder does not exist/,
+    )
   })
 
   it('source is a file: usage error (2)', async () => {
@@ -78,11 +108,19 @@ describe('bad input', () => {
 
   it('destination that cannot be written: one line naming it', async () => {
     const r = await runSeb(['init', '/etc/hostname/repo', '--recipient', fpr], env)
-    assertOneLine(r, 1, /\/etc\/hostname\/repo: cannot (read|write) config: a part of the path is not a folder/)
+    assertOneLine(
+      r,
+      1,
+      /\/etc\/hostname\/repo: cannot (read|write) config: a part of the path is not a folder/,
+    )
   })
 
   it('unknown option: usage error (2)', async () => {
-    assertOneLine(await runSeb(['backup', src, dest, '--frobnicate'], env), 2, /unknown option '--frobnicate'/)
+    assertOneLine(
+      await runSeb(['backup', src, dest, '--frobnicate'], env),
+      2,
+      /unknown option '--frobnicate'/,
+    )
   })
 
   it('gpg not installed: one line saying to install GnuPG, nothing written', async () => {
@@ -90,7 +128,11 @@ describe('bad input', () => {
     await fs.mkdir(bin)
     await fs.symlink(execFileSync('which', ['zstd']).toString().trim(), path.join(bin, 'zstd'))
     const d = path.join(work.dir, 'nogpg')
-    assertOneLine(await runSeb(['init', d, '--recipient', fpr], { ...env, PATH: bin }), 1, /gpg: command not found; install GnuPG/)
+    assertOneLine(
+      await runSeb(['init', d, '--recipient', fpr], { ...env, PATH: bin }),
+      1,
+      /gpg: command not found; install GnuPG/,
+    )
     await assert.rejects(fs.stat(path.join(d, 'config')))
     const before = await fs.readdir(path.join(dest, 'index')).catch(() => [])
     assertOneLine(await runSeb(['backup', src, dest], { ...env, PATH: bin }), 1, /gpg: command not found/)
@@ -101,9 +143,17 @@ describe('bad input', () => {
     const bin = path.join(work.dir, 'bin-badgpg')
     await fs.mkdir(bin)
     await fs.symlink(execFileSync('which', ['zstd']).toString().trim(), path.join(bin, 'zstd'))
-    await fs.writeFile(path.join(bin, 'gpg'), '#!/bin/sh\ncat >/dev/null\necho "gpg: fatal: out of core handler" >&2\nexit 2\n', { mode: 0o755 })
+    await fs.writeFile(
+      path.join(bin, 'gpg'),
+      '#!/bin/sh\ncat >/dev/null\necho "gpg: fatal: out of core handler" >&2\nexit 2\n',
+      { mode: 0o755 },
+    )
     const before = await fs.readdir(path.join(dest, 'index')).catch(() => [])
-    assertOneLine(await runSeb(['backup', src, dest], { ...env, PATH: `${bin}:/usr/bin:/bin` }), 1, /gpg encrypt failed \(exit 2\): gpg: fatal: out of core handler/)
+    assertOneLine(
+      await runSeb(['backup', src, dest], { ...env, PATH: `${bin}:/usr/bin:/bin` }),
+      1,
+      /gpg encrypt failed \(exit 2\): gpg: fatal: out of core handler/,
+    )
     assert.deepEqual(await fs.readdir(path.join(dest, 'index')).catch(() => []), before)
   })
 
@@ -115,12 +165,22 @@ describe('bad input', () => {
     assert.equal((await runSeb(['backup', src, d, '--passphrase-file', pf], env)).code, 0)
     const bad = path.join(work.dir, 'bad.txt')
     await fs.writeFile(bad, 'battery staple\n')
-    const r = await runSeb(['restore', d, path.join(work.dir, 'r-pass'), '--passphrase-file', bad], { ...env, SEB_CACHE_DIR: path.join(work.dir, 'cache2') })
+    const r = await runSeb(['restore', d, path.join(work.dir, 'r-pass'), '--passphrase-file', bad], {
+      ...env,
+      SEB_CACHE_DIR: path.join(work.dir, 'cache2'),
+    })
     assertOneLine(r, 12, /wrong passphrase/)
   })
 
   it('missing passphrase file: usage error naming it', async () => {
-    assertOneLine(await runSeb(['init', path.join(work.dir, 'pp'), '--passphrase-file', path.join(work.dir, 'no-such-file')], env), 2, /no-such-file: cannot read the passphrase file \(no such file\)/)
+    assertOneLine(
+      await runSeb(
+        ['init', path.join(work.dir, 'pp'), '--passphrase-file', path.join(work.dir, 'no-such-file')],
+        env,
+      ),
+      2,
+      /no-such-file: cannot read the passphrase file \(no such file\)/,
+    )
   })
 
   it('a passphrase is never in argv: the option takes a file, and a value that is not a file is refused', async () => {

@@ -21,18 +21,21 @@ describe('damage', () => {
   let newPack = ''
   const packs = async (d: string) => {
     const out: string[] = []
-    for (const x of await fs.readdir(path.join(d, 'packs'))) for (const f of await fs.readdir(path.join(d, 'packs', x))) out.push(f)
+    for (const x of await fs.readdir(path.join(d, 'packs')))
+      for (const f of await fs.readdir(path.join(d, 'packs', x))) out.push(f)
     return out
   }
   const packPath = (id: string) => path.join(dest, 'packs', id.slice(0, 2), id)
   before(async () => {
     await fs.mkdir(path.join(src, 'INBOX/cur'), { recursive: true })
-    for (let i = 0; i < 20; i++) await fs.writeFile(path.join(src, `INBOX/cur/old-${i}:2,S`), `old message ${i}\n`.repeat(200))
+    for (let i = 0; i < 20; i++)
+      await fs.writeFile(path.join(src, `INBOX/cur/old-${i}:2,S`), `old message ${i}\n`.repeat(200))
     const e = { GNUPGHOME: g.home, SEB_CACHE_DIR: path.join(work.dir, 'cache-p') }
     assert.equal((await runSeb(['init', pristine, '--recipient', g.keys[0]!.fingerprint], e)).code, 0)
     assert.equal((await runSeb(['backup', src, pristine], e)).code, 0)
     const first = await packs(pristine)
-    for (let i = 0; i < 5; i++) await fs.writeFile(path.join(src, `INBOX/cur/new-${i}:2,S`), `new message ${i}\n`.repeat(200))
+    for (let i = 0; i < 5; i++)
+      await fs.writeFile(path.join(src, `INBOX/cur/new-${i}:2,S`), `new message ${i}\n`.repeat(200))
     assert.equal((await runSeb(['backup', src, pristine], e)).code, 0)
     oldPack = first[0]!
     newPack = (await packs(pristine)).find((p) => p !== oldPack)!
@@ -72,7 +75,10 @@ describe('damage', () => {
     const r = await runSeb(['restore', dest, out], env)
     assert.equal(r.code, 13)
     assert.match(r.stderr, /seb: 5 files could not be restored \(listed above\); everything else was/)
-    assert.equal((await fs.readdir(path.join(out, 'INBOX/cur'))).filter((f) => f.startsWith('old-')).length, 20)
+    assert.equal(
+      (await fs.readdir(path.join(out, 'INBOX/cur'))).filter((f) => f.startsWith('old-')).length,
+      20,
+    )
   })
 
   it('a truncated pack: quick verify reports its size (13)', async () => {
@@ -80,7 +86,12 @@ describe('damage', () => {
     await fs.writeFile(packPath(oldPack), data.subarray(0, data.length - 100))
     const v = await runSeb(['verify', dest], env)
     assert.equal(v.code, 13)
-    assert.match(v.stderr, new RegExp(`seb: damaged: pack ${oldPack} has ${data.length - 100} bytes, the index says ${data.length} \\(truncated or damaged\\)`))
+    assert.match(
+      v.stderr,
+      new RegExp(
+        `seb: damaged: pack ${oldPack} has ${data.length - 100} bytes, the index says ${data.length} \\(truncated or damaged\\)`,
+      ),
+    )
     assert.match(v.stderr, /affects INBOX\/cur\/old-0:2,S/)
     const r = await runSeb(['restore', dest, path.join(work.dir, `out${n}`)], env)
     assert.equal(r.code, 13)
@@ -95,8 +106,14 @@ describe('damage', () => {
     const out = path.join(work.dir, `out${n}`)
     const r = await runSeb(['restore', dest, out], env)
     assert.equal(r.code, 13)
-    assert.match(r.stderr, new RegExp(`INBOX/cur/old-3:2,S: not restored: pack ${oldPack} is missing from the destination`))
-    assert.deepEqual((await fs.readdir(path.join(out, 'INBOX/cur'))).sort(), [0, 1, 2, 3, 4].map((i) => `new-${i}:2,S`))
+    assert.match(
+      r.stderr,
+      new RegExp(`INBOX/cur/old-3:2,S: not restored: pack ${oldPack} is missing from the destination`),
+    )
+    assert.deepEqual(
+      (await fs.readdir(path.join(out, 'INBOX/cur'))).sort(),
+      [0, 1, 2, 3, 4].map((i) => `new-${i}:2,S`),
+    )
   })
 
   it('a damaged newest index: verify reports it (13); restore uses the earlier one (13)', async () => {

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { SEB_BIN, runSeb } from '../helpers/cli.js'
+import { runSeb, SEB_BIN } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { makeMaildir } from '../helpers/maildir.js'
 import { tempDir } from '../helpers/tree.js'
@@ -36,10 +36,20 @@ describe('locking and interruption', () => {
   })
 
   it('a live exclusive lock makes backup and compact fail fast with exit 11, naming the holder', async () => {
-    await writeLock('a'.repeat(32), { host: 'otherhost', pid: 4242, command: 'backup', exclusive: true, created: now(), heartbeat: now() })
+    await writeLock('a'.repeat(32), {
+      host: 'otherhost',
+      pid: 4242,
+      command: 'backup',
+      exclusive: true,
+      created: now(),
+      heartbeat: now(),
+    })
     const b = await runSeb(['backup', src, dest], env)
     assert.equal(b.code, 11)
-    assert.match(b.stderr, /seb: .*: repository is locked by backup \(pid 4242 on otherhost, since .*\); wait for it, or run 'seb unlock/)
+    assert.match(
+      b.stderr,
+      /seb: .*: repository is locked by backup \(pid 4242 on otherhost, since .*\); wait for it, or run 'seb unlock/,
+    )
     assert.equal((await runSeb(['compact', dest], env)).code, 11)
     // Readers are blocked by a writer, too (compaction could delete what they read).
     assert.equal((await runSeb(['snapshots', dest], env)).code, 11)
@@ -53,22 +63,57 @@ describe('locking and interruption', () => {
   })
 
   it('stale locks do not block: a dead pid on this host, or a heartbeat older than 30 minutes', async () => {
-    await writeLock('b'.repeat(32), { host: os.hostname(), pid: 2 ** 22 + 7, command: 'backup', exclusive: true, created: now(), heartbeat: now() })
+    await writeLock('b'.repeat(32), {
+      host: os.hostname(),
+      pid: 2 ** 22 + 7,
+      command: 'backup',
+      exclusive: true,
+      created: now(),
+      heartbeat: now(),
+    })
     const old = new Date(Date.now() - 31 * 60_000).toISOString()
-    await writeLock('c'.repeat(32), { host: 'otherhost', pid: 1, command: 'backup', exclusive: true, created: old, heartbeat: old })
+    await writeLock('c'.repeat(32), {
+      host: 'otherhost',
+      pid: 1,
+      command: 'backup',
+      exclusive: true,
+      created: old,
+      heartbeat: old,
+    })
     assert.deepEqual((await fs.readdir(path.join(dest, 'locks'))).sort(), ['b'.repeat(32), 'c'.repeat(32)])
     const u = await runSeb(['unlock', dest], env)
     assert.match(u.stdout, /2 locks removed/)
     assert.deepEqual(await fs.readdir(path.join(dest, 'locks')), [])
     // Neither blocks a run, which removes them by itself (crashed cron runs do not pile up locks).
-    await writeLock('b'.repeat(32), { host: os.hostname(), pid: 2 ** 22 + 7, command: 'backup', exclusive: true, created: now(), heartbeat: now() })
-    await writeLock('c'.repeat(32), { host: 'otherhost', pid: 1, command: 'backup', exclusive: true, created: old, heartbeat: old })
+    await writeLock('b'.repeat(32), {
+      host: os.hostname(),
+      pid: 2 ** 22 + 7,
+      command: 'backup',
+      exclusive: true,
+      created: now(),
+      heartbeat: now(),
+    })
+    await writeLock('c'.repeat(32), {
+      host: 'otherhost',
+      pid: 1,
+      command: 'backup',
+      exclusive: true,
+      created: old,
+      heartbeat: old,
+    })
     assert.equal((await runSeb(['backup', src, dest], env)).code, 0)
     assert.deepEqual(await fs.readdir(path.join(dest, 'locks')), [])
   })
 
   it('shared (reader) locks do not block each other', async () => {
-    await writeLock('d'.repeat(32), { host: 'otherhost', pid: 1, command: 'restore', exclusive: false, created: now(), heartbeat: now() })
+    await writeLock('d'.repeat(32), {
+      host: 'otherhost',
+      pid: 1,
+      command: 'restore',
+      exclusive: false,
+      created: now(),
+      heartbeat: now(),
+    })
     const s = await runSeb(['snapshots', dest], env)
     assert.equal(s.code, 0, s.stderr)
     const v = await runSeb(['verify', dest], env)
@@ -79,7 +124,8 @@ describe('locking and interruption', () => {
   })
 
   it('SIGINT during a backup stops it, exits 130, leaves no lock, and the next run completes', async () => {
-    for (let i = 0; i < 300; i++) await fs.writeFile(path.join(src, `INBOX/new/big-${i}`), Buffer.alloc(200_000, i % 251))
+    for (let i = 0; i < 300; i++)
+      await fs.writeFile(path.join(src, `INBOX/new/big-${i}`), Buffer.alloc(200_000, i % 251))
     const child = spawn(process.execPath, [SEB_BIN, 'backup', src, dest], { env: { ...process.env, ...env } })
     let stderr = ''
     let sent = false
@@ -100,6 +146,9 @@ describe('locking and interruption', () => {
     assert.equal(again.code, 0, again.stderr)
     const out = path.join(work.dir, 'restored')
     assert.equal((await runSeb(['restore', dest, out], env)).code, 0)
-    assert.equal((await fs.readdir(path.join(out, 'INBOX/new'))).filter((f) => f.startsWith('big-')).length, 300)
+    assert.equal(
+      (await fs.readdir(path.join(out, 'INBOX/new'))).filter((f) => f.startsWith('big-')).length,
+      300,
+    )
   })
 })

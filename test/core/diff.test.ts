@@ -4,9 +4,33 @@ import { diffScan, fileAdds } from '../../src/core/diff.js'
 import type { LocalFacts, ScanEntry, Version } from '../../src/core/model.js'
 
 const H = (c: string) => c.repeat(64)
-const file = (path: string, over: Partial<ScanEntry> = {}): ScanEntry => ({ path, kind: 'f', size: 10, mtimeMs: 1000, mode: 0o644, ino: 1, ctimeMs: 2000, ...over })
-const version = (path: string, ref: string, over: Partial<Version> = {}): Version => ({ path, kind: 'f', ref, size: 10, mtimeMs: 1000, mode: 0o644, from: 1, to: 0, ...over })
-const facts = (e: ScanEntry): LocalFacts => ({ size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs })
+const file = (path: string, over: Partial<ScanEntry> = {}): ScanEntry => ({
+  path,
+  kind: 'f',
+  size: 10,
+  mtimeMs: 1000,
+  mode: 0o644,
+  ino: 1,
+  ctimeMs: 2000,
+  ...over,
+})
+const version = (path: string, ref: string, over: Partial<Version> = {}): Version => ({
+  path,
+  kind: 'f',
+  ref,
+  size: 10,
+  mtimeMs: 1000,
+  mode: 0o644,
+  from: 1,
+  to: 0,
+  ...over,
+})
+const facts = (e: ScanEntry): LocalFacts => ({
+  size: e.size,
+  mtimeMs: e.mtimeMs,
+  ino: e.ino,
+  ctimeMs: e.ctimeMs,
+})
 
 describe('diffScan', () => {
   it('a file is unchanged only if size, mtime, inode and ctime all match', () => {
@@ -35,14 +59,27 @@ describe('diffScan', () => {
       { ...file('l'), kind: 'l', size: 0, target: 'new-target' },
     ])
     assert.deepEqual(d.deleted, ['gone'])
-    assert.deepEqual(d.metaAdds.map((e) => [e[0], e[1], e[2]]), [['d', 'd', ''], ['l', 'l', 'new-target']])
+    assert.deepEqual(
+      d.metaAdds.map((e) => [e[0], e[1], e[2]]),
+      [
+        ['d', 'd', ''],
+        ['l', 'l', 'new-target'],
+      ],
+    )
   })
 })
 
 describe('fileAdds', () => {
   it("counts a new path holding a deleted path's content as a rename, once per deleted path", () => {
     const live = new Map([['old', version('old', H('a'))]])
-    const r = fileAdds(live, [{ entry: file('new1'), hash: H('a'), size: 10 }, { entry: file('new2'), hash: H('a'), size: 10 }], ['old'])
+    const r = fileAdds(
+      live,
+      [
+        { entry: file('new1'), hash: H('a'), size: 10 },
+        { entry: file('new2'), hash: H('a'), size: 10 },
+      ],
+      ['old'],
+    )
     assert.deepEqual(r.counts, { added: 1, changed: 0, renamed: 1, deleted: 0, unchanged: 0 })
     assert.equal(r.adds.length, 2)
   })

@@ -47,6 +47,7 @@ describe('path bytes', () => {
 
   it('accepts only safe relative paths', () => {
     for (const ok of ['a', 'a/b', 'a/.b', 'a/..b', '...']) assert.ok(isSafeRelativePath(ok), ok)
-    for (const bad of ['', '/a', 'a/../b', '..', '.', 'a//b', 'a/', 'a/./b', 'a\0b', '../etc/passwd']) assert.ok(!isSafeRelativePath(bad), bad)
+    for (const bad of ['', '/a', 'a/../b', '..', '.', 'a//b', 'a/', 'a/./b', 'a\0b', '../etc/passwd'])
+      assert.ok(!isSafeRelativePath(bad), bad)
   })
 })

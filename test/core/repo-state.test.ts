@@ -6,12 +6,41 @@ import { RepoState } from '../../src/core/repo-state.js'
 
 const H = (c: string) => c.repeat(64)
 const P = (c: string) => c.repeat(64)
-const snap = (seq: number): SnapshotInfo => ({ seq, id: `s${seq}`, time: new Date(seq * 1000).toISOString(), host: 'h', source: '/m', files: 0, bytes: 0, uploaded: 0, packsWritten: 0 })
-const delta = (seq: number, over: Partial<CommitRecord>): CommitRecord => ({ ...emptyCommit('delta', seq, snap(seq)), ...over })
+const snap = (seq: number): SnapshotInfo => ({
+  seq,
+  id: `s${seq}`,
+  time: new Date(seq * 1000).toISOString(),
+  host: 'h',
+  source: '/m',
+  files: 0,
+  bytes: 0,
+  uploaded: 0,
+  packsWritten: 0,
+})
+const delta = (seq: number, over: Partial<CommitRecord>): CommitRecord => ({
+  ...emptyCommit('delta', seq, snap(seq)),
+  ...over,
+})
 
 describe('RepoState', () => {
   const commits = [
-    delta(1, { packs: [[P('a'), 100, 30, [[H('1'), 10, 'x', 0], [H('2'), 20, 'y', 1]]]], add: [['x', 'f', H('1'), 10, 1, 0o644], ['y', 'f', H('2'), 20, 1, 0o644]] }),
+    delta(1, {
+      packs: [
+        [
+          P('a'),
+          100,
+          30,
+          [
+            [H('1'), 10, 'x', 0],
+            [H('2'), 20, 'y', 1],
+          ],
+        ],
+      ],
+      add: [
+        ['x', 'f', H('1'), 10, 1, 0o644],
+        ['y', 'f', H('2'), 20, 1, 0o644],
+      ],
+    }),
     delta(2, { add: [['z', 'f', H('1'), 10, 1, 0o644]], del: ['x'] }), // rename x → z
     delta(3, { del: ['y'] }),
   ]
@@ -19,9 +48,18 @@ describe('RepoState', () => {
   it('replays deltas into snapshots that can each be read back', () => {
     const s = new RepoState()
     for (const c of commits) s.applyCommit(c)
-    assert.deepEqual(s.snapshotVersions(1).map((v) => v.path), ['x', 'y'])
-    assert.deepEqual(s.snapshotVersions(2).map((v) => v.path), ['y', 'z'])
-    assert.deepEqual(s.snapshotVersions(3).map((v) => v.path), ['z'])
+    assert.deepEqual(
+      s.snapshotVersions(1).map((v) => v.path),
+      ['x', 'y'],
+    )
+    assert.deepEqual(
+      s.snapshotVersions(2).map((v) => v.path),
+      ['y', 'z'],
+    )
+    assert.deepEqual(
+      s.snapshotVersions(3).map((v) => v.path),
+      ['z'],
+    )
     assert.deepEqual([...s.referencedHashes()].sort(), [H('1'), H('2')])
   })
 
@@ -34,7 +72,10 @@ describe('RepoState', () => {
     for (const seq of [1, 2, 3]) assert.deepEqual(t.snapshotVersions(seq), s.snapshotVersions(seq))
     assert.deepEqual(t.blobs, s.blobs)
     t.applyCommit(delta(4, { add: [['w', 'f', H('2'), 20, 1, 0o644]] }))
-    assert.deepEqual(t.snapshotVersions(4).map((v) => v.path), ['w', 'z'])
+    assert.deepEqual(
+      t.snapshotVersions(4).map((v) => v.path),
+      ['w', 'z'],
+    )
   })
 
   it('refuses a delta out of sequence', () => {
@@ -45,11 +86,16 @@ describe('RepoState', () => {
   it('dropping a pack removes the content located in it; forgetting a snapshot drops what only it saw', () => {
     const s = new RepoState()
     for (const c of commits) s.applyCommit(c)
-    s.applyCommit(delta(4, { packs: [[P('b'), 50, 10, [[H('1'), 10, 'x', 0]]]], dropPacks: [P('a')], forget: [1, 2] }))
+    s.applyCommit(
+      delta(4, { packs: [[P('b'), 50, 10, [[H('1'), 10, 'x', 0]]]], dropPacks: [P('a')], forget: [1, 2] }),
+    )
     assert.deepEqual([...s.packs.keys()], [P('b')])
     assert.equal(s.blobs.get(H('1'))?.pack, P('b'))
     assert.equal(s.blobs.has(H('2')), false)
-    assert.deepEqual(s.snapshots.map((x) => x.seq), [3, 4])
+    assert.deepEqual(
+      s.snapshots.map((x) => x.seq),
+      [3, 4],
+    )
     assert.equal(s.history.length, 0)
   })
 })
@@ -58,7 +104,10 @@ describe('decodeCommit', () => {
   it('rejects unsafe paths and malformed records', () => {
     const bad = (over: Partial<CommitRecord>) => encodeCommit(delta(1, over))
     assert.throws(() => decodeCommit(bad({ add: [['../evil', 'f', H('1'), 1, 1, 0o644]] })), /unsafe path/)
-    assert.throws(() => decodeCommit(bad({ add: [['/etc/passwd', 'f', H('1'), 1, 1, 0o644]] })), /unsafe path/)
+    assert.throws(
+      () => decodeCommit(bad({ add: [['/etc/passwd', 'f', H('1'), 1, 1, 0o644]] })),
+      /unsafe path/,
+    )
     assert.throws(() => decodeCommit(bad({ del: ['a/../../b'] })), /bad deleted path/)
     assert.throws(() => decodeCommit(Buffer.from('{"seb":2}')), /format version 2/)
     assert.throws(() => decodeCommit(Buffer.from('not json')), /not JSON/)

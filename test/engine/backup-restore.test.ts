@@ -16,7 +16,8 @@ import { assertSameTree, tempDir } from '../helpers/tree.js'
 
 async function packCount(dest: string): Promise<number> {
   let n = 0
-  for (const d of await fs.readdir(path.join(dest, 'packs')).catch(() => [])) n += (await fs.readdir(path.join(dest, 'packs', d))).length
+  for (const d of await fs.readdir(path.join(dest, 'packs')).catch(() => []))
+    n += (await fs.readdir(path.join(dest, 'packs', d))).length
   return n
 }
 
@@ -77,7 +78,8 @@ describe('backup and restore', () => {
 
   it('new mail is stored in a new pack; nothing already uploaded is rewritten', async () => {
     const packsBefore = new Set<string>()
-    for (const d of await fs.readdir(path.join(dest, 'packs'))) for (const f of await fs.readdir(path.join(dest, 'packs', d))) packsBefore.add(f)
+    for (const d of await fs.readdir(path.join(dest, 'packs')))
+      for (const f of await fs.readdir(path.join(dest, 'packs', d))) packsBefore.add(f)
     await fs.writeFile(path.join(src, 'INBOX/new/1800000000.new.laptop'), 'Subject: brand new\n\nhello\n')
     await fs.rm(at(made[3]!))
     const s = await backup({ source: src, storage, cacheBase })
@@ -85,7 +87,8 @@ describe('backup and restore', () => {
     assert.equal(s.filesDeleted, 1)
     assert.equal(s.packsWritten, 1)
     const after = new Set<string>()
-    for (const d of await fs.readdir(path.join(dest, 'packs'))) for (const f of await fs.readdir(path.join(dest, 'packs', d))) after.add(f)
+    for (const d of await fs.readdir(path.join(dest, 'packs')))
+      for (const f of await fs.readdir(path.join(dest, 'packs', d))) after.add(f)
     for (const p of packsBefore) assert.ok(after.has(p), 'an old pack was removed or rewritten')
     assert.equal(after.size, packsBefore.size + 1)
     const out = path.join(work.dir, 'r2')
@@ -100,7 +103,10 @@ describe('backup and restore', () => {
     const deleted = await fs.readFile(path.join(out, made[3]!))
     assert.ok(deleted.length > 0)
     await assert.rejects(fs.stat(path.join(out, 'INBOX/new/1800000000.new.laptop')))
-    await assert.rejects(restore({ storage, target: path.join(work.dir, 'r-x'), cacheBase, snapshot: 'nosuch' }), UsageError)
+    await assert.rejects(
+      restore({ storage, target: path.join(work.dir, 'r-x'), cacheBase, snapshot: 'nosuch' }),
+      UsageError,
+    )
   })
 
   it('restores only the paths matching a glob', async () => {
@@ -116,7 +122,10 @@ describe('backup and restore', () => {
     const out = path.join(work.dir, 'r-exists')
     await fs.mkdir(path.join(out, 'INBOX/new'), { recursive: true })
     await fs.writeFile(path.join(out, 'INBOX/new/1800000000.new.laptop'), 'mine')
-    await assert.rejects(restore({ storage, target: out, cacheBase }), /already exists; restore into an empty folder, or add --overwrite/)
+    await assert.rejects(
+      restore({ storage, target: out, cacheBase }),
+      /already exists; restore into an empty folder, or add --overwrite/,
+    )
     assert.deepEqual((await fs.readdir(out)).sort(), ['INBOX'])
     assert.deepEqual(await fs.readdir(path.join(out, 'INBOX')), ['new'])
     const r = await restore({ storage, target: out, cacheBase, overwrite: true })
@@ -145,7 +154,11 @@ describe('backup and restore', () => {
       await fs.writeFile(path.join(src, 'INBOX/new/1800000001.pubonly.laptop'), 'written by a cron job\n')
       const s = await backup({ source: src, storage, cacheBase })
       assert.equal(s.filesAdded, 1)
-      const err = await restore({ storage, target: path.join(work.dir, 'r-pub'), cacheBase: path.join(work.dir, 'other-cache') }).catch((e: unknown) => e)
+      const err = await restore({
+        storage,
+        target: path.join(work.dir, 'r-pub'),
+        cacheBase: path.join(work.dir, 'other-cache'),
+      }).catch((e: unknown) => e)
       assert.ok(err instanceof KeyError, String(err))
       assert.equal(err.exitCode, 12)
       assert.match(err.message, /no secret key/)

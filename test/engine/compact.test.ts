@@ -16,7 +16,9 @@ const DAY = 86_400_000
 
 async function packBytes(dest: string): Promise<number> {
   let n = 0
-  for (const d of await fs.readdir(path.join(dest, 'packs')).catch(() => [])) for (const f of await fs.readdir(path.join(dest, 'packs', d))) n += (await fs.stat(path.join(dest, 'packs', d, f))).size
+  for (const d of await fs.readdir(path.join(dest, 'packs')).catch(() => []))
+    for (const f of await fs.readdir(path.join(dest, 'packs', d)))
+      n += (await fs.stat(path.join(dest, 'packs', d, f))).size
   return n
 }
 
@@ -66,7 +68,11 @@ describe('retention and compaction', () => {
     clock = t0 + 10 * DAY
     const c = await compact({ storage, cacheBase, now })
     assert.equal(c.snapshotsForgotten, 0)
-    assert.equal(c.packsRewritten + c.packsDropped, 0, 'nothing is reclaimed while a retained snapshot still holds it')
+    assert.equal(
+      c.packsRewritten + c.packsDropped,
+      0,
+      'nothing is reclaimed while a retained snapshot still holds it',
+    )
     const out = path.join(work.dir, 'r-early')
     const r = await restore({ storage, target: out, cacheBase, snapshot: firstSnapshot })
     assert.deepEqual(r.failed, [])
@@ -95,13 +101,24 @@ describe('retention and compaction', () => {
     const floorDest = path.join(work.dir, 'floor')
     const floor = new LocalStorage(floorDest)
     await init(floor, { recipients: [g.keys[0]!.fingerprint] })
-    await backup({ source: src, storage: floor, cacheBase: path.join(work.dir, 'floor-cache'), autoCompact: false })
-    assert.ok(afterBytes <= 1.15 * (await packBytes(floorDest)), `remote ${afterBytes} vs live ${await packBytes(floorDest)}`)
+    await backup({
+      source: src,
+      storage: floor,
+      cacheBase: path.join(work.dir, 'floor-cache'),
+      autoCompact: false,
+    })
+    assert.ok(
+      afterBytes <= 1.15 * (await packBytes(floorDest)),
+      `remote ${afterBytes} vs live ${await packBytes(floorDest)}`,
+    )
     const out = path.join(work.dir, 'r-after')
     const r = await restore({ storage, target: out, cacheBase })
     assert.deepEqual(r.failed, [])
     await assertSameTree(src, out)
-    await assert.rejects(restore({ storage, target: path.join(work.dir, 'r-gone'), cacheBase, snapshot: firstSnapshot }), /no such snapshot/)
+    await assert.rejects(
+      restore({ storage, target: path.join(work.dir, 'r-gone'), cacheBase, snapshot: firstSnapshot }),
+      /no such snapshot/,
+    )
   })
 
   it('a backup with public keys only drops all-dead packs by itself, without decrypting', async () => {

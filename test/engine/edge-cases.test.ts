@@ -47,7 +47,8 @@ describe('edge cases', () => {
       source: t.src,
       progress: (e) => {
         // Between the scan and the reads, the mail client flags message a.
-        if (e.type === 'scanned') renameSync(path.join(t.src, 'INBOX/cur/a:2,S'), path.join(t.src, 'INBOX/cur/a:2,FS'))
+        if (e.type === 'scanned')
+          renameSync(path.join(t.src, 'INBOX/cur/a:2,S'), path.join(t.src, 'INBOX/cur/a:2,FS'))
       },
     })
     assert.deepEqual(s1.unreadable, [])
@@ -82,7 +83,13 @@ describe('edge cases', () => {
 
   it('default excludes leave out tmp/ contents and Dovecot caches; --no-default-excludes keeps them', async () => {
     const t = await fresh()
-    await createTree(t.src, { 'INBOX/cur/m:2,S': 'mail', 'INBOX/tmp/partial': 'half', 'INBOX/dovecot.index.cache': 'cache', 'INBOX/dovecot-uidlist': 'uids', 'Junk/cur/spam': 'spam' })
+    await createTree(t.src, {
+      'INBOX/cur/m:2,S': 'mail',
+      'INBOX/tmp/partial': 'half',
+      'INBOX/dovecot.index.cache': 'cache',
+      'INBOX/dovecot-uidlist': 'uids',
+      'Junk/cur/spam': 'spam',
+    })
     await backup({ ...t, source: t.src, excludes: ['Junk/**'] })
     await restore({ ...t, target: t.out })
     const got = (await fs.readdir(path.join(t.out, 'INBOX'))).sort()
@@ -136,7 +143,9 @@ describe('edge cases', () => {
     const r = await restore({ ...t, target: t.out, cacheBase: path.join(work.dir, `rc${n}`) })
     assert.deepEqual(r.failed, [])
     assert.equal(await fs.readFile(path.join(t.out, 'INBOX/cur/private-note:2,S'), 'utf8'), 'mode 600\n')
-    await assertSameTree(t.src, t.out, { ignore: (p) => isExcludedByDefault(p) || p === 'INBOX/cur/private-note:2,S' || p === 'INBOX/cur' })
+    await assertSameTree(t.src, t.out, {
+      ignore: (p) => isExcludedByDefault(p) || p === 'INBOX/cur/private-note:2,S' || p === 'INBOX/cur',
+    })
   })
 })
 
@@ -144,5 +153,7 @@ async function chownR(p: string | Buffer, uid: number): Promise<void> {
   const b = Buffer.from(p)
   await fs.lchown(b, uid, uid)
   const st = await fs.lstat(b)
-  if (st.isDirectory()) for (const e of (await fs.readdir(b, { encoding: 'buffer' })) as Buffer[]) await chownR(Buffer.concat([b, Buffer.from('/'), e]), uid)
+  if (st.isDirectory())
+    for (const e of (await fs.readdir(b, { encoding: 'buffer' })) as Buffer[])
+      await chownR(Buffer.concat([b, Buffer.from('/'), e]), uid)
 }

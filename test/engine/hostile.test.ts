@@ -2,16 +2,16 @@
 // encrypt anything) must never make restore write outside the target folder. Packs and commits are
 // crafted here by hand — seb's writer would never produce them.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createHash } from 'node:crypto'
 import { type CommitRecord, emptyCommit } from '../../src/core/commit-codec.js'
+import type { GpgContext } from '../../src/crypto/gpg.js'
 import { init } from '../../src/engine/init.js'
 import { restore } from '../../src/engine/restore.js'
-import type { GpgContext } from '../../src/crypto/gpg.js'
-import { encodeHeader, END_OF_ARCHIVE, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
 import { sealBuffer } from '../../src/pack/seal.js'
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
 import { commitName, encodeCommitTar } from '../../src/repo/commits.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { bufferBody } from '../../src/storage/storage.js'
@@ -33,7 +33,18 @@ function tar(members: { e: TarEntry; data?: Buffer }[]): Buffer {
 /** writeRaw stores a crafted commit record directly (bypassing the decoder's checks on the way out). */
 async function writeRawCommit(storage: LocalStorage, ctx: GpgContext, json: string, seq = 1): Promise<void> {
   const body = Buffer.from(json)
-  const t = Buffer.concat([encodeHeader({ path: `.seb-index/${String(seq).padStart(10, '0')}.json`, type: 'file', size: body.length, mode: 0o600, mtimeMs: 0 }), body, paddingFor(body.length), END_OF_ARCHIVE])
+  const t = Buffer.concat([
+    encodeHeader({
+      path: `.seb-index/${String(seq).padStart(10, '0')}.json`,
+      type: 'file',
+      size: body.length,
+      mode: 0o600,
+      mtimeMs: 0,
+    }),
+    body,
+    paddingFor(body.length),
+    END_OF_ARCHIVE,
+  ])
   await storage.save({ type: 'index', name: commitName(seq) }, bufferBody(await sealBuffer(ctx, t)))
 }
 
@@ -47,9 +58,24 @@ describe('hostile repositories cannot write outside the restore target', () => {
     const storage = new LocalStorage(path.join(work.dir, `dest${n}`))
     const config = await init(storage, { recipients: [g.keys[0]!.fingerprint] })
     const ctx: GpgContext = { encryption: config.encryption }
-    return { storage, ctx, target: path.join(work.dir, `target${n}`), cacheBase: path.join(work.dir, `cache${n}`) }
+    return {
+      storage,
+      ctx,
+      target: path.join(work.dir, `target${n}`),
+      cacheBase: path.join(work.dir, `cache${n}`),
+    }
   }
-  const snapshot = (seq: number) => ({ seq, id: `e${seq}`, time: new Date().toISOString(), host: 'evil', source: '/', files: 1, bytes: 1, uploaded: 0, packsWritten: 1 })
+  const snapshot = (seq: number) => ({
+    seq,
+    id: `e${seq}`,
+    time: new Date().toISOString(),
+    host: 'evil',
+    source: '/',
+    files: 1,
+    bytes: 1,
+    uploaded: 0,
+    packsWritten: 1,
+  })
   const outsideUntouched = async () => assert.deepEqual(await fs.readdir(outside), ['keep'])
   before(async () => {
     process.env.GNUPGHOME = g.home
@@ -65,13 +91,23 @@ describe('hostile repositories cannot write outside the restore target', () => {
     const t = await setup()
     const evil = Buffer.from('pwned')
     const packTar = tar([
-      { e: { path: '../../outside/keep', type: 'file', size: evil.length, mode: 0o644, mtimeMs: 0 }, data: evil },
-      { e: { path: `${outside}/keep`, type: 'file', size: evil.length, mode: 0o644, mtimeMs: 0 }, data: evil },
+      {
+        e: { path: '../../outside/keep', type: 'file', size: evil.length, mode: 0o644, mtimeMs: 0 },
+        data: evil,
+      },
+      {
+        e: { path: `${outside}/keep`, type: 'file', size: evil.length, mode: 0o644, mtimeMs: 0 },
+        data: evil,
+      },
       { e: { path: 'x', type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkPath: outside } },
     ])
     const packId = 'a'.repeat(64)
     await t.storage.save({ type: 'pack', name: packId }, bufferBody(await sealBuffer(t.ctx, packTar)))
-    const record: CommitRecord = { ...emptyCommit('delta', 1, snapshot(1)), packs: [[packId, 0, 5, [[sha(evil), 5, 'ok', 0]]]], add: [['safe/file', 'f', sha(evil), 5, 1_000_000, 0o644]] }
+    const record: CommitRecord = {
+      ...emptyCommit('delta', 1, snapshot(1)),
+      packs: [[packId, 0, 5, [[sha(evil), 5, 'ok', 0]]]],
+      add: [['safe/file', 'f', sha(evil), 5, 1_000_000, 0o644]],
+    }
     const body = encodeCommitTar(record, [])
     await t.storage.save({ type: 'index', name: commitName(1) }, bufferBody(await sealBuffer(t.ctx, body)))
     const r = await restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase })
@@ -90,7 +126,10 @@ describe('hostile repositories cannot write outside the restore target', () => {
       const t = await setup()
       const rec = { ...emptyCommit('delta', 1, snapshot(1)), add: [[p, 'f', 'b'.repeat(64), 5, 0, 0o644]] }
       await writeRawCommit(t.storage, t.ctx, JSON.stringify(rec))
-      await assert.rejects(restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase }), /no readable index|unsafe path/)
+      await assert.rejects(
+        restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase }),
+        /no readable index|unsafe path/,
+      )
       await assert.rejects(fs.stat(t.target))
       await outsideUntouched()
     })
@@ -100,7 +139,15 @@ describe('hostile repositories cannot write outside the restore target', () => {
     const t = await setup()
     const data = Buffer.from('through the link')
     const packId = 'c'.repeat(64)
-    await t.storage.save({ type: 'pack', name: packId }, bufferBody(await sealBuffer(t.ctx, tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]))))
+    await t.storage.save(
+      { type: 'pack', name: packId },
+      bufferBody(
+        await sealBuffer(
+          t.ctx,
+          tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]),
+        ),
+      ),
+    )
     const record: CommitRecord = {
       ...emptyCommit('delta', 1, snapshot(1)),
       packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
@@ -110,7 +157,10 @@ describe('hostile repositories cannot write outside the restore target', () => {
         ['link2', 'l', '../../..', 0, 0, 0o777],
       ],
     }
-    await t.storage.save({ type: 'index', name: commitName(1) }, bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))))
+    await t.storage.save(
+      { type: 'index', name: commitName(1) },
+      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
+    )
     const r = await restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase })
     await outsideUntouched()
     assert.equal(await fs.readFile(path.join(outside, 'keep'), 'utf8'), 'do not touch')
@@ -125,16 +175,37 @@ describe('hostile repositories cannot write outside the restore target', () => {
     const t = await setup()
     const data = Buffer.from('new content')
     const packId = 'd'.repeat(64)
-    await t.storage.save({ type: 'pack', name: packId }, bufferBody(await sealBuffer(t.ctx, tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]))))
-    const record: CommitRecord = { ...emptyCommit('delta', 1, snapshot(1)), packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]], add: [['dir/keep', 'f', sha(data), data.length, 0, 0o644], ['file', 'f', sha(data), data.length, 0, 0o644]] }
-    await t.storage.save({ type: 'index', name: commitName(1) }, bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))))
+    await t.storage.save(
+      { type: 'pack', name: packId },
+      bufferBody(
+        await sealBuffer(
+          t.ctx,
+          tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]),
+        ),
+      ),
+    )
+    const record: CommitRecord = {
+      ...emptyCommit('delta', 1, snapshot(1)),
+      packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
+      add: [
+        ['dir/keep', 'f', sha(data), data.length, 0, 0o644],
+        ['file', 'f', sha(data), data.length, 0, 0o644],
+      ],
+    }
+    await t.storage.save(
+      { type: 'index', name: commitName(1) },
+      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
+    )
     await fs.mkdir(t.target)
     await fs.symlink(outside, path.join(t.target, 'dir'))
     await fs.symlink(path.join(outside, 'keep'), path.join(t.target, 'file'))
     const r = await restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase, overwrite: true })
     await outsideUntouched()
     assert.equal(await fs.readFile(path.join(outside, 'keep'), 'utf8'), 'do not touch')
-    assert.ok(r.failed.some((f) => f.path === 'dir/keep'), 'refused to write through the symlinked folder')
+    assert.ok(
+      r.failed.some((f) => f.path === 'dir/keep'),
+      'refused to write through the symlinked folder',
+    )
     assert.equal(await fs.readFile(path.join(t.target, 'file'), 'utf8'), 'new content')
     assert.equal((await fs.lstat(path.join(t.target, 'file'))).isSymbolicLink(), false)
   })

@@ -2,9 +2,9 @@
 // byte-identical and with its mtime. seb's code is nowhere in the restore path below: a bash pipeline
 // over the destination's files.
 import { execFileSync } from 'node:child_process'
-import { after, before, describe, it } from 'node:test'
-import path from 'node:path'
 import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
 import { backup } from '../../src/engine/backup.js'
 import { init } from '../../src/engine/init.js'
 import { LocalStorage } from '../../src/storage/local.js'
@@ -44,8 +44,13 @@ describe('restore without seb (gpg + zstd + tar)', () => {
   it('yields every file of the first backup, byte-identical with its mtime', async () => {
     const out = path.join(work.dir, 'manual1')
     await fs.mkdir(out)
-    execFileSync('bash', ['-c', MANUAL_RESTORE, 'restore', dest, out], { env: { ...process.env, GNUPGHOME: g.home }, stdio: ['ignore', 'ignore', 'inherit'] })
-    await assertSameTree(src, out, { ignore: (r) => isExcludedByDefault(r) || r === 'Sent/inbox-link' || r.startsWith('Sent/inbox-link/') })
+    execFileSync('bash', ['-c', MANUAL_RESTORE, 'restore', dest, out], {
+      env: { ...process.env, GNUPGHOME: g.home },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    await assertSameTree(src, out, {
+      ignore: (r) => isExcludedByDefault(r) || r === 'Sent/inbox-link' || r.startsWith('Sent/inbox-link/'),
+    })
     // The symlink comes back as a symlink with its target.
     const t = await fs.readlink(path.join(out, 'Sent/inbox-link'))
     if (t !== '../INBOX/cur') throw new Error(`symlink target ${t}`)
@@ -59,7 +64,10 @@ describe('restore without seb (gpg + zstd + tar)', () => {
     await backup({ source: src, storage: new LocalStorage(dest), cacheBase })
     const out = path.join(work.dir, 'manual2')
     await fs.mkdir(out)
-    execFileSync('bash', ['-c', MANUAL_RESTORE, 'restore', dest, out], { env: { ...process.env, GNUPGHOME: g.home }, stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync('bash', ['-c', MANUAL_RESTORE, 'restore', dest, out], {
+      env: { ...process.env, GNUPGHOME: g.home },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
     // Every current file is there under its current name; the old names are there too (a manual
     // restore is a superset: it cannot delete), which is documented.
     const ignore = (r: string) => isExcludedByDefault(r) || r.startsWith('Sent/inbox-link')

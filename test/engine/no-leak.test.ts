@@ -43,7 +43,16 @@ describe('nothing leaks to the destination', () => {
   })
 
   it('no message content, file name or folder name appears in any object, names included', async () => {
-    const needles = [SECRET_SUBJECT, SECRET_BODY, SECRET_NAME, 'secretive-hostname', 'lists.debian-devel', 'Archive.2019', 'marmalade', 'someone1@example.org']
+    const needles = [
+      SECRET_SUBJECT,
+      SECRET_BODY,
+      SECRET_NAME,
+      'secretive-hostname',
+      'lists.debian-devel',
+      'Archive.2019',
+      'marmalade',
+      'someone1@example.org',
+    ]
     const files = await allFiles(dest)
     assert.ok(files.length >= 4)
     for (const f of files) {
@@ -51,12 +60,22 @@ describe('nothing leaks to the destination', () => {
       const data = await fs.readFile(f)
       for (const n of needles) {
         assert.ok(!rel.includes(n), `${rel}: name contains ${n}`)
-        for (const enc of ['utf8', 'utf16le', 'latin1'] as const) assert.equal(data.indexOf(Buffer.from(n, enc)), -1, `${rel} contains "${n}" (${enc})`)
+        for (const enc of ['utf8', 'utf16le', 'latin1'] as const)
+          assert.equal(data.indexOf(Buffer.from(n, enc)), -1, `${rel} contains "${n}" (${enc})`)
       }
     }
     // The only plaintext object besides locks is the config, and it holds only public facts.
     const config = JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8'))
-    assert.deepEqual(Object.keys(config).sort(), ['compression', 'created', 'encryption', 'id', 'packBytes', 'retentionDays', 'seb', 'version'])
+    assert.deepEqual(Object.keys(config).sort(), [
+      'compression',
+      'created',
+      'encryption',
+      'id',
+      'packBytes',
+      'retentionDays',
+      'seb',
+      'version',
+    ])
   })
 
   it('every pack and commit is an OpenPGP message (decryptable by the system gpg)', async () => {
@@ -72,6 +91,7 @@ describe('nothing leaks to the destination', () => {
     const [repoDir] = await fs.readdir(cacheBase)
     const dir = path.join(cacheBase, repoDir!)
     assert.equal((await fs.stat(dir)).mode & 0o777, 0o700)
-    for (const f of await allFiles(dir)) assert.equal((await fs.stat(f)).mode & 0o077, 0, `${f} is readable by others`)
+    for (const f of await allFiles(dir))
+      assert.equal((await fs.stat(f)).mode & 0o077, 0, `${f} is readable by others`)
   })
 })

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { decodePath } from '../../src/core/path-bytes.js'
-import { encodeHeader, END_OF_ARCHIVE, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
 import { tempDir } from '../helpers/tree.js'
 
 function tarOf(entries: { e: TarEntry; data?: Buffer }[]): Buffer {
@@ -30,19 +30,60 @@ describe('tar headers (system tar as oracle)', () => {
     const data = Buffer.from('hello\n')
     const tar = tarOf([
       { e: { path: 'INBOX', type: 'directory', size: 0, mode: 0o750, mtimeMs: 1_500_000_000_000 } },
-      { e: { path: 'INBOX/plain:2,S', type: 'file', size: data.length, mode: 0o640, mtimeMs: 1_500_000_000_000 }, data },
-      { e: { path: `INBOX/${latin}`, type: 'file', size: 3, mode: 0o600, mtimeMs: 1_500_000_000_123.456 }, data: Buffer.from('abc') },
-      { e: { path: long, type: 'file', size: 0, mode: 0o644, mtimeMs: 1_400_000_000_000 }, data: Buffer.alloc(0) },
-      { e: { path: 'link', type: 'symlink', size: 0, mode: 0o777, mtimeMs: 1_500_000_000_000, linkPath: '../elsewhere' } },
-      { e: { path: 'INBOX/hard', type: 'link', size: 0, mode: 0o640, mtimeMs: 1_500_000_000_000, linkPath: 'INBOX/plain:2,S' } },
+      {
+        e: {
+          path: 'INBOX/plain:2,S',
+          type: 'file',
+          size: data.length,
+          mode: 0o640,
+          mtimeMs: 1_500_000_000_000,
+        },
+        data,
+      },
+      {
+        e: { path: `INBOX/${latin}`, type: 'file', size: 3, mode: 0o600, mtimeMs: 1_500_000_000_123.456 },
+        data: Buffer.from('abc'),
+      },
+      {
+        e: { path: long, type: 'file', size: 0, mode: 0o644, mtimeMs: 1_400_000_000_000 },
+        data: Buffer.alloc(0),
+      },
+      {
+        e: {
+          path: 'link',
+          type: 'symlink',
+          size: 0,
+          mode: 0o777,
+          mtimeMs: 1_500_000_000_000,
+          linkPath: '../elsewhere',
+        },
+      },
+      {
+        e: {
+          path: 'INBOX/hard',
+          type: 'link',
+          size: 0,
+          mode: 0o640,
+          mtimeMs: 1_500_000_000_000,
+          linkPath: 'INBOX/plain:2,S',
+        },
+      },
     ])
     const out = path.join(work.dir, 'x')
     await fs.mkdir(out)
     await fs.writeFile(path.join(work.dir, 'a.tar'), tar)
     execFileSync('tar', ['-x', '-f', path.join(work.dir, 'a.tar'), '-C', out])
-    const names = ((await fs.readdir(Buffer.from(`${out}/INBOX`), { encoding: 'buffer' })) as Buffer[]).map((b) => b.toString('hex')).sort()
-    assert.ok(names.includes(Buffer.from([0x6c, 0xe9, 0x74, 0xe9, 0xff]).toString('hex')), 'raw non-UTF-8 name kept')
-    const st = await fs.stat(Buffer.concat([Buffer.from(`${out}/INBOX/`), Buffer.from([0x6c, 0xe9, 0x74, 0xe9, 0xff])]), { bigint: true })
+    const names = ((await fs.readdir(Buffer.from(`${out}/INBOX`), { encoding: 'buffer' })) as Buffer[])
+      .map((b) => b.toString('hex'))
+      .sort()
+    assert.ok(
+      names.includes(Buffer.from([0x6c, 0xe9, 0x74, 0xe9, 0xff]).toString('hex')),
+      'raw non-UTF-8 name kept',
+    )
+    const st = await fs.stat(
+      Buffer.concat([Buffer.from(`${out}/INBOX/`), Buffer.from([0x6c, 0xe9, 0x74, 0xe9, 0xff])]),
+      { bigint: true },
+    )
     assert.equal(st.mtimeNs / 1000n, 1_500_000_000_123_456n, 'microsecond mtime from the pax header')
     assert.equal(Number(st.mode) & 0o777, 0o600)
     assert.equal(await fs.readFile(path.join(out, long), 'utf8'), '')

@@ -1,19 +1,35 @@
-// Why: `seb backup SRC DEST` (and the short form `seb SRC DEST`): one backup run, its summary, and
-// exit code 3 when some source files could not be read.
-import { readFileSync } from 'node:fs'
+// Why: `seb backup SRC DEST`, `seb backup --profile NAME`, `seb backup --all` (and the short form
+// `seb SRC DEST`): resolve the settings (config file < environment < command line), run one backup per
+// profile, print its summary, and exit 3 when some source files could not be read. With --all, a
+// failing profile does not stop the others; the exit code is the worst one.
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { type Command, Option } from 'commander'
+import { isRemote } from '../../config/load.js'
+import {
+  type Overrides,
+  type ResolvedSettings,
+  resolveAll,
+  resolveDefaults,
+  resolveProfile,
+} from '../../config/resolve.js'
+import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
+import { displayPath } from '../../core/path-bytes.js'
 import { type BackupSummary, backup } from '../../engine/backup.js'
 import { init } from '../../engine/init.js'
-import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { RepositoryNotFoundError, UsageError } from '../../errors.js'
+import { cacheBase } from '../../repo/cache.js'
 import { readConfig } from '../../repo/config.js'
-import { displayPath } from '../../core/path-bytes.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode, worstExitCode } from '../exit-codes.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
-import { collect, commandContext } from './context.js'
+import { reportError } from '../main.js'
+import { makeReporter } from '../reporter.js'
+import { type CommandContext, collect, commandContext, fromCommandLine, globalOverrides } from './context.js'
 
 interface BackupFlags {
+  profile?: string
+  all?: boolean
   exclude: string[]
   excludeFile?: string
   defaultExcludes: boolean
@@ -22,54 +38,184 @@ interface BackupFlags {
   recipient: string[]
 }
 
+/** Job is one backup to run: settings with a source and a destination. */
+type Job = ResolvedSettings & { readonly source: string; readonly destination: string }
+
 /** registerBackup adds `seb backup`. */
 export function registerBackup(program: Command, io: CliIO, result: { code: number }): void {
   program
     .command('backup')
-    .description('back up the folder SRC into the repository DEST: only what changed is uploaded')
-    .argument('<src>', 'the mail folder (Maildir tree) to back up')
-    .argument('<dest>', 'the repository')
-    .option('-e, --exclude <glob>', 'leave out paths matching GLOB (relative to SRC; repeatable)', collect, [])
+    .description(
+      'back up the folder SRC into the repository DEST (or the profiles of the config file): only what changed is uploaded',
+    )
+    .argument('[src]', 'the mail folder (Maildir tree) to back up')
+    .argument('[dest]', 'the repository')
+    .option(
+      '-p, --profile <name>',
+      'back up profile NAME of the config file (source, destination, keys, excludes…)',
+    )
+    .option('-a, --all', 'back up every profile of the config file, in turn; exit with the worst exit code')
+    .option(
+      '-e, --exclude <glob>',
+      'leave out paths matching GLOB (relative to SRC; repeatable)',
+      collect,
+      [],
+    )
     .option('--exclude-file <file>', 'read exclude globs from FILE, one per line (# comments)')
     .option('--no-default-excludes', `do not apply the Maildir defaults: ${DEFAULT_EXCLUDES.join(' ')}`)
     .option('-n, --dry-run', 'show what would be uploaded, write nothing')
-    .option('-r, --recipient <key>', 'with the short form on first use: key to initialise the repository with', collect, [])
+    .option(
+      '-r, --recipient <key>',
+      'for a repository that does not exist yet: key to initialise it with (repeatable)',
+      collect,
+      [],
+    )
     .addOption(new Option('--init-if-missing').hideHelp())
-    .addHelpText('after', '\nExamples:\n  seb backup ~/Mail /mnt/backup/mail\n  seb backup ~/Mail /mnt/backup/mail --exclude "Junk/**" --json\n  seb ~/Mail /mnt/backup/mail            # short form\n')
-    .action(async (src: string, dest: string, opts: BackupFlags, cmd: Command) => {
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  seb backup ~/Mail /mnt/backup/mail',
+        '  seb backup ~/Mail /mnt/backup/mail --exclude "Junk/**" --json',
+        '  seb backup --profile work             # settings from ~/.config/seb/config.yaml',
+        '  seb backup --all --quiet              # every profile (cron, offlineimap postsynchook)',
+        '  seb ~/Mail /mnt/backup/mail           # short form (initialises the repository on first use)',
+        '',
+        "With --profile or --all, a repository that does not exist yet is created with the profile's",
+        'recipients (or passphrase file) and retention-days. Options and SEB_* variables override the file.',
+        '',
+      ].join('\n'),
+    )
+    .action(async (src: string | undefined, dest: string | undefined, opts: BackupFlags, cmd: Command) => {
       const ctx = commandContext(cmd, io)
-      const storage = await ctx.open(dest)
-      try {
-        const passphrase = ctx.passphrase()
-        if (opts.initIfMissing) {
-          const exists = await readConfig(storage).then(() => true, (err: unknown) => {
-            if (err instanceof RepositoryNotFoundError) return false
-            throw err
-          })
-          if (!exists) {
-            const recipients = opts.recipient.length ? opts.recipient : (io.env.SEB_RECIPIENT?.split(',').filter(Boolean) ?? [])
-            if (!recipients.length && !passphrase) throw new UsageError(`${dest}: no repository yet; on first use give --recipient KEY (or SEB_RECIPIENT), or run 'seb init ${dest}'`)
-            await init(storage, { recipients, passphrase: recipients.length ? undefined : passphrase })
-          }
-        }
-        const excludes = [...opts.exclude, ...readExcludeFile(opts.excludeFile)]
-        const reporter = ctx.reporter()
-        let summary: BackupSummary
-        try {
-          summary = await backup({ source: src, storage, cacheBase: ctx.cacheBase, passphrase, excludes, defaultExcludes: opts.defaultExcludes, dryRun: opts.dryRun, progress: reporter.sink, signal: io.signal })
-        } finally {
-          reporter.done()
-        }
-        printSummary(io, ctx.mode, summary)
-        result.code = summary.unreadable.length ? ExitCode.PartialSource : ExitCode.Ok
-      } finally {
-        await storage.close()
+      const overrides: Overrides = {
+        ...globalOverrides(cmd),
+        recipients: opts.recipient,
+        exclude: opts.exclude,
+        excludeFile: opts.excludeFile,
+        defaultExcludes: fromCommandLine(cmd, 'defaultExcludes') ? opts.defaultExcludes : undefined,
       }
+      if (opts.all && opts.profile) throw new UsageError('give either --profile NAME or --all, not both')
+      if ((opts.all || opts.profile) && (src !== undefined || dest !== undefined)) {
+        throw new UsageError(
+          `give either SRC DEST or ${opts.all ? '--all' : '--profile NAME'}: the profile says where from and where to`,
+        )
+      }
+      if (opts.all) {
+        result.code = await runAll(io, ctx, resolveAll(ctx.config(), overrides, io.env), opts)
+        return
+      }
+      let job: Job
+      if (opts.profile) job = resolveProfile(ctx.config(), opts.profile, overrides, io.env)
+      else {
+        if (src === undefined || dest === undefined)
+          throw new UsageError(
+            "backup needs SRC and DEST (or --profile NAME, or --all): e.g. 'seb backup ~/Mail /mnt/backup/mail'",
+          )
+        job = { ...resolveDefaults(ctx.config(), overrides, io.env), source: src, destination: dest }
+      }
+      result.code = await runOne(io, ctx, job, opts, Boolean(opts.profile || opts.initIfMissing))
     })
 }
 
-function readExcludeFile(file?: string): string[] {
-  if (!file) return []
+/** runAll backs up every profile in turn; one failing profile does not stop the others. */
+async function runAll(
+  io: CliIO,
+  ctx: CommandContext,
+  jobs: readonly Job[],
+  opts: BackupFlags,
+): Promise<number> {
+  const codes: { profile: string; exitCode: number }[] = []
+  for (const job of jobs) {
+    if (io.signal?.aborted) break
+    let code: number
+    try {
+      code = await runOne(io, ctx, job, opts, true)
+    } catch (err) {
+      code = reportError(err, io, ctx.mode.json, job.profile)
+    }
+    codes.push({ profile: job.profile!, exitCode: code })
+    if (code === ExitCode.Interrupted) break
+  }
+  const exitCode = worstExitCode(codes.map((c) => c.exitCode))
+  if (ctx.mode.json)
+    io.out(`${JSON.stringify({ type: 'summary', command: 'backup-all', profiles: codes, exitCode })}\n`)
+  else if (!ctx.mode.quiet) {
+    const failed = codes.filter((c) => c.exitCode !== ExitCode.Ok)
+    const detail = failed.length ? `: ${failed.map((c) => `${c.profile} exit ${c.exitCode}`).join(', ')}` : ''
+    io.out(`${codes.length} of ${jobs.length} profiles run, ${codes.length - failed.length} ok${detail}\n`)
+  }
+  return exitCode
+}
+
+/** runOne runs one backup job and prints its summary; it returns the exit code. */
+async function runOne(
+  io: CliIO,
+  ctx: CommandContext,
+  job: Job,
+  opts: BackupFlags,
+  initIfMissing: boolean,
+): Promise<number> {
+  const storage = await ctx.open(job.destination, job)
+  try {
+    const passphrase = ctx.passphrase(job)
+    if (initIfMissing) {
+      const exists = await readConfig(storage).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof RepositoryNotFoundError) return false
+          throw err
+        },
+      )
+      if (!exists) {
+        // A profile's local destination on a disk that is not mounted: its parent folder is missing.
+        // Refuse rather than create a repository on the wrong disk.
+        if (
+          job.profile &&
+          !isRemote(job.destination) &&
+          !existsSync(path.dirname(path.resolve(job.destination)))
+        ) {
+          throw new RepositoryNotFoundError(job.destination)
+        }
+        if (!job.recipients.length && !passphrase) {
+          throw new UsageError(
+            `${job.destination}: no repository yet; on first use give --recipient KEY (or SEB_RECIPIENT, or recipients: in the profile), or run 'seb init ${job.destination}'`,
+          )
+        }
+        await init(storage, {
+          recipients: job.recipients,
+          passphrase: job.recipients.length ? undefined : passphrase,
+          retentionDays: job.retentionDays,
+        })
+      }
+    }
+    const excludes = [...job.exclude, ...job.excludeFiles.flatMap(readExcludeFile)]
+    const reporter = makeReporter(io, ctx.mode, { profile: job.profile })
+    let summary: BackupSummary
+    try {
+      summary = await backup({
+        source: job.source,
+        storage,
+        cacheBase: job.cacheDir ?? cacheBase(io.env),
+        passphrase,
+        excludes,
+        defaultExcludes: job.defaultExcludes,
+        dryRun: opts.dryRun,
+        progress: reporter.sink,
+        signal: io.signal,
+      })
+    } finally {
+      reporter.done()
+    }
+    printSummary(io, ctx.mode, summary, job.profile)
+    return summary.unreadable.length ? ExitCode.PartialSource : ExitCode.Ok
+  } finally {
+    await storage.close()
+  }
+}
+
+function readExcludeFile(file: string): string[] {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -82,17 +228,34 @@ function readExcludeFile(file?: string): string[] {
     .filter((l) => l && !l.startsWith('#'))
 }
 
-function printSummary(io: CliIO, mode: { json: boolean; quiet: boolean }, s: BackupSummary): void {
+function printSummary(
+  io: CliIO,
+  mode: { json: boolean; quiet: boolean },
+  s: BackupSummary,
+  profile?: string,
+): void {
   if (mode.json) {
-    io.out(`${JSON.stringify({ type: 'summary', command: 'backup', ...s })}\n`)
+    io.out(
+      `${JSON.stringify({ type: 'summary', command: 'backup', ...(profile ? { profile } : {}), ...s })}\n`,
+    )
     return
   }
-  for (const u of s.unreadable) io.err(`seb: ${displayPath(u.path)}: not backed up (${u.reason})\n`)
+  const p = profile ? `${profile}: ` : ''
+  for (const u of s.unreadable) io.err(`seb: ${p}${displayPath(u.path)}: not backed up (${u.reason})\n`)
   if (mode.quiet) return
-  for (const k of s.skipped) io.out(`note: ${displayPath(k.path)}: skipped (${k.reason})\n`)
-  const head = s.dryRun ? `dry run: nothing written; would store ${formatBytes(s.bytesNew)} of new content (before compression)` : `snapshot ${s.snapshot} saved: ${s.files} files, ${formatBytes(s.bytes)}`
-  io.out(`${head}\n`)
-  io.out(`files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted, ${s.filesUnchanged} unchanged\n`)
-  if (!s.dryRun) io.out(`read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${s.packsWritten} packs written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`)
-  if (s.unreadable.length) io.out(`${s.unreadable.length} files could not be read (listed above): exit code 3\n`)
+  for (const k of s.skipped) io.out(`${p}note: ${displayPath(k.path)}: skipped (${k.reason})\n`)
+  const head = s.dryRun
+    ? `dry run: nothing written; would store ${formatBytes(s.bytesNew)} of new content (before compression)`
+    : `snapshot ${s.snapshot} saved: ${s.files} files, ${formatBytes(s.bytes)}`
+  io.out(`${p}${head}\n`)
+  io.out(
+    `${p}files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted, ${s.filesUnchanged} unchanged\n`,
+  )
+  if (s.dryRun) io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${s.packsWritten} packs\n`)
+  else
+    io.out(
+      `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${s.packsWritten} packs written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
+    )
+  if (s.unreadable.length)
+    io.out(`${p}${s.unreadable.length} files could not be read (listed above): exit code 3\n`)
 }

@@ -1,5 +1,11 @@
-// Why: what every command needs from the global options: cache folder, passphrase, output mode.
+// Why: what every command needs from the global options and the config file: cache folder,
+// passphrase, output mode, and the destination's connection settings, resolved with one precedence
+// rule (built-in < config file < environment < command line; docs/configuration.md).
 import type { Command } from 'commander'
+import { loadConfig, rate } from '../../config/load.js'
+import { type Overrides, type ResolvedSettings, resolveDefaults } from '../../config/resolve.js'
+import type { SebConfig } from '../../config/schema.js'
+import { UsageError } from '../../errors.js'
 import { cacheBase } from '../../repo/cache.js'
 import { openDestination } from '../destination.js'
 import type { CliIO } from '../io.js'
@@ -8,6 +14,7 @@ import { readPassphrase } from '../secrets.js'
 
 /** GlobalOptions are the options every command accepts. */
 export interface GlobalOptions {
+  config?: string
   cacheDir?: string
   passphraseFile?: string
   passphraseFd?: string
@@ -20,29 +27,103 @@ export interface GlobalOptions {
   s3PathStyle?: boolean
 }
 
-/** commandContext resolves the global options of the running command. */
-export function commandContext(cmd: Command, io: CliIO) {
+/** fromCommandLine tells whether option `name` was typed on the command line (not a default or env). */
+export function fromCommandLine(cmd: Command, name: string): boolean {
+  for (let c: Command | null = cmd; c; c = c.parent) {
+    const src = c.getOptionValueSource(name)
+    if (src !== undefined) return src === 'cli'
+  }
+  return false
+}
+
+/**
+ * globalOverrides turns the global options typed on the command line into config-file overrides
+ * (environment variables are read by the resolver itself, so they keep their place in the order).
+ */
+export function globalOverrides(cmd: Command): Overrides {
+  const g = cmd.optsWithGlobals() as GlobalOptions
+  const cli = (name: keyof GlobalOptions) => (fromCommandLine(cmd, name) ? g[name] : undefined)
+  const o: { -readonly [K in keyof Overrides]: Overrides[K] } = {}
+  const cacheDir = cli('cacheDir') as string | undefined
+  if (cacheDir) o.cacheDir = cacheDir
+  const pf = cli('passphraseFile') as string | undefined
+  if (pf) o.passphraseFile = pf
+  const lu = cli('limitUpload') as string | undefined
+  if (lu !== undefined) {
+    const r = rate(lu)
+    if (r === undefined)
+      throw new UsageError(
+        `--limit-upload ${lu}: give bytes per second like 500k, 2M or 1048576, or none for no limit`,
+      )
+    o.limitUpload = r
+  }
+  const c = cli('connections') as string | undefined
+  if (c !== undefined) {
+    const n = /^\d+$/.test(c) ? Number(c) : Number.NaN
+    if (!(n >= 1 && n <= 64)) throw new UsageError(`--connections ${c}: give a whole number from 1 to 64`)
+    o.connections = n
+  }
+  const ep = cli('s3Endpoint') as string | undefined
+  if (ep) o.s3Endpoint = ep
+  const region = cli('s3Region') as string | undefined
+  if (region) o.s3Region = region
+  if (cli('s3PathStyle')) o.s3PathStyle = true
+  return o
+}
+
+/** CommandContext is what a command works with. */
+export interface CommandContext {
+  readonly mode: OutputMode
+  /** the config file (loaded on first use; an empty config when there is none at the default place) */
+  readonly config: () => SebConfig
+  /** settings: the file's defaults < environment < command line (what a run without --profile uses) */
+  readonly settings: () => ResolvedSettings
+  readonly cacheBase: string
+  /** passphrase reads the passphrase for `settings` (default: this command's) */
+  readonly passphrase: (settings?: ResolvedSettings) => Buffer | undefined
+  readonly reporter: () => ReturnType<typeof makeReporter>
+  /** open opens a destination with the connection settings (default: this command's) */
+  readonly open: (dest: string, settings?: ResolvedSettings) => ReturnType<typeof openDestination>
+}
+
+/** commandContext resolves the global options and config defaults of the running command. */
+export function commandContext(cmd: Command, io: CliIO): CommandContext {
   const g = cmd.optsWithGlobals() as GlobalOptions
   const mode: OutputMode = { json: Boolean(g.json), quiet: Boolean(g.quiet) }
-  return {
+  let config: SebConfig | undefined
+  let settings: ResolvedSettings | undefined
+  const getConfig = () => {
+    config ??= loadConfig({ configFile: fromCommandLine(cmd, 'config') ? g.config : undefined, env: io.env })
+    return config
+  }
+  const getSettings = () => {
+    settings ??= resolveDefaults(getConfig(), globalOverrides(cmd), io.env)
+    return settings
+  }
+  const ctx: CommandContext = {
     mode,
-    cacheBase: g.cacheDir ?? cacheBase(io.env),
-    passphrase: () => readPassphrase(g, io.env),
+    config: getConfig,
+    settings: getSettings,
+    get cacheBase() {
+      return getSettings().cacheDir ?? cacheBase(io.env)
+    },
+    passphrase: (s = getSettings()) =>
+      readPassphrase({ passphraseFile: s.passphraseFile, passphraseFd: g.passphraseFd }, {}),
     reporter: () => makeReporter(io, mode),
-    /** open opens the destination with the global connection options. */
-    open: (dest: string) =>
+    open: (dest, s = getSettings()) =>
       openDestination(dest, {
-        limitUpload: g.limitUpload,
-        connections: g.connections,
-        s3Endpoint: g.s3Endpoint,
-        s3Region: g.s3Region,
-        s3PathStyle: g.s3PathStyle,
+        limitUpload: s.limitUpload,
+        connections: s.connections,
+        s3Endpoint: s.s3Endpoint,
+        s3Region: s.s3Region,
+        s3PathStyle: s.s3PathStyle,
         onRetry: (message) => {
           if (mode.json) io.out(`${JSON.stringify({ type: 'warning', message })}\n`)
           else if (!mode.quiet) io.err(`seb: note: ${message}\n`)
         },
       }),
   }
+  return ctx
 }
 
 /** collect is commander's accumulator for repeatable options. */

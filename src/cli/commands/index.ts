@@ -3,9 +3,14 @@ import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
 import { registerBackup } from './backup.js'
 import { registerCompact } from './compact.js'
+import { registerConfig } from './config.js'
+import { registerFind } from './find.js'
 import { registerInit } from './init.js'
+import { registerKey } from './key.js'
+import { registerLs } from './ls.js'
 import { registerRestore } from './restore.js'
 import { registerSnapshots } from './snapshots.js'
+import { registerStats } from './stats.js'
 import { registerUnlock } from './unlock.js'
 import { registerVerify } from './verify.js'
 
@@ -15,7 +20,12 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerBackup(program, io, result)
   registerRestore(program, io, result)
   registerSnapshots(program, io, result)
+  registerLs(program, io, result)
+  registerFind(program, io, result)
+  registerStats(program, io, result)
   registerCompact(program, io, result)
   registerVerify(program, io, result)
   registerUnlock(program, io, result)
+  registerKey(program, io, result)
+  registerConfig(program, io, result)
 }

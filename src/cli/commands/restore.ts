@@ -19,23 +19,52 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
     .option('-s, --snapshot <id>', 'restore this snapshot (see seb snapshots); default: the latest')
     .option('--as-of <date>', 'restore the latest snapshot taken at or before DATE (e.g. 2026-11-20)')
     .option('--overwrite', 'replace files that already exist in TARGET')
-    .addHelpText('after', '\nExamples:\n  seb restore /mnt/backup/mail ~/Mail-restored\n  seb restore /mnt/backup/mail /tmp/r "work/INBOX/**" --as-of 2026-11-01\n')
-    .action(async (dest: string, target: string, globs: string[], opts: { snapshot?: string; asOf?: string; overwrite?: boolean }, cmd: Command) => {
-      const ctx = commandContext(cmd, io)
-      const storage = await ctx.open(dest)
-      try {
-        const reporter = ctx.reporter()
-        const s = await restore({ storage, target, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), snapshot: opts.snapshot, asOf: opts.asOf, patterns: globs, overwrite: opts.overwrite, progress: reporter.sink, signal: io.signal }).finally(reporter.done)
-        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s })}\n`)
-        else {
-          for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
-          if (!ctx.mode.quiet) io.out(`restored snapshot ${s.snapshot}: ${s.filesRestored} files, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`)
-          if (s.failed.length) io.err(`seb: ${s.failed.length} files could not be restored (listed above); everything else was\n`)
-          for (const d of s.damagedIndex) io.err(`seb: damaged index: ${d}; restored the newest readable snapshot\n`)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  seb restore /mnt/backup/mail ~/Mail-restored\n  seb restore /mnt/backup/mail /tmp/r "work/INBOX/**" --as-of 2026-11-01\n',
+    )
+    .action(
+      async (
+        dest: string,
+        target: string,
+        globs: string[],
+        opts: { snapshot?: string; asOf?: string; overwrite?: boolean },
+        cmd: Command,
+      ) => {
+        const ctx = commandContext(cmd, io)
+        const storage = await ctx.open(dest)
+        try {
+          const reporter = ctx.reporter()
+          const s = await restore({
+            storage,
+            target,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            snapshot: opts.snapshot,
+            asOf: opts.asOf,
+            patterns: globs,
+            overwrite: opts.overwrite,
+            progress: reporter.sink,
+            signal: io.signal,
+          }).finally(reporter.done)
+          if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s })}\n`)
+          else {
+            for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
+            if (!ctx.mode.quiet)
+              io.out(
+                `restored snapshot ${s.snapshot}: ${s.filesRestored} files, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,
+              )
+            if (s.failed.length)
+              io.err(
+                `seb: ${s.failed.length} files could not be restored (listed above); everything else was\n`,
+              )
+            for (const d of s.damagedIndex)
+              io.err(`seb: damaged index: ${d}; restored the newest readable snapshot\n`)
+          }
+          result.code = s.failed.length || s.damagedIndex.length ? ExitCode.Damaged : ExitCode.Ok
+        } finally {
+          await storage.close()
         }
-        result.code = s.failed.length || s.damagedIndex.length ? ExitCode.Damaged : ExitCode.Ok
-      } finally {
-        await storage.close()
-      }
-    })
+      },
+    )
 }

@@ -13,7 +13,10 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
     .description('remove stale locks (left by runs that died); --force removes all locks')
     .argument('<dest>', 'the repository')
     .option('--force', 'remove every lock, even of runs that may still be going (make sure none is)')
-    .addHelpText('after', '\nExamples:\n  seb unlock /mnt/backup/mail\n  seb unlock /mnt/backup/mail --force\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  seb unlock /mnt/backup/mail\n  seb unlock /mnt/backup/mail --force\n',
+    )
     .action(async (dest: string, opts: { force?: boolean }, cmd: Command) => {
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
@@ -21,11 +24,15 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
         await readConfig(storage)
         const removed = await removeLocks(storage, Boolean(opts.force))
         if (ctx.mode.json) {
-          io.out(`${JSON.stringify({ type: 'summary', command: 'unlock', removed: removed.map((l) => ({ name: l.name, ...l.info })) })}\n`)
+          io.out(
+            `${JSON.stringify({ type: 'summary', command: 'unlock', removed: removed.map((l) => ({ name: l.name, ...l.info })) })}\n`,
+          )
           return
         }
         for (const l of removed) {
-          const who = l.info ? `${l.info.command}, pid ${l.info.pid} on ${l.info.host}, since ${l.info.created}` : 'unreadable lock'
+          const who = l.info
+            ? `${l.info.command}, pid ${l.info.pid} on ${l.info.host}, since ${l.info.created}`
+            : 'unreadable lock'
           io.out(`removed lock ${l.name} (${who})\n`)
         }
         if (!ctx.mode.quiet) io.out(`${removed.length} locks removed\n`)

@@ -11,36 +11,65 @@ import { collect, commandContext } from './context.js'
 export function registerVerify(program: Command, io: CliIO, result: { code: number }): void {
   program
     .command('verify')
-    .description('check the repository: index readable and every pack present with its size; with --read-data, every file decrypted and hashed')
+    .description(
+      'check the repository: index readable and every pack present with its size; with --read-data, every file decrypted and hashed',
+    )
     .argument('<dest>', 'the repository')
     .option('--read-data', 'download, decrypt and hash every stored file (needs the secret key)')
-    .option('--read-data-subset <n/m>', 'read only share N of M of the packs (a weekly cron covers all in M weeks)')
+    .option(
+      '--read-data-subset <n/m>',
+      'read only share N of M of the packs (a weekly cron covers all in M weeks)',
+    )
     .option('--against <src>', 'list how the folder SRC differs from the latest snapshot')
     .option('-e, --exclude <glob>', 'with --against: paths to leave out, as for backup', collect, [])
-    .addHelpText('after', '\nExamples:\n  seb verify /mnt/backup/mail\n  seb verify /mnt/backup/mail --read-data-subset "$(( $(date +%V) % 4 + 1 ))/4"\n  seb verify /mnt/backup/mail --against ~/Mail\n')
-    .action(async (dest: string, opts: { readData?: boolean; readDataSubset?: string; against?: string; exclude: string[] }, cmd: Command) => {
-      const ctx = commandContext(cmd, io)
-      const subset = opts.readDataSubset ? parseSubset(opts.readDataSubset) : undefined
-      const storage = await ctx.open(dest)
-      try {
-        const reporter = ctx.reporter()
-        const r = await verify({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase(), readData: opts.readData, subset, against: opts.against, excludes: opts.exclude, progress: reporter.sink, signal: io.signal }).finally(reporter.done)
-        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'verify', ok: r.problems.length === 0, ...r })}\n`)
-        else {
-          for (const p of r.problems) {
-            io.err(`seb: damaged: ${p.message}\n`)
-            for (const f of p.files.slice(0, 20)) io.err(`  affects ${displayPath(f)}\n`)
-            if (p.files.length > 20) io.err(`  … and ${p.files.length - 20} more files\n`)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  seb verify /mnt/backup/mail\n  seb verify /mnt/backup/mail --read-data-subset "$(( $(date +%V) % 4 + 1 ))/4"\n  seb verify /mnt/backup/mail --against ~/Mail\n',
+    )
+    .action(
+      async (
+        dest: string,
+        opts: { readData?: boolean; readDataSubset?: string; against?: string; exclude: string[] },
+        cmd: Command,
+      ) => {
+        const ctx = commandContext(cmd, io)
+        const subset = opts.readDataSubset ? parseSubset(opts.readDataSubset) : undefined
+        const storage = await ctx.open(dest)
+        try {
+          const reporter = ctx.reporter()
+          const r = await verify({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            readData: opts.readData,
+            subset,
+            against: opts.against,
+            excludes: opts.exclude,
+            progress: reporter.sink,
+            signal: io.signal,
+          }).finally(reporter.done)
+          if (ctx.mode.json)
+            io.out(
+              `${JSON.stringify({ type: 'summary', command: 'verify', ok: r.problems.length === 0, ...r })}\n`,
+            )
+          else {
+            for (const p of r.problems) {
+              io.err(`seb: damaged: ${p.message}\n`)
+              for (const f of p.files.slice(0, 20)) io.err(`  affects ${displayPath(f)}\n`)
+              if (p.files.length > 20) io.err(`  … and ${p.files.length - 20} more files\n`)
+            }
+            for (const d of r.differences) io.out(`${d.change.padEnd(8)} ${displayPath(d.path)}\n`)
+            if (!ctx.mode.quiet) {
+              const read = r.packsRead ? `, ${r.packsRead} read and ${r.filesChecked} files hashed` : ''
+              io.out(
+                `${r.problems.length ? `${r.problems.length} problems found` : 'no problems found'}: ${r.snapshots} snapshots, ${r.packsChecked} packs checked${read}${opts.against ? `, ${r.differences.length} differences from ${opts.against}` : ''}\n`,
+              )
+            }
           }
-          for (const d of r.differences) io.out(`${d.change.padEnd(8)} ${displayPath(d.path)}\n`)
-          if (!ctx.mode.quiet) {
-            const read = r.packsRead ? `, ${r.packsRead} read and ${r.filesChecked} files hashed` : ''
-            io.out(`${r.problems.length ? `${r.problems.length} problems found` : 'no problems found'}: ${r.snapshots} snapshots, ${r.packsChecked} packs checked${read}${opts.against ? `, ${r.differences.length} differences from ${opts.against}` : ''}\n`)
-          }
+          result.code = r.problems.length ? ExitCode.Damaged : ExitCode.Ok
+        } finally {
+          await storage.close()
         }
-        result.code = r.problems.length ? ExitCode.Damaged : ExitCode.Ok
-      } finally {
-        await storage.close()
-      }
-    })
+      },
+    )
 }

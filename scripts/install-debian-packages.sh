@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages seb needs, only those missing: gpg, zstd and tar to run it; with --test,
+# also what the tests start (OpenSSH server, Ceph radosgw, rclone, tmux; listed in .ci/apt-packages).
+# Uses sudo when not run as root. Node.js 20 or newer must already be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(gnupg zstd tar)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(tmux)
+  while read -r p; do [ -n "$p" ] && [ "${p:0:1}" != "#" ] && packages+=("$p"); done < .ci/apt-packages
+fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,154 @@
+// Why: `seb key list|add|remove|rotate DEST`: who can read the repository. add/remove change the
+// recipients in the config, so new packs and commits go to the new set; rotate re-encrypts what is
+// already stored (src/engine/key.ts).
+import type { Command } from 'commander'
+import { addRecipient, listRecipients, removeRecipient, rotateKeys } from '../../engine/key.js'
+import { formatBytes, formatDuration } from '../format.js'
+import type { CliIO } from '../io.js'
+import { commandContext } from './context.js'
+
+/** registerKey adds `seb key` and its subcommands. */
+export function registerKey(program: Command, io: CliIO, _result: { code: number }): void {
+  const key = program
+    .command('key')
+    .description(
+      'list, add or remove the GnuPG keys the repository is encrypted to; re-encrypt everything to them',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  seb key list /mnt/backup/mail\n  seb key add /mnt/backup/mail bob@example.org\n  seb key remove /mnt/backup/mail alice@example.org\n  seb key rotate /mnt/backup/mail          # re-encrypt packs and commits to the current keys\n',
+    )
+
+  key
+    .command('list')
+    .description('list the recipients (with the user id when the key is in your keyring)')
+    .argument('<dest>', 'the repository')
+    .addHelpText('after', '\nExample:\n  seb key list /mnt/backup/mail\n')
+    .action(async (dest: string, _opts: unknown, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const storage = await ctx.open(dest)
+      try {
+        const r = await listRecipients(storage)
+        if (ctx.mode.json) {
+          for (const k of r.recipients) io.out(`${JSON.stringify({ type: 'recipient', ...k })}\n`)
+          io.out(
+            `${JSON.stringify({ type: 'summary', command: 'key list', encryption: r.encryption, recipients: r.recipients.length })}\n`,
+          )
+          return
+        }
+        if (r.encryption === 'passphrase') {
+          io.out('this repository is encrypted with a passphrase, not to GnuPG keys: it has no recipients\n')
+          return
+        }
+        for (const k of r.recipients) {
+          const notes = [
+            k.uid === null ? 'not in your keyring' : '',
+            k.expired ? 'EXPIRED' : '',
+            k.revoked ? 'REVOKED' : '',
+            k.uid !== null && !k.canEncrypt && !k.expired && !k.revoked ? 'cannot encrypt' : '',
+            k.secretKey ? 'secret key here' : '',
+          ].filter(Boolean)
+          io.out(`${k.fingerprint}  ${k.uid ?? '?'}${notes.length ? `  (${notes.join(', ')})` : ''}\n`)
+        }
+        if (!ctx.mode.quiet) io.out(`${r.recipients.length} recipients\n`)
+      } finally {
+        await storage.close()
+      }
+    })
+
+  key
+    .command('add')
+    .description(
+      'add a recipient: new packs and commits are encrypted to it too (existing ones: seb key rotate)',
+    )
+    .argument('<dest>', 'the repository')
+    .argument('<key>', 'fingerprint, key id or e-mail of a public key in your keyring')
+    .addHelpText(
+      'after',
+      '\nExample:\n  seb key add /mnt/backup/mail bob@example.org && seb key rotate /mnt/backup/mail\n',
+    )
+    .action(async (dest: string, k: string, _opts: unknown, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const storage = await ctx.open(dest)
+      try {
+        const c = await addRecipient(storage, k)
+        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key add', ...c })}\n`)
+        else if (!ctx.mode.quiet) {
+          if (!c.changed)
+            io.out(`${c.key.fingerprint} (${c.key.uid}) is already a recipient; nothing changed\n`)
+          else {
+            io.out(`added ${c.key.fingerprint} (${c.key.uid}); ${c.recipients.length} recipients\n`)
+            io.out(
+              `new packs and commits are encrypted to it; to make the existing ones readable with it, run: seb key rotate ${dest}\n`,
+            )
+          }
+        }
+      } finally {
+        await storage.close()
+      }
+    })
+
+  key
+    .command('remove')
+    .description('remove a recipient (never the last): new packs and commits are no longer encrypted to it')
+    .argument('<dest>', 'the repository')
+    .argument('<key>', 'fingerprint, key id or e-mail of a recipient')
+    .addHelpText(
+      'after',
+      '\nExample:\n  seb key remove /mnt/backup/mail 0123456789ABCDEF && seb key rotate /mnt/backup/mail\n',
+    )
+    .action(async (dest: string, k: string, _opts: unknown, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const storage = await ctx.open(dest)
+      try {
+        const c = await removeRecipient(storage, k)
+        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
+        else if (!ctx.mode.quiet) {
+          io.out(
+            `removed ${c.key.fingerprint}${c.key.uid ? ` (${c.key.uid})` : ''}; ${c.recipients.length} recipients left\n`,
+          )
+          io.out(
+            `the removed key can still read what is stored now; run 'seb key rotate ${dest}' to re-encrypt it without that key\n`,
+          )
+        }
+      } finally {
+        await storage.close()
+      }
+    })
+
+  key
+    .command('rotate')
+    .description(
+      're-encrypt every pack and commit to the current recipients (needs your secret key; resumable)',
+    )
+    .argument('<dest>', 'the repository')
+    .addHelpText(
+      'after',
+      '\nExample:\n  seb key rotate /mnt/backup/mail\n\nInterrupted? Run it again: what is done is skipped (progress is kept in the cache folder).\n',
+    )
+    .action(async (dest: string, _opts: unknown, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const storage = await ctx.open(dest)
+      try {
+        const reporter = ctx.reporter()
+        const s = await rotateKeys({
+          storage,
+          cacheBase: ctx.cacheBase,
+          progress: reporter.sink,
+          signal: io.signal,
+        }).finally(reporter.done)
+        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key rotate', ...s })}\n`)
+        else if (!ctx.mode.quiet) {
+          const skipped =
+            s.packsSkipped + s.commitsSkipped
+              ? ` (${s.packsSkipped} packs and ${s.commitsSkipped} commits were already done)`
+              : ''
+          io.out(
+            `re-encrypted ${s.packsRotated} packs and ${s.commitsRotated} commits to ${s.recipients.length} recipients${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
+          )
+        }
+      } finally {
+        await storage.close()
+      }
+    })
+}
