@@ -17,7 +17,7 @@ import { planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
 import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
 import { InterruptedError, UsageError } from '../errors.js'
-import { PackWriter } from '../pack/pack-writer.js'
+import { newPackId, PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
@@ -187,7 +187,13 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const packOne = async (plan: ScanEntry[], withMeta: boolean): Promise<void> => {
       let writer: PackWriter | null = null
       const getWriter = async () => {
-        writer ??= await PackWriter.start(ctx, cache.spoolDir)
+        if (!writer) {
+          // Local destinations offer a temp name beside the pack's final one: the pack is then
+          // encrypted straight into place and renamed, never copied.
+          const id = newPackId()
+          const spoolPath = o.dryRun ? undefined : await o.storage.spoolPath?.({ type: 'pack', name: id })
+          writer = await PackWriter.start(ctx, cache.spoolDir, spoolPath ? { id, spoolPath } : undefined)
+        }
         return writer
       }
       try {

@@ -33,6 +33,8 @@ import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
+import type { WriteJob } from './write-worker.js'
+import { WriterPool } from './writer-pool.js'
 
 /** Members up to this size are restored from memory; larger ones are streamed to disk. */
 const WHOLE_WRITE_MAX = 64 * 1024 * 1024
@@ -201,29 +203,6 @@ async function restoreVersions(
     constants.O_CREAT |
     constants.O_NOFOLLOW |
     (o.overwrite ? constants.O_TRUNC : constants.O_EXCL)
-  // Synchronous on purpose: restoring is tens of thousands of small files, five system calls each, and a
-  // synchronous call costs microseconds where an asynchronous one costs a thread-pool round trip
-  // (measured in docs/benchmarks.md). gpg and zstd keep working into their pipes meanwhile.
-  const writeOne = async (v: Version, data: Buffer) => {
-    await ensureParent(v.path)
-    const p = out(v.path)
-    if (o.overwrite) {
-      const st = lstatOrNull(p)
-      if (st?.isSymbolicLink()) unlinkSync(p)
-    }
-    const fd = openSync(p, flags, 0o600)
-    try {
-      let off = 0
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off)
-      fchmodSync(fd, v.mode)
-      const t = toSeconds(v.mtimeMs)
-      futimesSync(fd, t, t)
-    } finally {
-      closeSync(fd)
-    }
-    filesRestored++
-    bytesRestored += data.length
-  }
 
   // A large member is streamed into its first path while hashing; other paths with the same content
   // are copies of it. A hash mismatch removes what was written.
@@ -276,10 +255,41 @@ async function restoreVersions(
     }
   }
 
+  const writers = new WriterPool(2)
   const pool = new TaskPool(Math.max(2, Math.min(4, o.storage.connections)))
   for (const [packId, members] of byPack) {
     await pool.add(async () => {
       const done = new Set<number>()
+      // Members are checked and written on worker threads, in batches; at most two batches of this
+      // pack are in flight, so memory stays bounded.
+      let batch: { v: Version; job: WriteJob }[] = []
+      let batchBytes = 0
+      const inflight: Promise<void>[] = []
+      const flush = async () => {
+        if (!batch.length) return
+        const sent = batch
+        batch = []
+        batchBytes = 0
+        inflight.push(
+          writers.write(sent.map((b) => b.job)).then((outcomes) => {
+            outcomes.forEach((outcome, i) => {
+              const { v, job } = sent[i]!
+              if (outcome === null) {
+                filesRestored++
+                bytesRestored += job.data.length
+              } else
+                failed.push({
+                  path: v.path,
+                  reason:
+                    outcome === 'damaged'
+                      ? `content does not match its hash in pack ${packId} (damaged)`
+                      : describe(Object.assign(new Error(outcome), { code: outcome })),
+                })
+            })
+          }),
+        )
+        if (inflight.length >= 2) await inflight.shift()
+      }
       try {
         await readPack(
           o.storage,
@@ -293,36 +303,38 @@ async function restoreVersions(
               await restoreLarge(m, data, packId)
               return
             }
-            const chunks: Buffer[] = []
-            for await (const c of data) chunks.push(c)
-            const buf = Buffer.concat(chunks)
-            if (createHash('sha256').update(buf).digest('hex') !== m.hash) {
-              for (const v of m.versions)
-                failed.push({
-                  path: v.path,
-                  reason: `content does not match its hash in pack ${packId} (damaged)`,
-                })
-              return
-            }
-            for (const v of m.versions) {
+            // Not a pooled Buffer: it is transferred to a worker.
+            const buf = Buffer.allocUnsafeSlow(header.size ?? 0)
+            let off = 0
+            for await (const c of data) off += c.copy(buf, off)
+            for (const [i, v] of m.versions.entries()) {
               try {
-                await writeOne(v, buf)
+                await ensureParent(v.path)
               } catch (err) {
                 failed.push({ path: v.path, reason: describe(err) })
+                continue
               }
+              const bytes = i === 0 ? buf : Buffer.from(buf)
+              batch.push({
+                v,
+                job: {
+                  path: out(v.path),
+                  data: i === 0 ? buf.subarray(0, off) : bytes.subarray(0, off),
+                  hash: m.hash,
+                  mode: v.mode,
+                  mtime: toSeconds(v.mtimeMs),
+                  overwrite: Boolean(o.overwrite),
+                },
+              })
+              batchBytes += off
             }
-            progress({
-              type: 'progress',
-              filesDone: filesRestored,
-              filesTotal: files.length,
-              bytesDone: bytesRestored,
-              bytesTotal: 0,
-              bytesUploaded: 0,
-            })
+            if (batch.length >= 128 || batchBytes >= 4 * 1024 * 1024) await flush()
           },
           o.signal,
         )
       } catch (err) {
+        await flush()
+        await Promise.all(inflight)
         if (err instanceof KeyError) throw err
         const reason = err instanceof DamageError ? err.message : describe(err)
         progress({ type: 'warning', message: reason })
@@ -330,13 +342,27 @@ async function restoreVersions(
           if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason })
         return
       }
+      await flush()
+      await Promise.all(inflight)
+      progress({
+        type: 'progress',
+        filesDone: filesRestored,
+        filesTotal: files.length,
+        bytesDone: bytesRestored,
+        bytesTotal: 0,
+        bytesUploaded: 0,
+      })
       for (const [entry, m] of members)
         if (!done.has(entry))
           for (const v of m.versions)
             failed.push({ path: v.path, reason: `pack ${packId} has no member ${entry} (damaged)` })
     })
   }
-  await pool.wait()
+  try {
+    await pool.wait()
+  } finally {
+    await writers.close()
+  }
 
   for (const l of links) {
     try {

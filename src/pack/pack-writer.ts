@@ -26,13 +26,13 @@ export function newPackId(): string {
 
 /** PackWriter appends tar members to one pack; call finish() or abort() exactly once. */
 export class PackWriter {
-  readonly id = newPackId()
   readonly blobs: PackBlob[] = []
   entries = 0
   contentBytes = 0
   private failed: unknown = null
 
   private constructor(
+    readonly id: string,
     private readonly sealer: Sealer,
     private readonly fh: fs.FileHandle,
     readonly spoolPath: string,
@@ -44,14 +44,21 @@ export class PackWriter {
     })
   }
 
-  /** start opens a spool file in `spoolDir` and starts the sealing processes. */
-  static async start(ctx: GpgContext, spoolDir: string): Promise<PackWriter> {
-    await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
-    const spoolPath = `${spoolDir}/pack-${process.pid}-${randomBytes(6).toString('hex')}`
+  /**
+   * start starts the sealing processes writing to a spool file: `at` when the destination offers one
+   * beside the pack's final name (see Storage.spoolPath), else a new file in `spoolDir`.
+   */
+  static async start(ctx: GpgContext, spoolDir: string, at?: { id: string; spoolPath: string }): Promise<PackWriter> {
+    const id = at?.id ?? newPackId()
+    let spoolPath = at?.spoolPath
+    if (!spoolPath) {
+      await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
+      spoolPath = `${spoolDir}/pack-${process.pid}-${randomBytes(6).toString('hex')}`
+    }
     const fh = await fs.open(spoolPath, 'wx', 0o600)
     try {
       const sealer = startSeal(ctx, fh.fd)
-      return new PackWriter(sealer, fh, spoolPath, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
+      return new PackWriter(id, sealer, fh, spoolPath, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
     } catch (err) {
       await fh.close()
       await fs.rm(spoolPath, { force: true })

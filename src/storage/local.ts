@@ -29,15 +29,26 @@ export class LocalStorage implements Storage {
     return path.join(this.root, ...objectPath(h).split('/'))
   }
 
+  /** spoolPath gives a temporary name beside the object's final one (same folder, same filesystem). */
+  async spoolPath(h: Handle): Promise<string> {
+    const target = this.full(h)
+    await fs.mkdir(path.dirname(target), { recursive: true, mode: 0o700 })
+    return `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`
+  }
+
   async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted()
     const target = this.full(h)
     const dir = path.dirname(target)
-    const tmp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`
+    // A body already written at a spool path of ours is moved into place, not copied.
+    const spooled = body.file?.startsWith(`${target}${TEMP_MARK}`) ? body.file : undefined
+    const tmp = spooled ?? `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`
     try {
       await fs.mkdir(dir, { recursive: true, mode: 0o700 })
-      const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
-      await pipeline(body.open(), out, { signal })
+      if (!spooled) {
+        const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+        await pipeline(body.open(), out, { signal })
+      }
       const fh = await fs.open(tmp, 'r+')
       try {
         const st = await fh.stat()
@@ -50,7 +61,8 @@ export class LocalStorage implements Storage {
       await fs.rename(tmp, target)
       await syncDir(dir)
     } catch (err) {
-      await fs.rm(tmp, { force: true }).catch(() => {})
+      // A spooled body stays for a retry (removeTemp deletes it if the run gives up).
+      if (!spooled) await fs.rm(tmp, { force: true }).catch(() => {})
       // pipeline rejects with its own AbortError: the contract is the signal's reason.
       if (signal?.aborted) throw signal.reason
       throw classify(err, `${this.location}: cannot write ${objectPath(h)}`)

@@ -289,6 +289,12 @@ export class RetryStorage implements Storage {
     })
   }
 
+  /** spoolPath passes through to the backend, when it has one. */
+  get spoolPath(): ((h: Handle) => Promise<string>) | undefined {
+    const inner = this.inner
+    return inner.spoolPath ? (h: Handle) => inner.spoolPath!(h) : undefined
+  }
+
   /** removeTemp passes through to the backend (0 when it writes no temp objects), with retries. */
   removeTemp(signal?: AbortSignal): Promise<number> {
     const inner = this.inner

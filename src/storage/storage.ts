@@ -25,6 +25,11 @@ export interface ObjectInfo {
 export interface SaveBody {
   readonly length: number
   open(): Readable
+  /**
+   * file, when set, is a path the backend issued with spoolPath(): the bytes are already there, and the
+   * backend may move the file into place instead of copying it.
+   */
+  readonly file?: string
 }
 
 /** ByteRange selects part of an object; both fields optional (whole object by default). */
@@ -70,6 +75,12 @@ export interface Storage {
    * except a reader's shared lock, which is why temp objects in `locks/` are left while recent.
    */
   removeTemp?(signal?: AbortSignal): Promise<number>
+  /**
+   * spoolPath (optional) returns a temporary path on the destination's own filesystem where the caller
+   * may write the object's bytes and then save() it with `body.file` set: the backend renames instead
+   * of copying. The path is a temporary name, so a killed run's leftover is removed by removeTemp.
+   */
+  spoolPath?(h: Handle): Promise<string>
   close(): Promise<void>
 }
 
