@@ -455,7 +455,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           })
         },
       )
-    autoCompact = worthCompacting(state)
+    // The dead share only grows when something is deleted or forgotten: no need to look otherwise.
+    autoCompact = (deleted.length > 0 || forget.length > 0 || adoptedPacks > 0) && worthCompacting(state)
     return summarize({
       snapshot: snapshot.id,
       seq,

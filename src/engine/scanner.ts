@@ -22,8 +22,11 @@ export interface ScanResult {
   readonly unreadable: ScanProblem[]
 }
 
+const NON_ASCII = /[^\x20-\x7e]/
+
 /**
- * scanTree lists everything below `root` (root itself excluded), sorted by path bytes.
+ * scanTree lists everything below `root` (root itself excluded), folder by folder, each folder's
+ * names in byte order.
  *
  * The system calls are synchronous on purpose: a Maildir is tens of thousands of tiny lstat calls with
  * nothing to overlap them with, and a synchronous lstat costs a few microseconds where an asynchronous
@@ -38,23 +41,30 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
   const slash = Buffer.from('/')
   const absolute = (rel: string) => (rel ? Buffer.concat([rootBytes, slash, encodePath(rel)]) : rootBytes)
   const stack: string[] = ['']
+  const rootText = root.replace(/\/+$/, '')
   while (stack.length) {
     signal?.throwIfAborted()
     const dir = stack.pop()!
-    const dirBytes = absolute(dir)
-    let names: Buffer[]
+    let names: string[]
     try {
-      names = readdirSync(dirBytes, { encoding: 'buffer' }) as Buffer[]
+      // latin1 maps each byte to one character: ASCII names (nearly all Maildir names) come out as
+      // the final string and as a usable path; others are decoded losslessly below.
+      names = readdirSync(absolute(dir), 'latin1')
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && dir) continue // folder renamed away mid-scan
       unreadable.push({ path: dir || '.', reason: describe(err) })
       continue
     }
+    names.sort() // a deterministic order (byte order, since latin1 keeps one character per byte)
     const subdirs: string[] = []
-    for (const name of names) {
-      const rel = dir ? `${dir}/${decodePath(name)}` : decodePath(name)
-      const full = Buffer.concat([dirBytes, slash, name])
+    const dirText = dir ? `${rootText}/${dir}` : rootText
+    const dirIsAscii = !NON_ASCII.test(dirText)
+    for (const latin of names) {
+      const ascii = dirIsAscii && !NON_ASCII.test(latin)
+      const name = ascii ? latin : decodePath(Buffer.from(latin, 'latin1'))
+      const rel = dir ? `${dir}/${name}` : name
+      const full: string | Buffer = ascii ? `${dirText}/${latin}` : absolute(rel)
       let st: BigIntStats
       try {
         st = lstatSync(full, { bigint: true })
@@ -64,25 +74,19 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
         continue
       }
       if (exclude(rel)) continue
-      const base = {
-        path: rel,
-        size: 0,
-        mtimeMs: exactMs(st.mtimeNs),
-        mode: Number(st.mode) & 0o7777,
-        ino: Number(st.ino),
-        ctimeMs: exactMs(st.ctimeNs),
-      }
-      if (st.isFile()) entries.push({ ...base, kind: 'f', size: Number(st.size) })
+      const mtimeMs = exactMs(st.mtimeNs)
+      const mode = Number(st.mode) & 0o7777
+      const ino = Number(st.ino)
+      const ctimeMs = exactMs(st.ctimeNs)
+      if (st.isFile())
+        entries.push({ path: rel, kind: 'f', size: Number(st.size), mtimeMs, mode, ino, ctimeMs })
       else if (st.isDirectory()) {
-        entries.push({ ...base, kind: 'd' })
+        entries.push({ path: rel, kind: 'd', size: 0, mtimeMs, mode, ino, ctimeMs })
         subdirs.push(rel)
       } else if (st.isSymbolicLink()) {
         try {
-          entries.push({
-            ...base,
-            kind: 'l',
-            target: decodePath(readlinkSync(full, { encoding: 'buffer' }) as Buffer),
-          })
+          const target = decodePath(readlinkSync(full, { encoding: 'buffer' }) as Buffer)
+          entries.push({ path: rel, kind: 'l', size: 0, mtimeMs, mode, ino, ctimeMs, target })
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
             unreadable.push({ path: rel, reason: describe(err) })
@@ -92,7 +96,6 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
     stack.push(...subdirs.reverse())
     await new Promise<void>((r) => setImmediate(r))
   }
-  entries.sort((a, b) => compareBytes(a.path, b.path))
   return { entries, skipped, unreadable }
 }
 
@@ -102,10 +105,6 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
  */
 export function exactMs(ns: bigint): number {
   return Number(ns / 1000n) / 1000
-}
-
-function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 function describe(err: unknown): string {

@@ -48,7 +48,11 @@ export class PackWriter {
    * start starts the sealing processes writing to a spool file: `at` when the destination offers one
    * beside the pack's final name (see Storage.spoolPath), else a new file in `spoolDir`.
    */
-  static async start(ctx: GpgContext, spoolDir: string, at?: { id: string; spoolPath: string }): Promise<PackWriter> {
+  static async start(
+    ctx: GpgContext,
+    spoolDir: string,
+    at?: { id: string; spoolPath: string },
+  ): Promise<PackWriter> {
     const id = at?.id ?? newPackId()
     let spoolPath = at?.spoolPath
     if (!spoolPath) {
