@@ -30,6 +30,7 @@ import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
 import { ReaderPool } from './reader-pool.js'
 import { scanTree } from './scanner.js'
+import { uploadPack } from './upload.js'
 
 /** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
 const WHOLE_READ_MAX = 64 * 1024 * 1024
@@ -250,19 +251,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           }
           const done = await w.finish()
           await uploads.add(async () => {
-            await o.storage.save(
-              { type: 'pack', name: done.id },
-              fileBody(done.spoolPath, done.size),
-              o.signal,
-            )
-            const wire: WirePack = [
-              done.id,
-              done.size,
-              done.contentBytes,
-              done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
-            ]
-            await cache.appendJournal(wire)
-            await fs.rm(done.spoolPath, { force: true })
+            const wire = await uploadPack(o.storage, cache, done, o.signal)
             for (const b of done.blobs)
               newBlobs.set(b.hash, { pack: done.id, entry: b.entry, size: b.size, tarPath: b.tarPath })
             written.push(wire)
@@ -554,8 +543,4 @@ function summarize(a: {
     skipped: a.skipped,
     indexRebuilt: a.rebuilt,
   }
-}
-
-function fileBody(file: string, length: number) {
-  return { length, open: () => createReadStream(file, { highWaterMark: 1024 * 1024 }) }
 }

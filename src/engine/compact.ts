@@ -4,7 +4,6 @@
 // decrypting it, so this needs the secret key (or passphrase); a backup with public keys only never
 // rewrites, it only drops packs whose content is entirely dead.
 import { createHash } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
 import { type CompactionPlan, DEFAULT_REWRITE_THRESHOLD, planCompaction } from '../core/compaction.js'
 import { checkTools, type GpgContext } from '../crypto/gpg.js'
@@ -18,6 +17,7 @@ import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { commitChanges, expiredSnapshots } from './commit.js'
+import { uploadPack } from './upload.js'
 
 /** CompactOptions are the inputs of a compaction. */
 export interface CompactOptions {
@@ -137,19 +137,7 @@ async function rewritePacks(
   const flush = async () => {
     if (writer.entries === 0) return writer.abort()
     const done = await writer.finish()
-    await o.storage.save(
-      { type: 'pack', name: done.id },
-      { length: done.size, open: () => createReadStream(done.spoolPath) },
-      o.signal,
-    )
-    const wire: WirePack = [
-      done.id,
-      done.size,
-      done.contentBytes,
-      done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
-    ]
-    await cache.appendJournal(wire)
-    await fs.rm(done.spoolPath, { force: true })
+    const wire = await uploadPack(o.storage, cache, done, o.signal)
     written.push(wire)
   }
   try {

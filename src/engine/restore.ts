@@ -4,19 +4,7 @@
 // nothing is written through a symlink, so a hostile pack or index cannot write outside the target.
 // Damage is not fatal: everything that can be restored is, and what could not is listed.
 import { createHash } from 'node:crypto'
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  promises as fs,
-  futimesSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  type Stats,
-  unlinkSync,
-  writeSync,
-} from 'node:fs'
+import { constants, promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { getOrCreate } from '../core/maps.js'
