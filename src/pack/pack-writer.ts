@@ -3,9 +3,11 @@
 // stays bounded whatever the file sizes. The engine uploads the spool file when the pack is finished.
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
+import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type { PackBlob } from '../core/model.js'
 import type { GpgContext } from '../crypto/gpg.js'
+import { PermanentStorageError } from '../errors.js'
 import { type Sealer, startSeal } from './seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from './tar-header.js'
 
@@ -38,6 +40,8 @@ export class PackWriter {
     readonly spoolPath: string,
     private readonly uid: number,
     private readonly gid: number,
+    /** what holds the spool file, for error messages: 'destination' or 'local cache' */
+    private readonly where: string,
   ) {
     sealer.input.on('error', (err) => {
       this.failed ??= err
@@ -62,7 +66,15 @@ export class PackWriter {
     const fh = await fs.open(spoolPath, 'wx', 0o600)
     try {
       const sealer = startSeal(ctx, fh.fd)
-      return new PackWriter(id, sealer, fh, spoolPath, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
+      return new PackWriter(
+        id,
+        sealer,
+        fh,
+        spoolPath,
+        process.getuid?.() ?? 0,
+        process.getgid?.() ?? 0,
+        at ? 'destination' : 'local cache',
+      )
     } catch (err) {
       await fh.close()
       await fs.rm(spoolPath, { force: true })
@@ -200,6 +212,11 @@ export class PackWriter {
     } catch (err) {
       this.sealer.kill()
       await fs.rm(this.spoolPath, { force: true })
+      if (err instanceof Error && /No space left on device/i.test(err.message)) {
+        throw new PermanentStorageError(
+          `${path.dirname(this.spoolPath)}: no space left on the ${this.where} while writing a pack; free some space and run again`,
+        )
+      }
       throw err
     } finally {
       await this.fh.close()
