@@ -1,6 +1,7 @@
 // The awkward inputs of a real mail folder: files renamed between listing and reading, a file larger
 // than 2 GiB, excludes, dry runs, and files seb may not read.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream, promises as fs, renameSync } from 'node:fs'
 import path from 'node:path'
@@ -100,6 +101,17 @@ describe('edge cases', () => {
     const all = path.join(work.dir, `all${n}`)
     await restore({ ...t, target: all })
     await assertSameTree(t.src, all)
+  })
+
+  it('a FIFO is skipped with a note, never opened (sockets and devices take the same path)', async () => {
+    const t = await fresh()
+    await createTree(t.src, { 'INBOX/cur/m:2,S': 'mail' })
+    execFileSync('mkfifo', [path.join(t.src, 'INBOX/fifo')])
+    const s = await backup({ ...t, source: t.src })
+    assert.deepEqual(s.skipped, [{ path: 'INBOX/fifo', reason: 'FIFO' }])
+    assert.equal(s.filesAdded, 1)
+    await restore({ ...t, target: t.out })
+    assert.deepEqual((await fs.readdir(path.join(t.out, 'INBOX'))).sort(), ['cur'])
   })
 
   it('--dry-run writes nothing and says how much it would store', async () => {
