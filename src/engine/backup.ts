@@ -376,6 +376,13 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       }
     }
 
+    // The per-file working lists are not needed any more: let them go before the commit, which is
+    // where a first backup's memory peaks.
+    hashed.length = 0
+    scan.entries.length = 0
+    diff.toHash.length = 0
+    plans.length = 0
+    newBlobs.clear()
     const seq = (loaded.head?.seq ?? 0) + 1
     if (o.dryRun) {
       return summarize({

@@ -102,6 +102,37 @@ function spawnZstd(args: string[], stdin: StdioSlot) {
   return { child, done }
 }
 
+/** sealParts encrypts a plaintext given as a list of Buffers (written in order, with backpressure). */
+export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Promise<Buffer> {
+  const s = startSeal(ctx, 'pipe')
+  const chunks: Buffer[] = []
+  s.output!.on('data', (d: Buffer) => chunks.push(d))
+  const outEnded = new Promise<void>((r) => s.output!.on('end', () => r()))
+  let failed: unknown = null
+  s.input.on('error', (err) => {
+    failed ??= err
+  })
+  for (const p of parts) {
+    if (failed) break
+    if (!s.input.write(p)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          s.input.off('drain', done)
+          s.input.off('error', done)
+          resolve()
+        }
+        s.input.on('drain', done)
+        s.input.on('error', done)
+      })
+    }
+  }
+  s.input.end()
+  await s.done
+  await outEnded
+  if (failed) throw failed
+  return Buffer.concat(chunks)
+}
+
 /** sealBuffer encrypts a small plaintext held in memory and returns the ciphertext. */
 export async function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
   const s = startSeal(ctx, 'pipe')

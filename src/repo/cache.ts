@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.js'
+import { jsonChunks } from '../core/json-chunks.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 
@@ -171,7 +172,7 @@ export class LocalCache {
       ...lists,
       facts: [...facts].map(([p, f]) => [p, f.size, f.mtimeMs, f.ino, f.ctimeMs]),
     }
-    await writeAtomic(this.stateFile, JSON.stringify(body))
+    await writeAtomic(this.stateFile, jsonChunks(body))
     await fs.rm(this.logFile, { force: true })
   }
 
@@ -240,11 +241,23 @@ export class LocalCache {
   }
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
+async function writeAtomic(file: string, pieces: Iterable<string>): Promise<void> {
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
   const fh = await fs.open(tmp, 'w', 0o600)
   try {
-    await fh.writeFile(text)
+    // Written a megabyte at a time: the state of a large mailbox is never one giant string.
+    let pending: string[] = []
+    let size = 0
+    for (const piece of pieces) {
+      pending.push(piece)
+      size += piece.length
+      if (size >= 1 << 20) {
+        await fh.write(pending.join(''))
+        pending = []
+        size = 0
+      }
+    }
+    if (pending.length) await fh.write(pending.join(''))
     await fh.sync()
   } finally {
     await fh.close()

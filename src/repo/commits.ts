@@ -3,11 +3,12 @@
 // members that give deduplicated files (renamed or copied mail) their current names, so that extracting
 // every pack and then every commit with plain gpg and tar yields every file under its current path.
 import { randomBytes } from 'node:crypto'
-import { type CommitRecord, decodeCommit, encodeCommit } from '../core/commit-codec.js'
+import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
+import { jsonBuffers } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
-import { sealBuffer } from '../pack/seal.js'
+import { sealParts } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { isValidName } from '../storage/layout.js'
 import { bufferBody, type Storage } from '../storage/storage.js'
@@ -46,20 +47,28 @@ export function commitName(seq: number): string {
   return `${String(seq).padStart(10, '0')}-${randomBytes(8).toString('hex')}`
 }
 
-/** encodeCommitTar builds the plaintext tar of a commit (pure apart from the clock-free inputs). */
+/** encodeCommitTar builds the plaintext tar of a commit as one Buffer (tests and small commits). */
 export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]): Buffer {
-  const json = encodeCommit(record)
+  return Buffer.concat(commitTarParts(record, links))
+}
+
+/**
+ * commitTarParts builds the plaintext tar of a commit as a list of Buffers: the commit record's JSON is
+ * produced in pieces, so a large index is never held as one string plus copies of it.
+ */
+export function commitTarParts(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
+  const { buffers, length } = jsonBuffers(record)
   const mtimeMs = Date.parse(record.time) || 0
   const parts: Buffer[] = [
     encodeHeader({
       path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
       type: 'file',
-      size: json.length,
+      size: length,
       mode: 0o600,
       mtimeMs,
     }),
-    json,
-    paddingFor(json.length),
+    ...buffers,
+    paddingFor(length),
   ]
   for (const l of links)
     parts.push(
@@ -73,7 +82,7 @@ export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]
       }),
     )
   parts.push(END_OF_ARCHIVE)
-  return Buffer.concat(parts)
+  return parts
 }
 
 /** writeCommit seals and saves a commit; this single atomic save is the commit point of a run. */
@@ -83,7 +92,7 @@ export async function writeCommit(
   record: CommitRecord,
   links: readonly HardLink[],
 ): Promise<CommitRef> {
-  const sealed = await sealBuffer(ctx, encodeCommitTar(record, links))
+  const sealed = await sealParts(ctx, commitTarParts(record, links))
   const name = commitName(record.seq)
   await storage.save({ type: 'index', name }, bufferBody(sealed))
   return { seq: record.seq, name, size: sealed.length }

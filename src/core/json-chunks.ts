@@ -1,0 +1,46 @@
+// Why: the index of a large mailbox is tens of MB of JSON. Building it as one string (and then one
+// Buffer, and then a tar around it) held three copies at once at the end of a first backup; this
+// produces the same JSON text in pieces, large arrays a batch of elements at a time. Pure.
+
+/** jsonChunks yields the JSON text of an object in pieces; joined, they equal JSON.stringify(obj). */
+export function* jsonChunks(obj: object, batch = 2000): Generator<string> {
+  yield '{'
+  let first = true
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || typeof v === 'function') continue
+    yield `${first ? '' : ','}${JSON.stringify(k)}:`
+    first = false
+    if (Array.isArray(v) && v.length > batch) {
+      yield '['
+      for (let i = 0; i < v.length; i += batch) {
+        const part = v.slice(i, i + batch).map((x) => (x === undefined ? 'null' : JSON.stringify(x)))
+        yield (i ? ',' : '') + part.join(',')
+      }
+      yield ']'
+    } else yield JSON.stringify(v)
+  }
+  yield '}'
+}
+
+/** jsonBuffers returns the JSON as a list of Buffers (about `chunkBytes` each) and its total length. */
+export function jsonBuffers(obj: object, chunkBytes = 1 << 20): { buffers: Buffer[]; length: number } {
+  const buffers: Buffer[] = []
+  let pending: string[] = []
+  let pendingLength = 0
+  let length = 0
+  const flush = () => {
+    if (!pending.length) return
+    const b = Buffer.from(pending.join(''), 'utf8')
+    buffers.push(b)
+    length += b.length
+    pending = []
+    pendingLength = 0
+  }
+  for (const piece of jsonChunks(obj)) {
+    pending.push(piece)
+    pendingLength += piece.length
+    if (pendingLength >= chunkBytes) flush()
+  }
+  flush()
+  return { buffers, length }
+}
