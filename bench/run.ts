@@ -50,6 +50,9 @@ export async function runMeasured(cmd: string, args: string[], opts: RunOptions 
   const err: Buffer[] = []
   child.stdout.on('data', (b: Buffer) => out.push(b))
   child.stderr.on('data', (b: Buffer) => err.push(b))
+  // A child that exits before reading its stdin makes the write fail with EPIPE: its exit code says
+  // what happened, so the write error is not a crash.
+  child.stdin.on('error', () => {})
   child.stdin.end(opts.input ?? '')
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject)
