@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
 import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK, tempDirs } from './layout.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
+import { listConfig } from './util.js'
 
 const PERMANENT = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS'])
 
@@ -111,11 +112,7 @@ export class LocalStorage implements Storage {
 
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     if (type === 'config') {
-      try {
-        yield await this.stat({ type, name: '' }, signal)
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err
-      }
+      yield* listConfig((h, sig) => this.stat(h, sig), signal)
       return
     }
     const top = path.join(this.root, DIRS[type])

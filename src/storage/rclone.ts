@@ -16,6 +16,7 @@ import {
   emptyStream,
   exactLength,
   LengthMismatchError,
+  listConfig,
   notFound,
   raceAbort,
   rangeBounds,
@@ -302,11 +303,7 @@ export class RcloneStorage implements Storage {
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     signal?.throwIfAborted()
     if (type === 'config') {
-      try {
-        yield await this.stat({ type, name: '' }, signal)
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err
-      }
+      yield* listConfig((h, sig) => this.stat(h, sig), signal)
       return
     }
     const dir = DIRS[type]

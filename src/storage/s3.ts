@@ -28,6 +28,7 @@ import {
   emptyStream,
   exactLength,
   LengthMismatchError,
+  listConfig,
   notFound,
   raceAbort,
   rangeBounds,
@@ -307,11 +308,7 @@ export class S3Storage implements Storage {
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     signal?.throwIfAborted()
     if (type === 'config') {
-      try {
-        yield await this.stat({ type, name: '' }, signal)
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err
-      }
+      yield* listConfig((h, sig) => this.stat(h, sig), signal)
       return
     }
     const Prefix = `${this.prefix}${DIRS[type]}/`

@@ -26,6 +26,7 @@ import {
   describe,
   emptyStream,
   LengthMismatchError,
+  listConfig,
   notFound,
   raceAbort,
   rangeBounds,
@@ -476,11 +477,7 @@ export class SftpStorage implements Storage {
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     signal?.throwIfAborted()
     if (type === 'config') {
-      try {
-        yield await this.stat({ type, name: '' }, signal)
-      } catch (err) {
-        if ((err as Error).name !== 'SebError' || (err as { code?: string }).code !== 'not-found') throw err
-      }
+      yield* listConfig((h, sig) => this.stat(h, sig), signal)
       return
     }
     const top = this.remote(DIRS[type])

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { NotFoundError } from '../errors.js'
 import { objectPath, TEMP_MARK } from './layout.js'
-import type { Handle } from './storage.js'
+import type { Handle, ObjectInfo } from './storage.js'
 
 /** LengthMismatchError: a save body was shorter or longer than its announced length (a caller bug). */
 export class LengthMismatchError extends Error {
@@ -106,4 +106,19 @@ export function rangeBounds(range: { offset?: number; length?: number } | undefi
   if (length !== undefined && (!Number.isSafeInteger(length) || length < 0))
     throw new RangeError(`invalid range length ${length}`)
   return { start, length }
+}
+
+/**
+ * listConfig is how every backend lists the 'config' kind: the one config object if it exists (a
+ * missing config is an empty listing, not an error).
+ */
+export async function* listConfig(
+  stat: (h: Handle, signal?: AbortSignal) => Promise<ObjectInfo>,
+  signal?: AbortSignal,
+): AsyncIterable<ObjectInfo> {
+  try {
+    yield await stat({ type: 'config', name: '' }, signal)
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err
+  }
 }
