@@ -1,10 +1,11 @@
 // Why: the reverse of the pack writer, for restore and verify: download a pack, `gpg -d | zstd -d` it
 // and walk its tar members in order. Members are identified by their ordinal (the index records it),
 // never by the names inside the tar, so a crafted pack cannot steer where restore writes.
+import { promises as fs } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { extract, type Header } from 'tar-stream'
 import type { GpgContext } from '../crypto/gpg.js'
-import { DamageError, KeyError, SebError } from '../errors.js'
+import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
 import { startOpen } from './seal.js'
 
@@ -19,13 +20,23 @@ export async function readPack(
   onEntry: PackEntryHandler,
   signal?: AbortSignal,
 ): Promise<void> {
+  const h = { type: 'pack', name: packId } as const
   try {
-    await storage.load(
-      { type: 'pack', name: packId },
-      undefined,
-      (stream) => walkSealedTar(ctx, stream, onEntry),
-      signal,
-    )
+    const local = storage.localPath?.(h)
+    if (local) {
+      // A local pack is handed to gpg as a file: no bytes pass through Node's main thread.
+      signal?.throwIfAborted()
+      const fh = await fs.open(local, 'r').catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? new NotFoundError(`pack ${packId}`) : err
+      })
+      try {
+        await walkSealedTar(ctx, fh.fd, onEntry)
+      } finally {
+        await fh.close()
+      }
+      return
+    }
+    await storage.load(h, undefined, (stream) => walkSealedTar(ctx, stream, onEntry), signal)
   } catch (err) {
     throw explain(err, `pack ${packId}`)
   }
@@ -34,7 +45,7 @@ export async function readPack(
 /** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */
 export async function walkSealedTar(
   ctx: GpgContext,
-  stream: Readable,
+  stream: Readable | number,
   onEntry: PackEntryHandler,
 ): Promise<void> {
   const opener = startOpen(ctx, stream)

@@ -44,15 +44,20 @@ export interface Opener {
   kill(): void
 }
 
-/** startOpen starts `gpg --decrypt | zstd -d` reading the ciphertext from `input`. */
-export function startOpen(ctx: GpgContext, input: Readable): Opener {
-  const gpg = spawnGpg(ctx, 'decrypt', 'pipe', 'pipe')
+/**
+ * startOpen starts `gpg --decrypt | zstd -d` reading the ciphertext from `input`: a stream, or the file
+ * descriptor of a local file, which gpg then reads itself.
+ */
+export function startOpen(ctx: GpgContext, input: Readable | number): Opener {
+  const gpg = spawnGpg(ctx, 'decrypt', typeof input === 'number' ? input : 'pipe', 'pipe')
   const zstd = spawnZstd(['-q', '-d', '-c'], gpg.child.stdout!)
   gpg.child.stdout!.destroy()
-  const gin = gpg.child.stdin!
-  gin.on('error', () => {}) // gpg may exit early on bad data; its exit status carries the error
-  input.on('error', (err) => gin.destroy(err))
-  input.pipe(gin)
+  if (typeof input !== 'number') {
+    const gin = gpg.child.stdin!
+    gin.on('error', () => {}) // gpg may exit early on bad data; its exit status carries the error
+    input.on('error', (err) => gin.destroy(err))
+    input.pipe(gin)
+  }
   return {
     output: zstd.child.stdout!,
     // gpg's verdict first: a damaged message makes zstd fail too, but gpg says why.

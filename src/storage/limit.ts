@@ -130,6 +130,12 @@ export class RateLimitStorage implements Storage {
     return this.inner.remove(h, signal)
   }
 
+  /** localPath passes through: reading is not limited. */
+  get localPath(): ((h: Handle) => string) | undefined {
+    const inner = this.inner
+    return inner.localPath ? (h: Handle) => inner.localPath!(h) : undefined
+  }
+
   removeTemp(signal?: AbortSignal): Promise<number> {
     return this.inner.removeTemp ? this.inner.removeTemp(signal) : Promise.resolve(0)
   }

@@ -30,6 +30,11 @@ export class LocalStorage implements Storage {
     return path.join(this.root, ...objectPath(h).split('/'))
   }
 
+  /** localPath is where an object lives on this filesystem (it may not exist). */
+  localPath(h: Handle): string {
+    return this.full(h)
+  }
+
   /** spoolPath gives a temporary name beside the object's final one (same folder, same filesystem). */
   async spoolPath(h: Handle): Promise<string> {
     const target = this.full(h)

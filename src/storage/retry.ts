@@ -289,6 +289,12 @@ export class RetryStorage implements Storage {
     })
   }
 
+  /** localPath passes through to the backend, when it has one. */
+  get localPath(): ((h: Handle) => string) | undefined {
+    const inner = this.inner
+    return inner.localPath ? (h: Handle) => inner.localPath!(h) : undefined
+  }
+
   /** spoolPath passes through to the backend, when it has one. */
   get spoolPath(): ((h: Handle) => Promise<string>) | undefined {
     const inner = this.inner

@@ -81,6 +81,11 @@ export interface Storage {
    * of copying. The path is a temporary name, so a killed run's leftover is removed by removeTemp.
    */
   spoolPath?(h: Handle): Promise<string>
+  /**
+   * localPath (optional) returns the path of an object on the local filesystem, for a reader that
+   * hands the file itself to another process (gpg) instead of streaming it through Node.
+   */
+  localPath?(h: Handle): string
   close(): Promise<void>
 }
 
