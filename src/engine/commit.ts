@@ -10,8 +10,25 @@ import { type CommitRef, type HardLink, writeCommit } from '../repo/commits.js'
 import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 
-/** CHECKPOINT_EVERY: a checkpoint (consolidated index) is written at least every this many commits. */
-export const CHECKPOINT_EVERY = 32
+/**
+ * CHECKPOINT_SHARE: a checkpoint (the whole index in one commit) is written when the deltas written
+ * since the last one (or since the first commit) add up to this share of its size. A rebuild then reads
+ * at most 1.5× one checkpoint, and a mailbox's daily deltas (tens of kB against an index of ~13 MB at
+ * 87,000 files) trigger one only every few months instead of re-uploading the index monthly.
+ */
+export const CHECKPOINT_SHARE = 0.5
+/** CHECKPOINT_MAX_DELTAS: and at the latest after this many deltas, to bound the replay. */
+export const CHECKPOINT_MAX_DELTAS = 500
+
+/** needsCheckpoint applies the consolidation rule to the commits on the destination. */
+export function needsCheckpoint(commits: readonly CommitRef[], checkpointSeq: number): boolean {
+  const baseSeq = checkpointSeq || 1
+  const base = commits.find((c) => c.seq === baseSeq)
+  if (!base) return true // the base is gone (damage): consolidate
+  const since = commits.filter((c) => c.seq > baseSeq)
+  const bytes = since.reduce((n, c) => n + c.size, 0)
+  return since.length >= CHECKPOINT_MAX_DELTAS || bytes >= CHECKPOINT_SHARE * base.size
+}
 
 /** Changes are what one run adds to the index. */
 export interface Changes {
@@ -59,7 +76,7 @@ export async function commitChanges(
     snapshot = makeSnapshot(state, seq)
     state.snapshots.push(snapshot)
   }
-  const checkpoint = mustCheckpoint || seq - previousCheckpoint >= CHECKPOINT_EVERY
+  const checkpoint = mustCheckpoint || (seq > 1 && needsCheckpoint(loaded.commits, previousCheckpoint))
   const record: CommitRecord = checkpoint
     ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() }
     : { ...delta, snapshot }
