@@ -12,18 +12,30 @@ export function planPacks(files: readonly ScanEntry[], target = DEFAULT_PACK_BYT
   const sorted = [...files].sort(
     (a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   )
-  const plans: ScanEntry[][] = []
+  return cutBySize(sorted, target)
+}
+
+/**
+ * cutBySize splits files, in order, into groups of at most `maxBytes` (and `maxFiles`); a file larger
+ * than maxBytes forms a group alone.
+ */
+export function cutBySize(
+  files: readonly ScanEntry[],
+  maxBytes: number,
+  maxFiles = Number.POSITIVE_INFINITY,
+): ScanEntry[][] {
+  const out: ScanEntry[][] = []
   let current: ScanEntry[] = []
   let bytes = 0
-  for (const f of sorted) {
-    if (current.length && bytes + f.size > target) {
-      plans.push(current)
+  for (const f of files) {
+    if (current.length && (current.length >= maxFiles || bytes + f.size > maxBytes)) {
+      out.push(current)
       current = []
       bytes = 0
     }
     current.push(f)
     bytes += f.size
   }
-  if (current.length) plans.push(current)
-  return plans
+  if (current.length) out.push(current)
+  return out
 }

@@ -13,7 +13,7 @@ import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import type { BlobLocation, LocalFacts, ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
-import { planPacks } from '../core/plan.js'
+import { cutBySize, planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
 import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
 import { InterruptedError, UsageError } from '../errors.js'
@@ -37,24 +37,6 @@ const WHOLE_READ_MAX = 64 * 1024 * 1024
 /** Files are read and hashed on worker threads in batches of at most this many files or bytes. */
 const BATCH_FILES = 128
 const BATCH_BYTES = 4 * 1024 * 1024
-
-/** batches cuts a pack's files into read batches. */
-function batches(files: readonly ScanEntry[]): ScanEntry[][] {
-  const out: ScanEntry[][] = []
-  let cur: ScanEntry[] = []
-  let bytes = 0
-  for (const f of files) {
-    if (cur.length && (cur.length >= BATCH_FILES || bytes + f.size > BATCH_BYTES)) {
-      out.push(cur)
-      cur = []
-      bytes = 0
-    }
-    cur.push(f)
-    bytes += f.size
-  }
-  if (cur.length) out.push(cur)
-  return out
-}
 
 /** BackupOptions are the inputs of one run. */
 export interface BackupOptions {
@@ -207,10 +189,14 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         }
         const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
         const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
-        for await (const { batch, results } of readAhead(batches(small), 2, async (batch) => ({
-          batch,
-          results: await readers.read(batch.map((e) => abs(e.path))),
-        }))) {
+        for await (const { batch, results } of readAhead(
+          cutBySize(small, BATCH_BYTES, BATCH_FILES),
+          2,
+          async (batch) => ({
+            batch,
+            results: await readers.read(batch.map((e) => abs(e.path))),
+          }),
+        )) {
           checkAbort()
           const toStore: { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[] =
             []
