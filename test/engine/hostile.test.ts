@@ -2,11 +2,11 @@
 // encrypt anything) must never make restore write outside the target folder. Packs and commits are
 // crafted here by hand — seb's writer would never produce them.
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { type CommitRecord, emptyCommit } from '../../src/core/commit-codec.js'
+import { type CommitRecord, emptyCommit, type WireEntry } from '../../src/core/commit-codec.js'
 import type { GpgContext } from '../../src/crypto/gpg.js'
 import { init } from '../../src/engine/init.js'
 import { restore } from '../../src/engine/restore.js'
@@ -76,6 +76,27 @@ describe('hostile repositories cannot write outside the restore target', () => {
     uploaded: 0,
     packsWritten: 1,
   })
+  /** craft stores one pack holding `data` as member 0, and a commit adding the entries given. */
+  const craft = async (
+    t: Awaited<ReturnType<typeof setup>>,
+    data: Buffer,
+    adds: (hash: string, size: number) => WireEntry[],
+  ) => {
+    const packId = randomBytes(32).toString('hex')
+    const packTar = tar([
+      { e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data },
+    ])
+    await t.storage.save({ type: 'pack', name: packId }, bufferBody(await sealBuffer(t.ctx, packTar)))
+    const record: CommitRecord = {
+      ...emptyCommit('delta', 1, snapshot(1)),
+      packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
+      add: adds(sha(data), data.length),
+    }
+    await t.storage.save(
+      { type: 'index', name: commitName(1) },
+      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
+    )
+  }
   const outsideUntouched = async () => assert.deepEqual(await fs.readdir(outside), ['keep'])
   before(async () => {
     process.env.GNUPGHOME = g.home
@@ -137,30 +158,11 @@ describe('hostile repositories cannot write outside the restore target', () => {
 
   it('a symlink pointing out of the target, then a file "through" it: the file is not written outside', async () => {
     const t = await setup()
-    const data = Buffer.from('through the link')
-    const packId = 'c'.repeat(64)
-    await t.storage.save(
-      { type: 'pack', name: packId },
-      bufferBody(
-        await sealBuffer(
-          t.ctx,
-          tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]),
-        ),
-      ),
-    )
-    const record: CommitRecord = {
-      ...emptyCommit('delta', 1, snapshot(1)),
-      packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
-      add: [
-        ['link', 'l', outside, 0, 0, 0o777],
-        ['link/keep', 'f', sha(data), data.length, 0, 0o644],
-        ['link2', 'l', '../../..', 0, 0, 0o777],
-      ],
-    }
-    await t.storage.save(
-      { type: 'index', name: commitName(1) },
-      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
-    )
+    await craft(t, Buffer.from('through the link'), (hash, size) => [
+      ['link', 'l', outside, 0, 0, 0o777],
+      ['link/keep', 'f', hash, size, 0, 0o644],
+      ['link2', 'l', '../../..', 0, 0, 0o777],
+    ])
     const r = await restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase })
     await outsideUntouched()
     assert.equal(await fs.readFile(path.join(outside, 'keep'), 'utf8'), 'do not touch')
@@ -173,29 +175,10 @@ describe('hostile repositories cannot write outside the restore target', () => {
 
   it('restoring over an existing target that holds a symlink does not follow it (--overwrite)', async () => {
     const t = await setup()
-    const data = Buffer.from('new content')
-    const packId = 'd'.repeat(64)
-    await t.storage.save(
-      { type: 'pack', name: packId },
-      bufferBody(
-        await sealBuffer(
-          t.ctx,
-          tar([{ e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data }]),
-        ),
-      ),
-    )
-    const record: CommitRecord = {
-      ...emptyCommit('delta', 1, snapshot(1)),
-      packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
-      add: [
-        ['dir/keep', 'f', sha(data), data.length, 0, 0o644],
-        ['file', 'f', sha(data), data.length, 0, 0o644],
-      ],
-    }
-    await t.storage.save(
-      { type: 'index', name: commitName(1) },
-      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
-    )
+    await craft(t, Buffer.from('new content'), (hash, size) => [
+      ['dir/keep', 'f', hash, size, 0, 0o644],
+      ['file', 'f', hash, size, 0, 0o644],
+    ])
     await fs.mkdir(t.target)
     await fs.symlink(outside, path.join(t.target, 'dir'))
     await fs.symlink(path.join(outside, 'keep'), path.join(t.target, 'file'))
