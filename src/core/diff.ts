@@ -44,7 +44,6 @@ export function diffScan(
       continue
     }
     const ref = e.kind === 'l' ? (e.target ?? '') : ''
-    const size = e.kind === 'l' ? 0 : 0
     if (
       prev &&
       prev.kind === e.kind &&
@@ -53,7 +52,7 @@ export function diffScan(
       prev.mode === e.mode
     )
       unchanged++
-    else metaAdds.push([e.path, e.kind, ref, size, e.mtimeMs, e.mode])
+    else metaAdds.push([e.path, e.kind, ref, 0, e.mtimeMs, e.mode])
   }
   const deleted: string[] = []
   for (const path of live.keys()) if (!seen.has(path)) deleted.push(path)

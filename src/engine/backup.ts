@@ -158,8 +158,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       })
 
     progress({ type: 'phase', phase: 'pack' })
-    const parallel =
-      o.workers ?? (Number(process.env.SEB_PACK_WORKERS) || Math.max(2, os.availableParallelism()))
+    const parallel = o.workers ?? Math.max(2, os.availableParallelism())
     const readers = new ReaderPool(plans.length ? Math.min(parallel, 4) : 0)
     const workers = new TaskPool(parallel)
     const uploads = new TaskPool(o.storage.connections)

@@ -28,7 +28,6 @@ export async function removeOrphans(
       removed++
     }
   }
-  const cleanable = storage as Storage & { removeTemp?: () => Promise<number> }
-  if (cleanable.removeTemp) await cleanable.removeTemp()
+  await storage.removeTemp?.()
   return { packs, commits: removed }
 }

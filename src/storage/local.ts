@@ -149,23 +149,6 @@ export class LocalStorage implements Storage {
     }
   }
 
-  /** listTemp lists leftover temporary files (from killed runs) with their age, for cleanup. */
-  async listTemp(): Promise<{ path: string; mtimeMs: number }[]> {
-    const out: { path: string; mtimeMs: number }[] = []
-    const walk = async (dir: string): Promise<void> => {
-      for (const ent of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const p = path.join(dir, ent.name)
-        if (ent.isDirectory()) await walk(p)
-        else if (ent.name.includes(TEMP_MARK)) {
-          const st = await fs.stat(p).catch(() => null)
-          if (st) out.push({ path: p, mtimeMs: st.mtimeMs })
-        }
-      }
-    }
-    await walk(this.root)
-    return out
-  }
-
   /**
    * removeTemp deletes the temp files of killed saves (in the repository's own folders only; see
    * Storage.removeTemp) and returns how many it removed.
