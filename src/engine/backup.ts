@@ -17,7 +17,8 @@ import { cutBySize, planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
 import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
 import { InterruptedError, UsageError } from '../errors.js'
-import { newPackId, PackWriter } from '../pack/pack-writer.js'
+import { type FramedFile, newPackId, PackWriter } from '../pack/pack-writer.js'
+import { frameBound } from '../pack/zstd.js'
 import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
@@ -28,15 +29,21 @@ import { removeOrphans } from './cleanup.js'
 import { commitChanges, expiredSnapshots } from './commit.js'
 import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
+import type { PackMember } from './read-worker.js'
 import { ReaderPool } from './reader-pool.js'
 import { scanTree } from './scanner.js'
 import { uploadPack } from './upload.js'
 
-/** Files up to this size are read whole into memory (one read, one hash); larger ones are streamed. */
-const WHOLE_READ_MAX = 64 * 1024 * 1024
+/**
+ * Files up to this size are read whole into a worker's memory (one read, one hash, compressed there);
+ * larger ones are streamed twice and compressed on the main thread. Mail attachments rarely pass it.
+ */
+const WHOLE_READ_MAX = 16 * 1024 * 1024
 /** Files are read and hashed on worker threads in batches of at most this many files or bytes. */
 const BATCH_FILES = 128
 const BATCH_BYTES = 4 * 1024 * 1024
+/** what a tar member adds to a file's bytes, at most for usual names: header, pax header, padding */
+const MEMBER_OVERHEAD = 2048
 
 /** BackupOptions are the inputs of one run. */
 export interface BackupOptions {
@@ -159,7 +166,10 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
 
     progress({ type: 'phase', phase: 'pack' })
     const parallel = o.workers ?? Math.max(2, os.availableParallelism())
-    const readers = new ReaderPool(plans.length ? Math.min(parallel, 4) : 0)
+    const readers = new ReaderPool(
+      plans.length ? Math.min(parallel, 4) : 0,
+      frameBound(BATCH_BYTES + BATCH_FILES * MEMBER_OVERHEAD),
+    )
     const workers = new TaskPool(parallel)
     const uploads = new TaskPool(o.storage.connections)
     const checkAbort = () => {
@@ -188,37 +198,46 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         }
         const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
         const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
-        for await (const { batch, results } of readAhead(
+        for await (const { batch, read } of readAhead(
           cutBySize(small, BATCH_BYTES, BATCH_FILES),
           2,
           async (batch) => ({
             batch,
-            results: await readers.read(batch.map((e) => abs(e.path))),
+            read: await readers.read(
+              batch.map((e) => abs(e.path)),
+              batch.map((e) => e.size),
+            ),
           }),
         )) {
           checkAbort()
-          const toStore: { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[] =
-            []
+          const members: PackMember[] = []
+          const framed: FramedFile[] = []
           for (let i = 0; i < batch.length; i++) {
             const e = batch[i]!
-            const r = results[i]!
+            const r = read.results[i]!
             filesDone++
-            if (!r.data) {
-              problem(
-                e.path,
-                Object.assign(new Error(r.error ?? 'read failed'), { code: r.error ?? undefined }),
-              )
+            if (r.error !== null) {
+              problem(e.path, Object.assign(new Error(r.error), { code: r.error }))
               continue
             }
-            bytesRead += r.data.length
-            hashed.push({ entry: e, hash: r.hash, size: r.data.length })
+            bytesRead += r.size
+            hashed.push({ entry: e, hash: r.hash, size: r.size })
             if (!have(r.hash)) {
               claim(r.hash)
-              bytesNew += r.data.length
-              toStore.push({ path: e.path, mode: e.mode, mtimeMs: e.mtimeMs, data: r.data, hash: r.hash })
+              bytesNew += r.size
+              members.push({ index: i, path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })
+              framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
             }
           }
-          if (toStore.length && !o.dryRun) await (await getWriter()).addFiles(toStore)
+          const frame = await read.pack(o.dryRun ? [] : members)
+          if (frame) {
+            try {
+              await (await getWriter()).addFrame(frame.bytes, framed, frame.release)
+            } catch (err) {
+              frame.release()
+              throw err
+            }
+          }
           report()
         }
         for (const e of large) {
@@ -331,6 +350,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       await workers.wait()
       await uploads.wait()
     } catch (err) {
+      // Free whoever waits for a read worker, so that every task ends before the error is reported.
+      await readers.close()
       await workers.wait().catch(() => {})
       await uploads.wait().catch(() => {})
       if (o.signal?.aborted) throw new InterruptedError()

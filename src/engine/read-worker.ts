@@ -1,35 +1,75 @@
-// Why: reading and hashing 90,000 small files is per-file system calls and SHA-256, which would keep
-// Node's main thread busy while it must feed the compressors. This worker thread does both for a batch
-// of files at a time and hands back the bytes (transferred, not copied) with their hashes.
+// Why: reading, hashing and compressing 90,000 small files is per-file system calls, SHA-256 and zstd,
+// which must not run on Node's main thread. This worker thread does all three for a batch of files, in
+// two steps: `read` reads and hashes the batch into a buffer it reuses and answers with the hashes only;
+// `pack` then turns the files the engine wants stored (the ones whose content is new) into tar members
+// compressed as one zstd frame, and hands the frame back (transferred, not copied). File content never
+// crosses between threads uncompressed.
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
+import { encodeHeader, paddingFor } from '../pack/tar-header.js'
+import { FrameCompressor } from '../pack/zstd.js'
 
-/** ReadRequest asks for a batch of files by absolute path bytes. */
+/** ReadRequest asks to read and hash a batch of files (absolute path bytes, sizes as scanned). */
 export interface ReadRequest {
+  readonly op: 'read'
   readonly id: number
   readonly paths: Uint8Array[]
+  readonly sizes: number[]
 }
 
-/** ReadResult is one file: its bytes and hash, or the error code that stopped the read. */
+/** PackMember says which file of the last batch to store, and under what tar header. */
+export interface PackMember {
+  readonly index: number
+  readonly path: string
+  readonly mode: number
+  readonly mtimeMs: number
+}
+
+/** PackRequest asks for the chosen files of the last batch as one zstd frame of tar members. */
+export interface PackRequest {
+  readonly op: 'pack'
+  readonly id: number
+  readonly members: PackMember[]
+  /** shared memory to write the frame into, if it is large enough (see ReaderPool's frame slots) */
+  readonly slot: SharedArrayBuffer | null
+}
+
+/** PackReply is the frame: its length in the slot, or a buffer of its own when it did not fit. */
+export interface PackReply {
+  readonly id: number
+  readonly inSlot: number
+  readonly frame: Uint8Array | null
+}
+
+/** ReadResult is one file: its size and hash, or the error code that stopped the read. */
 export interface ReadResult {
-  readonly data: Uint8Array | null
+  readonly size: number
   readonly hash: string
   readonly error: string | null
 }
 
-function readOne(path: Uint8Array): ReadResult {
+/** A batch buffer larger than this is given back after use (one huge file must not pin its memory). */
+const KEEP_BYTES = 8 * 1024 * 1024
+
+let arena = Buffer.allocUnsafeSlow(KEEP_BYTES)
+let batch: (Buffer | null)[] = []
+const compressor = new FrameCompressor()
+const uid = process.getuid?.() ?? 0
+const gid = process.getgid?.() ?? 0
+
+/** readOne reads one file into `into` (or a buffer of its own if it grew past the room given). */
+function readOne(path: Uint8Array, into: Buffer): { data: Buffer | null; result: ReadResult } {
   let fd = -1
   try {
     fd = openSync(Buffer.from(path.buffer, path.byteOffset, path.byteLength), 'r')
-    // One byte more than the size: a read that returns 0 there proves the end without regrowing.
-    // allocUnsafeSlow: not zero-filled, and not from the shared pool (which cannot be transferred).
-    let buf = Buffer.allocUnsafeSlow(fstatSync(fd).size + 1)
+    // The room is the scanned size plus one byte: a read that returns 0 there proves the end.
+    let buf = into
     let got = 0
     for (;;) {
       if (got === buf.length) {
-        // The file grew while we read it: keep reading what is there now.
-        const bigger = Buffer.allocUnsafeSlow(buf.length * 2)
+        // The file grew since the scan: keep reading what is there now.
+        const bigger = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, 64 * 1024))
         buf.copy(bigger, 0, 0, got)
         buf = bigger
       }
@@ -38,16 +78,67 @@ function readOne(path: Uint8Array): ReadResult {
       got += n
     }
     const data = buf.subarray(0, got)
-    return { data, hash: createHash('sha256').update(data).digest('hex'), error: null }
+    return { data, result: { size: got, hash: createHash('sha256').update(data).digest('hex'), error: null } }
   } catch (err) {
-    return { data: null, hash: '', error: (err as NodeJS.ErrnoException).code ?? String(err) }
+    return {
+      data: null,
+      result: { size: 0, hash: '', error: (err as NodeJS.ErrnoException).code ?? String(err) },
+    }
   } finally {
     if (fd >= 0) closeSync(fd)
   }
 }
 
-parentPort?.on('message', (req: ReadRequest) => {
-  const results = req.paths.map(readOne)
-  const transfer = results.flatMap((r) => (r.data ? [r.data.buffer as ArrayBuffer] : []))
-  parentPort!.postMessage({ id: req.id, results }, transfer)
+function read(req: ReadRequest): ReadResult[] {
+  let room = 0
+  for (const s of req.sizes) room += s + 1
+  if (room > arena.length || (arena.length > KEEP_BYTES && room <= KEEP_BYTES))
+    arena = Buffer.allocUnsafeSlow(Math.max(room, KEEP_BYTES))
+  let at = 0
+  batch = []
+  return req.paths.map((p, i) => {
+    const size = req.sizes[i]!
+    const { data, result } = readOne(p, arena.subarray(at, at + size + 1))
+    at += size + 1
+    batch.push(data)
+    return result
+  })
+}
+
+function pack(req: PackRequest): Buffer | null {
+  const into = req.slot ? new Uint8Array(req.slot) : undefined
+  const parts: Uint8Array[] = []
+  for (const m of req.members) {
+    const data = batch[m.index]
+    if (!data) throw new Error(`pack: file ${m.index} of the batch was not read`)
+    parts.push(
+      encodeHeader({
+        path: m.path,
+        type: 'file',
+        size: data.length,
+        mode: m.mode,
+        mtimeMs: m.mtimeMs,
+        uid,
+        gid,
+      }),
+    )
+    if (data.length) parts.push(data)
+    const pad = paddingFor(data.length)
+    if (pad.length) parts.push(pad)
+  }
+  batch = []
+  return parts.length ? compressor.frame(parts, into) : null
+}
+
+parentPort?.on('message', (req: ReadRequest | PackRequest) => {
+  if (req.op === 'read') {
+    parentPort!.postMessage({ id: req.id, results: read(req) })
+    return
+  }
+  const frame = pack(req)
+  const reply: PackReply =
+    frame && frame.buffer === req.slot
+      ? { id: req.id, inSlot: frame.length, frame: null }
+      : { id: req.id, inSlot: -1, frame }
+  parentPort!.postMessage(reply, reply.frame ? [reply.frame.buffer as ArrayBuffer] : [])
 })

@@ -1,6 +1,8 @@
-// Why: builds one pack: a pax tar streamed straight into `zstd | gpg`, whose ciphertext goes to a spool
-// file in the local cache (never plaintext on disk). Backpressure is honoured on every write, so memory
-// stays bounded whatever the file sizes. The engine uploads the spool file when the pack is finished.
+// Why: builds one pack: a pax tar, compressed as a run of zstd frames, streamed into `gpg --encrypt`
+// whose ciphertext goes to a spool file (never plaintext on disk). Most frames come ready-made from the
+// read workers (addFrame); members written here (folders, symlinks, large files, the end of the archive)
+// are compressed on the main thread. Backpressure is honoured on every write, so memory stays bounded
+// whatever the file sizes. The engine uploads the spool file when the pack is finished.
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -8,8 +10,16 @@ import type { Readable } from 'node:stream'
 import type { PackBlob } from '../core/model.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { PermanentStorageError } from '../errors.js'
-import { type Sealer, startSeal } from './seal.js'
+import { mainThreadFrames, type Sealer, startSeal } from './seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from './tar-header.js'
+import type { FrameBuilder } from './zstd.js'
+
+/** FramedFile is a file whose tar member is inside a frame given to addFrame. */
+export interface FramedFile {
+  readonly hash: string
+  readonly size: number
+  readonly tarPath: string
+}
 
 /** FinishedPack is a sealed pack waiting in its spool file. */
 export interface FinishedPack {
@@ -32,6 +42,7 @@ export class PackWriter {
   entries = 0
   contentBytes = 0
   private failed: unknown = null
+  private readonly frames: FrameBuilder = mainThreadFrames()
 
   private constructor(
     readonly id: string,
@@ -82,9 +93,19 @@ export class PackWriter {
     }
   }
 
-  private async write(chunk: Buffer): Promise<void> {
-    if (this.failed) throw this.failed
-    if (!this.sealer.input.write(chunk)) {
+  /** write adds plaintext tar bytes; they are compressed in frames of a few MiB. */
+  private async write(plain: Buffer): Promise<void> {
+    const frame = this.frames.push(plain)
+    if (frame) await this.send(frame)
+  }
+
+  /** send hands compressed bytes to gpg, waiting while its pipe is full; `written` runs once they are out. */
+  private async send(chunk: Buffer, written?: () => void): Promise<void> {
+    if (this.failed) {
+      written?.()
+      throw this.failed
+    }
+    if (!this.sealer.input.write(chunk, written && (() => written()))) {
       await new Promise<void>((resolve, reject) => {
         const onDrain = () => {
           this.sealer.input.off('error', onError)
@@ -115,36 +136,18 @@ export class PackWriter {
   }
 
   /**
-   * addFiles stores a batch of files from memory with one vectored write (cork/uncork), then waits for
-   * the compressor to drain: far fewer system calls than a write per header and per file.
+   * addFrame appends a zstd frame that holds exactly the tar members of `files`, in order (made by a read
+   * worker), after whatever plaintext was written before it. `written` is called once the frame's bytes
+   * are no longer needed.
    */
-  async addFiles(
-    files: readonly { path: string; mode: number; mtimeMs: number; data: Uint8Array; hash: string }[],
-  ): Promise<void> {
-    if (this.failed) throw this.failed
-    const input = this.sealer.input
-    input.cork()
+  async addFrame(frame: Buffer, files: readonly FramedFile[], written?: () => void): Promise<void> {
+    const pending = this.frames.flush()
+    if (pending) await this.send(pending)
     for (const f of files) {
-      const entry = this.entries++
-      input.write(
-        encodeHeader({
-          path: f.path,
-          type: 'file',
-          size: f.data.length,
-          mode: f.mode,
-          mtimeMs: f.mtimeMs,
-          uid: this.uid,
-          gid: this.gid,
-        }),
-      )
-      if (f.data.length) input.write(f.data)
-      const pad = paddingFor(f.data.length)
-      if (pad.length) input.write(pad)
-      this.contentBytes += f.data.length
-      this.blobs.push({ hash: f.hash, size: f.data.length, tarPath: f.path, entry })
+      this.blobs.push({ hash: f.hash, size: f.size, tarPath: f.tarPath, entry: this.entries++ })
+      this.contentBytes += f.size
     }
-    input.uncork()
-    if (input.writableNeedDrain) await this.write(Buffer.alloc(0))
+    await this.send(frame, written)
   }
 
   /**
@@ -197,6 +200,8 @@ export class PackWriter {
   async finish(): Promise<FinishedPack> {
     try {
       await this.write(END_OF_ARCHIVE)
+      const last = this.frames.flush()
+      if (last) await this.send(last)
       this.sealer.input.end()
       await this.sealer.done
       // No fsync: the spool file is a temporary copy; the destination's save makes the pack durable.

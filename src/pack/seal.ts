@@ -1,16 +1,17 @@
-// Why: the two process pipelines every pack and commit goes through — `zstd -3 | gpg --encrypt` to seal
-// and `gpg --decrypt | zstd -d` to open — with the child processes wired to each other directly, so
-// compression and encryption run in their own processes, off Node's main thread, on both cores.
-// The same commands are what a user types to restore without seb.
+// Why: the process pipelines every pack and commit goes through — `gpg --encrypt` of zstd frames to
+// seal, and `gpg --decrypt | zstd -d` to open — with the child processes wired to each other directly,
+// so decryption and decompression run in their own processes, off Node's main thread. Compression when
+// sealing is done in-process (pack/zstd.ts), mostly on the read workers. The same commands are what a
+// user types to restore without seb.
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { type GpgContext, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
+import { FrameBuilder, FrameCompressor } from './zstd.js'
 
-/** ZSTD_LEVEL is the compression level: 3 is zstd's default, ~290 MB/s and ~2.1× on mail here. */
-export const ZSTD_LEVEL = 3
+export { ZSTD_LEVEL } from './zstd.js'
 
-/** Sealer is a running `zstd | gpg`: write the plaintext tar to `input`, await `done`. */
+/** Sealer is a running `gpg --encrypt`: write zstd frames to `input`, await `done`. */
 export interface Sealer {
   readonly input: Writable
   /** gpg's stdout when the output was 'pipe' */
@@ -19,22 +20,25 @@ export interface Sealer {
   kill(): void
 }
 
-/** startSeal starts `zstd -3 | gpg --encrypt`, writing the ciphertext to `out` (a file descriptor or 'pipe'). */
+/** startSeal starts `gpg --encrypt`, writing the ciphertext to `out` (a file descriptor or 'pipe'). */
 export function startSeal(ctx: GpgContext, out: number | 'pipe'): Sealer {
-  const zstd = spawnZstd(['-q', `-${ZSTD_LEVEL}`, '-c'], 'pipe')
-  const gpg = spawnGpg(ctx, 'encrypt', zstd.child.stdout!, out)
-  // gpg now holds the read end of zstd's stdout; close Node's copy so that only gpg reads it and
-  // zstd's 'close' can fire.
-  zstd.child.stdout!.destroy()
+  const gpg = spawnGpg(ctx, 'encrypt', 'pipe', out)
   return {
-    input: zstd.child.stdin!,
+    input: gpg.child.stdin!,
     output: out === 'pipe' ? gpg.child.stdout : null,
-    done: firstFailure([gpg.done, zstd.done]),
+    done: gpg.done,
     kill: () => {
-      zstd.child.kill('SIGKILL')
       gpg.child.kill('SIGKILL')
     },
   }
+}
+
+let mainCompressor: FrameCompressor | null = null
+
+/** mainThreadFrames returns a FrameBuilder on the main thread's one compressor (made on first use). */
+export function mainThreadFrames(): FrameBuilder {
+  mainCompressor ??= new FrameCompressor()
+  return new FrameBuilder(mainCompressor)
 }
 
 /** Opener is a running `gpg --decrypt | zstd -d`: read the plaintext from `output`, await `done`. */
@@ -107,7 +111,7 @@ function spawnZstd(args: string[], stdin: StdioSlot) {
   return { child, done }
 }
 
-/** sealParts encrypts a plaintext given as a list of Buffers (written in order, with backpressure). */
+/** sealParts compresses and encrypts a plaintext given as a list of Buffers (in order, with backpressure). */
 export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Promise<Buffer> {
   const s = startSeal(ctx, 'pipe')
   const chunks: Buffer[] = []
@@ -117,20 +121,21 @@ export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Prom
   s.input.on('error', (err) => {
     failed ??= err
   })
-  for (const p of parts) {
-    if (failed) break
-    if (!s.input.write(p)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          s.input.off('drain', done)
-          s.input.off('error', done)
-          resolve()
-        }
-        s.input.on('drain', done)
-        s.input.on('error', done)
-      })
-    }
+  const frames = mainThreadFrames()
+  const write = async (frame: Buffer | null) => {
+    if (!frame || failed || s.input.write(frame)) return
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        s.input.off('drain', done)
+        s.input.off('error', done)
+        resolve()
+      }
+      s.input.on('drain', done)
+      s.input.on('error', done)
+    })
   }
+  for (const p of parts) await write(frames.push(p))
+  await write(frames.flush())
   s.input.end()
   await s.done
   await outEnded
@@ -138,17 +143,9 @@ export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Prom
   return Buffer.concat(chunks)
 }
 
-/** sealBuffer encrypts a small plaintext held in memory and returns the ciphertext. */
-export async function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
-  const s = startSeal(ctx, 'pipe')
-  const chunks: Buffer[] = []
-  s.output!.on('data', (d: Buffer) => chunks.push(d))
-  const outEnded = new Promise<void>((r) => s.output!.on('end', () => r()))
-  s.input.on('error', () => {})
-  s.input.end(plain)
-  await s.done
-  await outEnded
-  return Buffer.concat(chunks)
+/** sealBuffer compresses and encrypts a small plaintext held in memory and returns the ciphertext. */
+export function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
+  return sealParts(ctx, [plain])
 }
 
 /** openToBuffer decrypts a stream of ciphertext into memory. */

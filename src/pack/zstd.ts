@@ -1,0 +1,98 @@
+// Why: packs are compressed in-process, on the worker threads that read the files, instead of in a `zstd`
+// child process fed through a pipe: no process to spawn per pack, no plaintext copied through a pipe, and
+// compression runs on every core beside reading and hashing (docs/decisions.md, "In-process zstd").
+// A pack is then a concatenation of independent zstd frames, which `zstd -d` and `tar --zstd` read as one
+// stream: the format stays restorable with the standard tools.
+import { createRequire } from 'node:module'
+import type * as ZstdBinding from 'zstd-napi/binding.js'
+
+const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding
+
+/** ZSTD_LEVEL is the compression level: 3 is zstd's default, ~290 MB/s and ~2.1× on mail here. */
+export const ZSTD_LEVEL = 3
+
+/** Buffers grown past this size for one frame are given back afterwards. */
+const KEEP_BYTES = 8 * 1024 * 1024
+
+/** FrameCompressor turns plaintext pieces into one zstd frame, reusing its buffers between frames. */
+export class FrameCompressor {
+  private readonly cctx = new binding.CCtx()
+  private stage = Buffer.allocUnsafeSlow(1024 * 1024)
+  private out = Buffer.allocUnsafeSlow(binding.compressBound(1024 * 1024))
+
+  constructor(level = ZSTD_LEVEL) {
+    this.cctx.setParameter(binding.CParameter.compressionLevel, level)
+    this.cctx.setParameter(binding.CParameter.checksumFlag, 1)
+  }
+
+  /**
+   * frame compresses the concatenation of `parts` into one frame. With `into` (large enough for
+   * frameBound of the input) the frame is written there and a view of it returned; otherwise it comes in
+   * a buffer of its own (not from Node's shared pool, so it can be transferred between threads).
+   */
+  frame(parts: readonly Uint8Array[], into?: Uint8Array): Buffer {
+    let total = 0
+    for (const p of parts) total += p.length
+    if (total > this.stage.length) this.stage = Buffer.allocUnsafeSlow(Math.max(total, this.stage.length * 2))
+    let at = 0
+    for (const p of parts) {
+      this.stage.set(p, at)
+      at += p.length
+    }
+    const bound = binding.compressBound(total)
+    if (into && into.length >= bound) {
+      const n = this.cctx.compress2(into, this.stage.subarray(0, total))
+      this.shrink()
+      return Buffer.from(into.buffer, into.byteOffset, n)
+    }
+    if (bound > this.out.length) this.out = Buffer.allocUnsafeSlow(Math.max(bound, this.out.length * 2))
+    const n = this.cctx.compress2(this.out, this.stage.subarray(0, total))
+    const frame = Buffer.allocUnsafeSlow(n)
+    this.out.copy(frame, 0, 0, n)
+    this.shrink()
+    return frame
+  }
+
+  /** shrink gives back buffers one huge frame (a large attachment) grew, so they are not pinned for the run. */
+  private shrink(): void {
+    if (this.stage.length > KEEP_BYTES) this.stage = Buffer.allocUnsafeSlow(1024 * 1024)
+    if (this.out.length > KEEP_BYTES) this.out = Buffer.allocUnsafeSlow(binding.compressBound(1024 * 1024))
+  }
+}
+
+/** frameBound is the largest a frame of `plainBytes` of input can be. */
+export function frameBound(plainBytes: number): number {
+  return binding.compressBound(plainBytes)
+}
+
+/** FRAME_BYTES: plaintext gathered on the main thread is cut into frames of about this size. */
+export const FRAME_BYTES = 4 * 1024 * 1024
+
+/**
+ * FrameBuilder gathers plaintext written piece by piece (tar headers, chunks of a large file) and cuts it
+ * into frames of about FRAME_BYTES.
+ */
+export class FrameBuilder {
+  private parts: Uint8Array[] = []
+  private bytes = 0
+
+  constructor(private readonly compressor: FrameCompressor) {}
+
+  /** push adds plaintext; it returns a finished frame when enough has gathered, else null. */
+  push(data: Uint8Array): Buffer | null {
+    if (!data.length) return null
+    // Kept by reference until the frame is cut: callers must not reuse the buffer.
+    this.parts.push(data)
+    this.bytes += data.length
+    return this.bytes >= FRAME_BYTES ? this.flush() : null
+  }
+
+  /** flush returns what has gathered as a frame, or null when nothing has. */
+  flush(): Buffer | null {
+    if (!this.bytes) return null
+    const f = this.compressor.frame(this.parts)
+    this.parts = []
+    this.bytes = 0
+    return f
+  }
+}
