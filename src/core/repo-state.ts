@@ -54,6 +54,23 @@ export class RepoState {
     this.seq = c.seq
   }
 
+  /** loadVersion adds one version while loading a saved state (the local cache), line by line. */
+  loadVersion(...[path, kind, ref, size, mtimeMs, mode, from, to]: WireVersion): void {
+    const v: Version = { path, kind, ref, size, mtimeMs, mode, from, to }
+    if (to === 0) this.live.set(path, v)
+    else this.history.push(v)
+  }
+
+  /** loadPack adds one pack while loading a saved state. */
+  loadPack(id: string, size: number, seq: number, contentBytes: number): void {
+    this.packs.set(id, { id, size, seq, contentBytes })
+  }
+
+  /** loadBlob adds one blob location while loading a saved state; its path shares the live version's string. */
+  loadBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
+    this.blobs.set(hash, { pack, entry, size, tarPath: this.live.get(tarPath)?.path ?? tarPath })
+  }
+
   private addPack(p: WirePack, seq: number): void {
     const [id, size, contentBytes, blobs] = p
     this.packs.set(id, { id, size, seq, contentBytes })

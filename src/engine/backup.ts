@@ -10,7 +10,7 @@ import path from 'node:path'
 import type { WireEntry, WirePack } from '../core/commit-codec.js'
 import { planCompaction } from '../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
-import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
+import { DEFAULT_EXCLUDES } from '../core/excludes.js'
 import type { BlobLocation, LocalFacts, ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { cutBySize, planPacks } from '../core/plan.js'
@@ -31,7 +31,7 @@ import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
 import type { PackMember } from './read-worker.js'
 import { ReaderPool } from './reader-pool.js'
-import { scanTree } from './scanner.js'
+import { scanTreeInWorker } from './scanner.js'
 import { uploadPack } from './upload.js'
 
 /**
@@ -106,7 +106,19 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   let autoCompact = false
   const result = await (async () => {
     progress({ type: 'phase', phase: 'index' })
-    const loaded = await loadState(o.storage, ctx, cache, o.signal)
+    // The scan runs on a worker thread while the index loads here.
+    const patterns = [...(o.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(o.excludes ?? [])]
+    const stopScan = new AbortController()
+    const forward = () => stopScan.abort(o.signal?.reason)
+    o.signal?.addEventListener('abort', forward, { once: true })
+    const scanning = scanTreeInWorker(o.source, patterns, stopScan.signal).finally(() =>
+      o.signal?.removeEventListener('abort', forward),
+    )
+    scanning.catch(() => {}) // awaited below
+    const loaded = await loadState(o.storage, ctx, cache, o.signal).catch((err: unknown) => {
+      stopScan.abort()
+      throw err
+    })
     for (const d of loaded.damaged)
       progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
     const { state } = loaded
@@ -124,8 +136,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const adoptedPacks = written.length
 
     progress({ type: 'phase', phase: 'scan' })
-    const patterns = [...(o.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(o.excludes ?? [])]
-    const scan = await scanTree(o.source, makeExcluder(patterns), o.signal)
+    const scan = await scanning
     const diff = diffScan(state.live, loaded.facts, scan.entries)
     const bytesToRead = diff.toHash.reduce((n, e) => n + e.size, 0)
     progress({
@@ -264,7 +275,11 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           })
         }
       } catch (err) {
+        // The run is failing: stop the read workers now, so that no other task waits for one held by a
+        // batch this task will never pack.
+        const stopping = readers.close()
         if (writer) await (writer as PackWriter).abort()
+        await stopping
         throw err
       }
     }

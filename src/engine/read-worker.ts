@@ -50,7 +50,7 @@ export interface ReadResult {
 }
 
 /** A batch buffer larger than this is given back after use (one huge file must not pin its memory). */
-const KEEP_BYTES = 8 * 1024 * 1024
+const KEEP_BYTES = 5 * 1024 * 1024
 
 let arena = Buffer.allocUnsafeSlow(KEEP_BYTES)
 let batch: (Buffer | null)[] = []

@@ -131,6 +131,7 @@ export class ReaderPool {
     for (const w of this.waiting.splice(0)) w.reject(stopped)
     for (const p of this.pending.values()) p.reject(stopped)
     this.pending.clear()
+    this.freeSlots.length = 0
     await Promise.all(this.workers.map((w) => w.terminate()))
   }
 }

@@ -3,6 +3,7 @@
 // between readdir and lstat is not an error (its new name is picked up now or next run). Unreadable
 // folders are reported, never fatal.
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 import type { Excluder } from '../core/excludes.js'
 import type { ScanEntry } from '../core/model.js'
 import { decodePath, encodePath } from '../core/path-bytes.js'
@@ -111,4 +112,32 @@ function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException
   if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied'
   return e.code ?? e.message
+}
+
+/**
+ * scanTreeInWorker runs scanTree on a worker thread (src/engine/scan-worker.ts), so the caller's thread
+ * is free meanwhile. Patterns are the exclude patterns given to makeExcluder.
+ */
+export function scanTreeInWorker(
+  root: string,
+  patterns: readonly string[],
+  signal?: AbortSignal,
+): Promise<ScanResult> {
+  signal?.throwIfAborted()
+  const worker = new Worker(new URL('./scan-worker.js', import.meta.url))
+  let onAbort = () => {}
+  return new Promise<ScanResult>((resolve, reject) => {
+    onAbort = () => reject(signal!.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    worker.once('message', (m: { result?: ScanResult; error?: string }) => {
+      if (m.result) resolve(m.result)
+      else reject(new Error(`scan failed: ${m.error}`))
+    })
+    worker.once('error', reject)
+    worker.once('exit', () => reject(new Error('scan worker stopped')))
+    worker.postMessage({ root, patterns: [...patterns] })
+  }).finally(() => {
+    signal?.removeEventListener('abort', onAbort)
+    void worker.terminate()
+  })
 }

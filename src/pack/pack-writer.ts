@@ -103,7 +103,7 @@ export class PackWriter {
   private async send(chunk: Buffer, written?: () => void): Promise<void> {
     if (this.failed) {
       written?.()
-      throw this.failed
+      throw await this.failure(this.failed)
     }
     if (!this.sealer.input.write(chunk, written && (() => written()))) {
       await new Promise<void>((resolve, reject) => {
@@ -117,8 +117,31 @@ export class PackWriter {
         }
         this.sealer.input.once('drain', onDrain)
         this.sealer.input.once('error', onError)
+      }).catch(async (err: unknown) => {
+        throw await this.failure(err)
       })
     }
+  }
+
+  /** failure is the error to report for a failed write to gpg: after a broken pipe, gpg's own verdict. */
+  private async failure(err: unknown): Promise<unknown> {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE')
+      return this.explain(
+        await this.sealer.done.then(
+          () => err,
+          (verdict: unknown) => verdict,
+        ),
+      )
+    return this.explain(err)
+  }
+
+  /** explain turns a failure while sealing into the error to report (a full disk is named as such). */
+  private explain(err: unknown): unknown {
+    if (err instanceof Error && /No space left on device|ENOSPC/i.test(err.message))
+      return new PermanentStorageError(
+        `${path.dirname(this.spoolPath)}: no space left on the ${this.where} while writing a pack; free some space and run again`,
+      )
+    return err
   }
 
   private async header(e: TarEntry): Promise<number> {
@@ -217,12 +240,7 @@ export class PackWriter {
     } catch (err) {
       this.sealer.kill()
       await fs.rm(this.spoolPath, { force: true })
-      if (err instanceof Error && /No space left on device/i.test(err.message)) {
-        throw new PermanentStorageError(
-          `${path.dirname(this.spoolPath)}: no space left on the ${this.where} while writing a pack; free some space and run again`,
-        )
-      }
-      throw err
+      throw this.explain(err)
     } finally {
       await this.fh.close()
     }

@@ -111,8 +111,8 @@ function spawnZstd(args: string[], stdin: StdioSlot) {
   return { child, done }
 }
 
-/** sealParts compresses and encrypts a plaintext given as a list of Buffers (in order, with backpressure). */
-export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Promise<Buffer> {
+/** sealFrames encrypts a zstd stream given as a list of frames (in order, with backpressure). */
+export async function sealFrames(ctx: GpgContext, frames: Iterable<Buffer>): Promise<Buffer> {
   const s = startSeal(ctx, 'pipe')
   const chunks: Buffer[] = []
   s.output!.on('data', (d: Buffer) => chunks.push(d))
@@ -121,9 +121,8 @@ export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Prom
   s.input.on('error', (err) => {
     failed ??= err
   })
-  const frames = mainThreadFrames()
-  const write = async (frame: Buffer | null) => {
-    if (!frame || failed || s.input.write(frame)) return
+  const write = async (frame: Buffer) => {
+    if (failed || s.input.write(frame)) return
     await new Promise<void>((resolve) => {
       const done = () => {
         s.input.off('drain', done)
@@ -134,8 +133,7 @@ export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Prom
       s.input.on('error', done)
     })
   }
-  for (const p of parts) await write(frames.push(p))
-  await write(frames.flush())
+  for (const f of frames) await write(f)
   s.input.end()
   await s.done
   await outEnded
@@ -145,7 +143,11 @@ export async function sealParts(ctx: GpgContext, parts: readonly Buffer[]): Prom
 
 /** sealBuffer compresses and encrypts a small plaintext held in memory and returns the ciphertext. */
 export function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
-  return sealParts(ctx, [plain])
+  const frames = mainThreadFrames()
+  return sealFrames(
+    ctx,
+    [frames.push(plain) ?? frames.flush()].filter((f) => f !== null),
+  )
 }
 
 /** openToBuffer decrypts a stream of ciphertext into memory. */

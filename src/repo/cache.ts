@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.js'
-import { jsonChunks } from '../core/json-chunks.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 
@@ -19,7 +18,23 @@ export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(os.homedir(), '.cache', 'seb')
 }
 
-interface StateFile {
+/**
+ * The state file is JSON lines, written and read a line at a time so that the index of a large mailbox
+ * is never one giant string nor one giant parsed value (at 87,000 files that was 41 MB of text and some
+ * 80 MB of transient heap on every run). The first line is the header; then one line per version, pack,
+ * and blob (which names its pack by the pack's ordinal among the 'p' lines) and local fact, each an
+ * array tagged by its first element.
+ */
+interface StateHeader {
+  v: 2
+  commit: string
+  seq: number
+  checkpointSeq: number
+  snapshots: SnapshotInfo[]
+}
+
+/** StateFileVersion1 is the state file of seb 0.1: the whole state as one JSON value. */
+interface StateFileVersion1 {
   v: 1
   commit: string
   seq: number
@@ -30,11 +45,19 @@ interface StateFile {
   facts: [string, number, number, number, number][]
 }
 
+type StateLine =
+  | ['v', ...WireVersion]
+  | ['p', string, number, number, number]
+  | ['b', string, number, number, string, number]
+  | ['f', string, number, number, number, number]
+
 /** CachedState is what the cache remembers after a commit. */
 export interface CachedState {
   readonly commit: string
   readonly state: RepoState
   readonly facts: Map<string, LocalFacts>
+  /** the commit the state file (without the log) is at; null when it must be rewritten before logging */
+  readonly base: string | null
   /** commits recorded in the log since the state file was written */
   readonly logLines: number
 }
@@ -62,7 +85,7 @@ export class LocalCache {
   }
 
   private get stateFile(): string {
-    return path.join(this.dir, 'state.json')
+    return path.join(this.dir, 'state.jsonl')
   }
 
   private get logFile(): string {
@@ -81,31 +104,54 @@ export class LocalCache {
 
   /** load returns the cached state, or null when there is none or it cannot be read. */
   async load(): Promise<CachedState | null> {
-    let raw: StateFile
-    try {
-      raw = JSON.parse(await fs.readFile(this.stateFile, 'utf8')) as StateFile
-    } catch {
-      return null
-    }
-    if (raw?.v !== 1) return null
     const state = new RepoState()
-    state.applyCommit({
-      seb: 1,
-      kind: 'checkpoint',
-      seq: raw.seq,
-      time: '',
-      snapshot: null,
-      packs: raw.packs,
-      versions: raw.versions,
-      snapshots: raw.snapshots,
-      dropPacks: [],
-      add: [],
-      del: [],
-      forget: [],
-    })
-    state.checkpointSeq = raw.checkpointSeq
     const facts = new Map<string, LocalFacts>()
-    for (const [p, size, mtimeMs, ino, ctimeMs] of raw.facts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
+    let header: StateHeader | null = null
+    const packs: string[] = []
+    let version1 = false
+    try {
+      for await (const line of readLines(this.stateFile)) {
+        if (!header) {
+          header = JSON.parse(line) as StateHeader
+          if (header?.v !== 2) return null
+          continue
+        }
+        const l = JSON.parse(line) as StateLine
+        switch (l[0]) {
+          case 'v':
+            state.loadVersion(l[1], l[2], l[3], l[4], l[5], l[6], l[7], l[8])
+            break
+          case 'p':
+            packs.push(l[1])
+            state.loadPack(l[1], l[2], l[4], l[3])
+            break
+          case 'b': {
+            const pack = packs[l[2]]
+            if (pack === undefined) return null
+            state.loadBlob(l[1], pack, l[3], l[4], l[5])
+            break
+          }
+          case 'f': {
+            // The same string as the version's path: one copy of each path in memory.
+            const p = state.live.get(l[1])?.path ?? l[1]
+            facts.set(p, { size: l[2], mtimeMs: l[3], ino: l[4], ctimeMs: l[5] })
+            break
+          }
+          default:
+            return null
+        }
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null
+      header = await this.loadVersion1(state, facts)
+      if (!header) return null
+      version1 = true
+    }
+    if (!header) return null
+    state.seq = header.seq
+    state.checkpointSeq = header.checkpointSeq
+    state.snapshots.push(...header.snapshots)
+    const raw = header
     let commit = raw.commit
     // Commits made since the state file was written, one line each (see append).
     let log = ''
@@ -127,7 +173,40 @@ export class LocalCache {
       for (const p of entry.dropFacts) facts.delete(p)
       commit = entry.commit
     }
-    return { commit, state, facts, logLines: log.split('\n').filter(Boolean).length }
+    return {
+      commit,
+      state,
+      facts,
+      base: version1 ? null : raw.commit,
+      logLines: log.split('\n').filter(Boolean).length,
+    }
+  }
+
+  /**
+   * loadVersion1 reads the state file of seb 0.1 (one JSON value, `state.json`), so that an upgrade
+   * keeps its cache: rebuilding it would need the secret key, which a backup must not need.
+   */
+  private async loadVersion1(state: RepoState, facts: Map<string, LocalFacts>): Promise<StateHeader | null> {
+    let raw: StateFileVersion1
+    try {
+      raw = JSON.parse(await fs.readFile(path.join(this.dir, 'state.json'), 'utf8')) as StateFileVersion1
+    } catch {
+      return null
+    }
+    if (raw?.v !== 1) return null
+    for (const v of raw.versions) state.loadVersion(...v)
+    for (const [id, size, contentBytes, blobs] of raw.packs) {
+      state.loadPack(id, size, raw.seq, contentBytes)
+      for (const [hash, bsize, tarPath, entry] of blobs) state.loadBlob(hash, id, bsize, tarPath, entry)
+    }
+    for (const [p, size, mtimeMs, ino, ctimeMs] of raw.facts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
+    return {
+      v: 2,
+      commit: raw.commit,
+      seq: raw.seq,
+      checkpointSeq: raw.checkpointSeq,
+      snapshots: raw.snapshots,
+    }
   }
 
   /**
@@ -163,39 +242,15 @@ export class LocalCache {
   /** save writes the state after a commit (atomically: temp file, fsync, rename). */
   async save(commit: string, state: RepoState, facts: ReadonlyMap<string, LocalFacts>): Promise<void> {
     await this.ensure()
-    const lists = state.checkpointLists()
-    const body: StateFile = {
-      v: 1,
-      commit,
-      seq: state.seq,
-      checkpointSeq: state.checkpointSeq,
-      ...lists,
-      facts: [...facts].map(([p, f]) => [p, f.size, f.mtimeMs, f.ino, f.ctimeMs]),
-    }
-    await writeAtomic(this.stateFile, jsonChunks(body))
+    await writeAtomic(this.stateFile, stateLines(commit, state, facts))
     await fs.rm(this.logFile, { force: true })
+    await fs.rm(path.join(this.dir, 'state.json'), { force: true }) // the format before v2
   }
 
   /** drop removes the cached state (it will be rebuilt from the destination). */
   async drop(): Promise<void> {
     await fs.rm(this.stateFile, { force: true })
     await fs.rm(this.logFile, { force: true })
-  }
-
-  /** baseCommit returns the commit the state file (without the log) is at. */
-  async baseCommit(): Promise<string | null> {
-    try {
-      const fh = await fs.open(this.stateFile, 'r')
-      try {
-        const head = Buffer.alloc(200)
-        await fh.read(head, 0, 200, 0)
-        return /"commit":"([^"]+)"/.exec(head.toString('utf8'))?.[1] ?? null
-      } finally {
-        await fh.close()
-      }
-    } catch {
-      return null
-    }
   }
 
   /** readJournal returns the packs uploaded by runs that did not commit. */
@@ -238,6 +293,56 @@ export class LocalCache {
   /** cleanSpool removes spool files left by earlier runs of this process's host (they are ciphertext). */
   async cleanSpool(): Promise<void> {
     await fs.rm(this.spoolDir, { recursive: true, force: true })
+  }
+}
+
+/** stateLines yields the state file's lines (see StateLine), each with its newline. */
+function* stateLines(
+  commit: string,
+  state: RepoState,
+  facts: ReadonlyMap<string, LocalFacts>,
+): Generator<string> {
+  const header: StateHeader = {
+    v: 2,
+    commit,
+    seq: state.seq,
+    checkpointSeq: state.checkpointSeq,
+    snapshots: state.snapshots,
+  }
+  yield `${JSON.stringify(header)}\n`
+  for (const v of state.live.values())
+    yield `${JSON.stringify(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])}\n`
+  for (const v of state.history)
+    yield `${JSON.stringify(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])}\n`
+  const ordinal = new Map<string, number>()
+  for (const p of state.packs.values()) {
+    ordinal.set(p.id, ordinal.size)
+    yield `${JSON.stringify(['p', p.id, p.size, p.contentBytes, p.seq])}\n`
+  }
+  for (const [hash, loc] of state.blobs) {
+    const n = ordinal.get(loc.pack)
+    if (n !== undefined) yield `${JSON.stringify(['b', hash, n, loc.size, loc.tarPath, loc.entry])}\n`
+  }
+  for (const [p, f] of facts) yield `${JSON.stringify(['f', p, f.size, f.mtimeMs, f.ino, f.ctimeMs])}\n`
+}
+
+/** readLines yields the lines of a file, reading it a megabyte at a time. */
+async function* readLines(file: string): AsyncGenerator<string> {
+  const fh = await fs.open(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    let rest = ''
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
+      if (!bytesRead) break
+      const text = rest + buf.toString('utf8', 0, bytesRead)
+      const lines = text.split('\n')
+      rest = lines.pop()!
+      for (const l of lines) if (l) yield l
+    }
+    if (rest) throw new Error('state file cut short')
+  } finally {
+    await fh.close()
   }
 }
 

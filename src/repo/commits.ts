@@ -4,11 +4,11 @@
 // every pack and then every commit with plain gpg and tar yields every file under its current path.
 import { randomBytes } from 'node:crypto'
 import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
-import { jsonBuffers } from '../core/json-chunks.js'
+import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
-import { sealParts } from '../pack/seal.js'
+import { mainThreadFrames, sealFrames } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { isValidName } from '../storage/layout.js'
 import { bufferBody, type Storage } from '../storage/storage.js'
@@ -52,37 +52,60 @@ export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]
   return Buffer.concat(commitTarParts(record, links))
 }
 
-/**
- * commitTarParts builds the plaintext tar of a commit as a list of Buffers: the commit record's JSON is
- * produced in pieces, so a large index is never held as one string plus copies of it.
- */
+/** commitTarParts builds the plaintext tar of a commit as a list of Buffers. */
 export function commitTarParts(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
   const { buffers, length } = jsonBuffers(record)
-  const mtimeMs = Date.parse(record.time) || 0
-  const parts: Buffer[] = [
-    encodeHeader({
-      path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
-      type: 'file',
-      size: length,
-      mode: 0o600,
-      mtimeMs,
-    }),
-    ...buffers,
-    paddingFor(length),
-  ]
+  return [commitHeader(record, length), ...buffers, ...commitTail(length, links)]
+}
+
+/** commitHeader is the tar header of the commit record's member. */
+function commitHeader(record: CommitRecord, length: number): Buffer {
+  return encodeHeader({
+    path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
+    type: 'file',
+    size: length,
+    mode: 0o600,
+    mtimeMs: Date.parse(record.time) || 0,
+  })
+}
+
+/** commitTail is what follows the record: its padding, the hard-link members, the end of the archive. */
+function* commitTail(length: number, links: readonly HardLink[]): Generator<Buffer> {
+  yield paddingFor(length)
   for (const l of links)
-    parts.push(
-      encodeHeader({
-        path: l.path,
-        type: 'link',
-        size: 0,
-        mode: l.mode,
-        mtimeMs: l.mtimeMs,
-        linkPath: l.target,
-      }),
-    )
-  parts.push(END_OF_ARCHIVE)
-  return parts
+    yield encodeHeader({
+      path: l.path,
+      type: 'link',
+      size: 0,
+      mode: l.mode,
+      mtimeMs: l.mtimeMs,
+      linkPath: l.target,
+    })
+  yield END_OF_ARCHIVE
+}
+
+/**
+ * commitFrames builds the commit's tar already compressed, as zstd frames. The record's JSON is
+ * produced and compressed piece by piece, so a large index is held only compressed (the tar header,
+ * which needs the JSON's length, is a frame of its own put in front).
+ */
+export function commitFrames(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
+  const builder = mainThreadFrames()
+  const body: Buffer[] = []
+  let length = 0
+  const add = (frame: Buffer | null) => {
+    if (frame) body.push(frame)
+  }
+  for (const piece of jsonChunks(record)) {
+    const b = Buffer.from(piece, 'utf8')
+    length += b.length
+    add(builder.push(b))
+  }
+  add(builder.flush())
+  for (const part of commitTail(length, links)) add(builder.push(part))
+  add(builder.flush())
+  const head = builder.push(commitHeader(record, length)) ?? builder.flush()
+  return [head!, ...body]
 }
 
 /** writeCommit seals and saves a commit; this single atomic save is the commit point of a run. */
@@ -92,7 +115,7 @@ export async function writeCommit(
   record: CommitRecord,
   links: readonly HardLink[],
 ): Promise<CommitRef> {
-  const sealed = await sealParts(ctx, commitTarParts(record, links))
+  const sealed = await sealFrames(ctx, commitFrames(record, links))
   const name = commitName(record.seq)
   await storage.save({ type: 'index', name }, bufferBody(sealed))
   return { seq: record.seq, name, size: sealed.length }

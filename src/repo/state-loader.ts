@@ -60,7 +60,7 @@ export async function loadState(
       head,
       rebuilt: false,
       damaged: [],
-      cacheBase: await cache!.baseCommit(),
+      cacheBase: cached.base,
       cacheLogLines: cached.logLines,
     }
   }

@@ -1,0 +1,134 @@
+// The local cache's state file: what is saved loads back identical (index and local facts), the state
+// file of seb 0.1 is still read (a rebuild would need the secret key), and a file cut short is refused.
+import assert from 'node:assert/strict'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { after, describe, it } from 'node:test'
+import { emptyCommit } from '../../src/core/commit-codec.js'
+import type { LocalFacts } from '../../src/core/model.js'
+import { RepoState } from '../../src/core/repo-state.js'
+import { LocalCache } from '../../src/repo/cache.js'
+import { tempDir } from '../helpers/tree.js'
+
+const H = (c: string) => c.repeat(64)
+
+function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
+  const state = new RepoState()
+  state.applyCommit({
+    ...emptyCommit('delta', 1, null, '2026-11-01T00:00:00.000Z'),
+    packs: [
+      [
+        'p1'.padEnd(64, '0'),
+        1000,
+        2000,
+        [
+          [H('a'), 10, 'INBOX/cur/1:2,S', 0],
+          [H('b'), 20, 'INBOX/cur/2:2,', 1],
+        ],
+      ],
+      ['p2'.padEnd(64, '0'), 500, 700, [[H('c'), 30, 'Sent/cur/3', 0]]],
+    ],
+    add: [
+      ['INBOX', 'd', '', 0, 1_700_000_000_000.123, 0o700],
+      ['INBOX/cur/1:2,S', 'f', H('a'), 10, 1_700_000_000_001.5, 0o600],
+      ['INBOX/cur/2:2,', 'f', H('b'), 20, 1_700_000_000_002, 0o600],
+      ['Sent/cur/3', 'f', H('c'), 30, 1_700_000_000_003.25, 0o644],
+      ['link', 'l', 'INBOX', 0, 1_700_000_000_004, 0o777],
+    ],
+    snapshot: {
+      seq: 1,
+      id: 'aaaa0001',
+      time: '2026-11-01T00:00:00.000Z',
+      host: 'h',
+      source: '/m',
+      files: 3,
+      bytes: 60,
+      uploaded: 1500,
+      packsWritten: 2,
+    },
+  })
+  state.snapshots.push({
+    seq: 1,
+    id: 'aaaa0001',
+    time: '2026-11-01T00:00:00.000Z',
+    host: 'h',
+    source: '/m',
+    files: 3,
+    bytes: 60,
+    uploaded: 1500,
+    packsWritten: 2,
+  })
+  // A second commit closes a version, so history is not empty.
+  state.applyCommit({ ...emptyCommit('delta', 2, null, '2026-11-02T00:00:00.000Z'), del: ['INBOX/cur/2:2,'] })
+  state.checkpointSeq = 1
+  const facts = new Map<string, LocalFacts>([
+    ['INBOX/cur/1:2,S', { size: 10, mtimeMs: 1_700_000_000_001.5, ino: 11, ctimeMs: 1_700_000_000_009.75 }],
+    ['Sent/cur/3', { size: 30, mtimeMs: 1_700_000_000_003.25, ino: 13, ctimeMs: 1_700_000_000_010 }],
+  ])
+  return { state, facts }
+}
+
+function snapshotOf(s: RepoState) {
+  return {
+    seq: s.seq,
+    checkpointSeq: s.checkpointSeq,
+    packs: [...s.packs.values()],
+    blobs: [...s.blobs].sort(),
+    live: [...s.live.values()].sort((a, b) => (a.path < b.path ? -1 : 1)),
+    history: s.history,
+    snapshots: s.snapshots,
+  }
+}
+
+describe('local cache state file', () => {
+  const work = tempDir()
+  after(work.cleanup)
+
+  it('loads back exactly what was saved, at the saved commit', async () => {
+    const cache = new LocalCache(work.dir, 'r1')
+    const { state, facts } = sampleState()
+    await cache.save('0000000002-abc', state, facts)
+    const loaded = await cache.load()
+    assert.ok(loaded)
+    assert.equal(loaded.commit, '0000000002-abc')
+    assert.equal(loaded.base, '0000000002-abc')
+    assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
+    assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
+  })
+
+  it('reads the state file of seb 0.1 and asks for a full save before logging', async () => {
+    const cache = new LocalCache(work.dir, 'r2')
+    await cache.ensure()
+    const { state, facts } = sampleState()
+    const lists = state.checkpointLists()
+    const v1 = {
+      v: 1,
+      commit: '0000000002-old',
+      seq: state.seq,
+      checkpointSeq: state.checkpointSeq,
+      ...lists,
+      facts: [...facts].map(([p, f]) => [p, f.size, f.mtimeMs, f.ino, f.ctimeMs]),
+    }
+    await fs.writeFile(path.join(cache.dir, 'state.json'), JSON.stringify(v1))
+    const loaded = await cache.load()
+    assert.ok(loaded)
+    assert.equal(loaded.commit, '0000000002-old')
+    assert.equal(loaded.base, null)
+    // Version 1 did not keep the commit that added each pack: they all get the state's.
+    for (const p of state.packs.values()) state.packs.set(p.id, { ...p, seq: state.seq })
+    assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
+    assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
+    await cache.save('0000000003-new', loaded.state, loaded.facts)
+    assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.jsonl'])
+  })
+
+  it('refuses a state file cut short (the cache is then rebuilt)', async () => {
+    const cache = new LocalCache(work.dir, 'r3')
+    const { state, facts } = sampleState()
+    await cache.save('0000000002-abc', state, facts)
+    const file = path.join(cache.dir, 'state.jsonl')
+    const text = await fs.readFile(file, 'utf8')
+    await fs.writeFile(file, text.slice(0, text.length - 20))
+    assert.equal(await cache.load(), null)
+  })
+})
