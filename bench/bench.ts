@@ -6,7 +6,7 @@
 //
 // Usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]
 //        [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]
-//        [--no-seb] [--seb PATH]
+//        [--no-seb] [--seb PATH] [--restore-to DIR]
 
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
@@ -45,6 +45,8 @@ export interface BenchArgs {
   out: string
   seedSizing: 'exact' | 'estimate'
   seb: string | null
+  /** where restores write (default: the work folder); a tmpfs takes the disk's writeback out of the ratio */
+  restoreTo?: string
 }
 
 /** parseBenchArgs reads the benchmark's options (see the module comment). */
@@ -64,6 +66,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'seed-sizing': { type: 'string', default: 'exact' },
       'no-seb': { type: 'boolean', default: false },
       seb: { type: 'string' },
+      'restore-to': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -72,7 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     process.stdout.write(
       'usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]\n' +
         '       [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]\n' +
-        '       [--no-seb] [--seb PATH]\nSee docs/benchmarks.md.\n',
+        '       [--no-seb] [--seb PATH] [--restore-to DIR]\nSee docs/benchmarks.md.\n',
     )
     process.exit(0)
   }
@@ -100,7 +103,16 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     out: values.out ?? resolve(here, '../../bench/results/latest.json'),
     seedSizing: sizing,
     seb: values['no-seb'] ? null : sebPath,
+    restoreTo: values['restore-to'] ? resolve(values['restore-to']) : undefined,
   }
+}
+
+/**
+ * settle flushes dirty pages before a timed step, so that one tool's writeback is not billed to the next
+ * (on this VM's disk a restore's writeback alone moved the next timing by 2-5×).
+ */
+async function settle(): Promise<void> {
+  await runMeasured('sync', [], { check: false })
 }
 
 function log(msg: string) {
@@ -547,6 +559,7 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   const sf = await statFloor(src)
   const rf = await readFloor(src)
   const archive = join(work, 'floor.tar.zst.gpg')
+  await settle()
   const ff = await firstBackupFloor(src, gpg, archive)
   results.unshift({
     tool: 'floor',
@@ -559,6 +572,7 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
       await t.init()
       const before = await duBytes(t.repo)
       log(`peers: ${t.name} first backup`)
+      await settle()
       const m = await t.backup('b1')
       byName(t.name).first = {
         wallMs: m.durationMs,
@@ -570,6 +584,7 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   for (const t of live) {
     await guard(t, 'nothing-changed backup', async () => {
       const before = await duBytes(t.repo)
+      await settle()
       const m = await t.backup('b2')
       byName(t.name).nothingChanged = { wallMs: m.durationMs, bytes: (await duBytes(t.repo)) - before }
     })
@@ -580,15 +595,17 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   for (const t of live) {
     await guard(t, 'day backup', async () => {
       const before = await duBytes(t.repo)
+      await settle()
       const m = await t.backup('b3')
       byName(t.name).day = { wallMs: m.durationMs, bytes: (await duBytes(t.repo)) - before }
     })
   }
   {
-    const target = join(work, 'restore-floor')
+    const target = join(a.restoreTo ?? work, 'restore-floor')
     await rm(target, { recursive: true, force: true })
     await mkdir(target, { recursive: true })
     log('peers: floor restore')
+    await settle()
     const fr = await restoreFloor(archive, target, gpg)
     byName('floor').restore = { wallMs: fr.durationMs, peakRssKiB: fr.peakRssKiB }
     await rm(target, { recursive: true, force: true })
@@ -596,10 +613,11 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   }
   for (const t of live) {
     await guard(t, 'restore', async () => {
-      const target = join(work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
+      const target = join(a.restoreTo ?? work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
       await rm(target, { recursive: true, force: true })
       await mkdir(target, { recursive: true })
       log(`peers: ${t.name} restore`)
+      await settle()
       const m = await t.restore(target)
       const cmp = await compareTrees(src, t.restoredRoot(target))
       byName(t.name).restore = { wallMs: m.durationMs, peakRssKiB: m.peakRssKiB, identical: cmp.identical }

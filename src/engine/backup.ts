@@ -30,7 +30,7 @@ import { commitChanges, expiredSnapshots } from './commit.js'
 import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
 import type { PackMember } from './read-worker.js'
-import { ReaderPool } from './reader-pool.js'
+import { PoolClosedError, ReaderPool } from './reader-pool.js'
 import { scanTreeInWorker } from './scanner.js'
 import { uploadPack } from './upload.js'
 
@@ -187,6 +187,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       if (o.signal?.aborted) throw new InterruptedError()
     }
 
+    let runFailure: unknown = null
     const packOne = async (plan: ScanEntry[], withMeta: boolean): Promise<void> => {
       let writer: PackWriter | null = null
       const getWriter = async () => {
@@ -277,6 +278,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       } catch (err) {
         // The run is failing: stop the read workers now, so that no other task waits for one held by a
         // batch this task will never pack.
+        if (!(err instanceof PoolClosedError)) runFailure ??= err
         const stopping = readers.close()
         if (writer) await (writer as PackWriter).abort()
         await stopping
@@ -370,7 +372,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       await workers.wait().catch(() => {})
       await uploads.wait().catch(() => {})
       if (o.signal?.aborted) throw new InterruptedError()
-      throw err
+      // The first real failure, not a task that stopped because the pool closed.
+      throw runFailure ?? err
     } finally {
       await readers.close()
     }

@@ -5,6 +5,13 @@
 import { Worker } from 'node:worker_threads'
 import type { PackMember, PackReply, ReadResult } from './read-worker.js'
 
+/** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */
+export class PoolClosedError extends Error {
+  constructor() {
+    super('reader pool closed')
+  }
+}
+
 /** Frame is a compressed frame; call release() once its bytes are written (its memory is then reused). */
 export interface Frame {
   readonly bytes: Buffer
@@ -74,7 +81,7 @@ export class ReaderPool {
 
   /** read reads and hashes the files at these absolute paths (raw bytes, scanned sizes), in order. */
   async read(paths: Buffer[], sizes: number[]): Promise<ReadBatch> {
-    if (this.closed) throw new Error('reader pool closed')
+    if (this.closed) throw new PoolClosedError()
     const w =
       this.idle.pop() ??
       (await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject })))
@@ -127,7 +134,7 @@ export class ReaderPool {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    const stopped = new Error('reader pool closed')
+    const stopped = new PoolClosedError()
     for (const w of this.waiting.splice(0)) w.reject(stopped)
     for (const p of this.pending.values()) p.reject(stopped)
     this.pending.clear()

@@ -1,10 +1,4 @@
-// Why: gives back a snapshot (all of it, or the paths matching globs) into a target folder, byte- and
-// mtime-identical, checking every file's SHA-256 against the index. Packs are fetched and opened in
-// parallel. Output paths come only from the (validated) index — never from names inside a pack — and
-// nothing is written through a symlink, so a hostile pack or index cannot write outside the target.
-// Damage is not fatal: everything that can be restored is, and what could not is listed.
-import { createHash } from 'node:crypto'
-import { constants, promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
+import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
 import { getOrCreate } from '../core/maps.js'
@@ -13,7 +7,7 @@ import { displayPath, encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
-import { readPack } from '../pack/pack-reader.js'
+import { decryptPack } from '../pack/pack-reader.js'
 import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
@@ -21,11 +15,8 @@ import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
-import type { WriteJob } from './write-worker.js'
-import { WriterPool } from './writer-pool.js'
-
-/** Members up to this size are restored from memory; larger ones are streamed to disk. */
-const WHOLE_WRITE_MAX = 64 * 1024 * 1024
+import type { UnpackMember } from './unpack-worker.js'
+import { UnpackerPool } from './unpacker-pool.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions {
@@ -186,152 +177,66 @@ async function restoreVersions(
 
   let filesRestored = 0
   let bytesRestored = 0
-  const flags =
-    constants.O_WRONLY |
-    constants.O_CREAT |
-    constants.O_NOFOLLOW |
-    (o.overwrite ? constants.O_TRUNC : constants.O_EXCL)
 
-  // A large member is streamed into its first path while hashing; other paths with the same content
-  // are copies of it. A hash mismatch removes what was written.
-  const restoreLarge = async (
-    m: { hash: string; versions: Version[] },
-    data: AsyncIterable<Buffer>,
-    packId: string,
-  ) => {
-    const [first, ...rest] = m.versions
-    if (!first) return
-    const hash = createHash('sha256')
-    let size = 0
-    try {
-      await ensureParent(first.path)
-      const fh = await fs.open(out(first.path), flags, 0o600)
-      try {
-        for await (const c of data) {
-          hash.update(c)
-          size += c.length
-          await fh.write(c)
-        }
-      } finally {
-        await fh.close()
-      }
-    } catch (err) {
-      for (const v of m.versions) failed.push({ path: v.path, reason: describe(err) })
-      return
-    }
-    if (hash.digest('hex') !== m.hash) {
-      await fs.rm(out(first.path), { force: true })
-      for (const v of m.versions)
-        failed.push({ path: v.path, reason: `content does not match its hash in pack ${packId} (damaged)` })
-      return
-    }
-    const finish = async (v: Version) => {
-      await fs.chmod(out(v.path), v.mode)
-      await fs.utimes(out(v.path), toSeconds(v.mtimeMs), toSeconds(v.mtimeMs))
-      filesRestored++
-      bytesRestored += size
-    }
-    await finish(first)
-    for (const v of rest) {
-      try {
-        await ensureParent(v.path)
-        await fs.copyFile(out(first.path), out(v.path), o.overwrite ? 0 : constants.COPYFILE_EXCL)
-        await finish(v)
-      } catch (err) {
-        failed.push({ path: v.path, reason: describe(err) })
-      }
-    }
-  }
-
-  const writers = new WriterPool(2)
+  const unpackers = new UnpackerPool(2)
   const pool = new TaskPool(Math.max(2, Math.min(4, o.storage.connections)))
   for (const [packId, members] of byPack) {
     await pool.add(async () => {
-      const done = new Set<number>()
-      // Members are checked and written on worker threads, in batches; at most two batches of this
-      // pack are in flight, so memory stays bounded.
-      let batch: { v: Version; job: WriteJob }[] = []
-      let batchBytes = 0
-      const inflight: Promise<void>[] = []
-      const flush = async () => {
-        if (!batch.length) return
-        const sent = batch
-        batch = []
-        batchBytes = 0
-        inflight.push(
-          writers.write(sent.map((b) => b.job)).then((outcomes) => {
-            outcomes.forEach((outcome, i) => {
-              const { v, job } = sent[i]!
-              if (outcome === null) {
-                filesRestored++
-                bytesRestored += job.data.length
-              } else
-                failed.push({
-                  path: v.path,
-                  reason:
-                    outcome === 'damaged'
-                      ? `content does not match its hash in pack ${packId} (damaged)`
-                      : describe(Object.assign(new Error(outcome), { code: outcome })),
-                })
+      // Folders first (here, where madeDirs is kept); then a worker decompresses, checks and writes.
+      const wanted: UnpackMember[] = []
+      const versionsOf = new Map<number, Version[]>()
+      for (const [entry, m] of members) {
+        const vs: Version[] = []
+        for (const v of m.versions) {
+          try {
+            await ensureParent(v.path)
+            vs.push(v)
+          } catch (err) {
+            failed.push({ path: v.path, reason: describe(err) })
+          }
+        }
+        if (!vs.length) continue
+        versionsOf.set(entry, vs)
+        wanted.push({
+          entry,
+          hash: m.hash,
+          targets: vs.map((v) => ({ path: out(v.path), mode: v.mode, mtime: toSeconds(v.mtimeMs) })),
+        })
+      }
+      if (!wanted.length) return
+      const r = await unpackers.unpack(wanted, Boolean(o.overwrite), (send) =>
+        decryptPack(o.storage, ctx, packId, send, o.signal),
+      )
+      if (r.failure instanceof KeyError) throw r.failure
+      if (r.failure && o.signal?.aborted) throw r.failure
+      // Why the members not written are missing: gpg's or the download's verdict, else the worker's.
+      const reason = r.failure
+        ? r.failure instanceof DamageError
+          ? r.failure.message
+          : describe(r.failure)
+        : r.error
+          ? `pack ${packId} is damaged: ${r.error}`
+          : null
+      if (reason) progress({ type: 'warning', message: reason })
+      for (const [entry, vs] of versionsOf) {
+        const outcomes = r.outcomes.get(entry)
+        vs.forEach((v, i) => {
+          const outcome = outcomes ? outcomes[i] : undefined
+          if (outcome === null) {
+            filesRestored++
+            bytesRestored += v.size
+          } else
+            failed.push({
+              path: v.path,
+              reason:
+                outcome === undefined
+                  ? (reason ?? `pack ${packId} has no member ${entry} (damaged)`)
+                  : outcome === 'damaged'
+                    ? `content does not match its hash in pack ${packId} (damaged)`
+                    : describe(Object.assign(new Error(outcome), { code: outcome })),
             })
-          }),
-        )
-        if (inflight.length >= 2) await inflight.shift()
+        })
       }
-      try {
-        await readPack(
-          o.storage,
-          ctx,
-          packId,
-          async (entry, header, data) => {
-            const m = members.get(entry)
-            if (!m) return
-            done.add(entry)
-            if ((header.size ?? 0) > WHOLE_WRITE_MAX) {
-              await restoreLarge(m, data, packId)
-              return
-            }
-            // Not a pooled Buffer: it is transferred to a worker.
-            const buf = Buffer.allocUnsafeSlow(header.size ?? 0)
-            let off = 0
-            for await (const c of data) off += c.copy(buf, off)
-            for (const [i, v] of m.versions.entries()) {
-              try {
-                await ensureParent(v.path)
-              } catch (err) {
-                failed.push({ path: v.path, reason: describe(err) })
-                continue
-              }
-              const bytes = i === 0 ? buf : Buffer.from(buf)
-              batch.push({
-                v,
-                job: {
-                  path: out(v.path),
-                  data: i === 0 ? buf.subarray(0, off) : bytes.subarray(0, off),
-                  hash: m.hash,
-                  mode: v.mode,
-                  mtime: toSeconds(v.mtimeMs),
-                  overwrite: Boolean(o.overwrite),
-                },
-              })
-              batchBytes += off
-            }
-            if (batch.length >= 128 || batchBytes >= 4 * 1024 * 1024) await flush()
-          },
-          o.signal,
-        )
-      } catch (err) {
-        await flush()
-        await Promise.all(inflight)
-        if (err instanceof KeyError) throw err
-        const reason = err instanceof DamageError ? err.message : describe(err)
-        progress({ type: 'warning', message: reason })
-        for (const [entry, m] of members)
-          if (!done.has(entry)) for (const v of m.versions) failed.push({ path: v.path, reason })
-        return
-      }
-      await flush()
-      await Promise.all(inflight)
       progress({
         type: 'progress',
         filesDone: filesRestored,
@@ -340,16 +245,12 @@ async function restoreVersions(
         bytesTotal: 0,
         bytesUploaded: 0,
       })
-      for (const [entry, m] of members)
-        if (!done.has(entry))
-          for (const v of m.versions)
-            failed.push({ path: v.path, reason: `pack ${packId} has no member ${entry} (damaged)` })
     })
   }
   try {
     await pool.wait()
   } finally {
-    await writers.close()
+    await unpackers.close()
   }
 
   for (const l of links) {

@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { extract, type Header } from 'tar-stream'
-import type { GpgContext } from '../crypto/gpg.js'
+import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
 import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
 import { startOpen } from './seal.js'
@@ -40,6 +40,61 @@ export async function readPack(
   } catch (err) {
     throw explain(err, `pack ${packId}`)
   }
+}
+
+/**
+ * decryptPack pipes a pack through `gpg --decrypt` and hands what comes out (the zstd stream, still
+ * compressed) to `onChunk`, waiting for each call; restore decompresses and unpacks on worker threads.
+ * Damage is reported as DamageError naming the pack, after gpg's own verdict.
+ */
+export async function decryptPack(
+  storage: Storage,
+  ctx: GpgContext,
+  packId: string,
+  onChunk: (chunk: Buffer) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const h = { type: 'pack', name: packId } as const
+  try {
+    const local = storage.localPath?.(h)
+    if (local) {
+      signal?.throwIfAborted()
+      const fh = await fs.open(local, 'r').catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? new NotFoundError(`pack ${packId}`) : err
+      })
+      try {
+        await decryptStream(ctx, fh.fd, onChunk)
+      } finally {
+        await fh.close()
+      }
+      return
+    }
+    await storage.load(h, undefined, (stream) => decryptStream(ctx, stream, onChunk), signal)
+  } catch (err) {
+    throw explain(err, `pack ${packId}`)
+  }
+}
+
+async function decryptStream(
+  ctx: GpgContext,
+  input: Readable | number,
+  onChunk: (chunk: Buffer) => Promise<void>,
+): Promise<void> {
+  const gpg = spawnGpg(ctx, 'decrypt', typeof input === 'number' ? input : 'pipe', 'pipe')
+  if (typeof input !== 'number') {
+    const gin = gpg.child.stdin!
+    gin.on('error', () => {}) // gpg may exit early on bad data; its exit status carries the error
+    input.on('error', (err) => gin.destroy(err))
+    input.pipe(gin)
+  }
+  try {
+    for await (const c of gpg.child.stdout!) await onChunk(c as Buffer)
+  } catch (err) {
+    gpg.child.kill('SIGKILL')
+    await gpg.done.catch(() => {})
+    throw err
+  }
+  await gpg.done
 }
 
 /** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */

@@ -96,3 +96,29 @@ export class FrameBuilder {
     return f
   }
 }
+
+/**
+ * FrameDecompressor decompresses a zstd stream (any number of frames) pushed in pieces of any size.
+ * `complete` says whether the input so far ends at a frame boundary (a truncated stream does not).
+ */
+export class FrameDecompressor {
+  private readonly dctx = new binding.DCtx()
+  private readonly out = Buffer.allocUnsafeSlow(1024 * 1024)
+  complete = true
+
+  /** push decompresses `src` and returns the plaintext it yields (copies; the caller may keep them). */
+  push(src: Uint8Array): Buffer[] {
+    const pieces: Buffer[] = []
+    let off = 0
+    let produced = 0
+    while (off < src.length || produced === this.out.length) {
+      const [hint, made, consumed] = this.dctx.decompressStream(this.out, src.subarray(off))
+      off += consumed
+      produced = made
+      if (made) pieces.push(Buffer.from(this.out.subarray(0, made)))
+      this.complete = hint === 0
+      if (!made && !consumed) break
+    }
+    return pieces
+  }
+}
