@@ -6,7 +6,7 @@
 //
 // Usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]
 //        [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]
-//        [--no-seb] [--seb PATH] [--restore-to DIR]
+//        [--no-seb] [--seb PATH] [--restore-to DIR] [--repeat N]
 
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
@@ -14,6 +14,7 @@ import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { getOrCreate } from '../src/core/maps.js'
 import { type DayRecord, mutateDay, type SelectionMode } from './day-of-mail.js'
 import {
   compressedSize,
@@ -47,6 +48,8 @@ export interface BenchArgs {
   seb: string | null
   /** where restores write (default: the work folder); a tmpfs takes the disk's writeback out of the ratio */
   restoreTo?: string
+  /** peers: how many times each timed step runs (alternating tools); the median run is reported */
+  repeat: number
 }
 
 /** parseBenchArgs reads the benchmark's options (see the module comment). */
@@ -67,6 +70,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'no-seb': { type: 'boolean', default: false },
       seb: { type: 'string' },
       'restore-to': { type: 'string' },
+      repeat: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -75,7 +79,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     process.stdout.write(
       'usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]\n' +
         '       [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]\n' +
-        '       [--no-seb] [--seb PATH] [--restore-to DIR]\nSee docs/benchmarks.md.\n',
+        '       [--no-seb] [--seb PATH] [--restore-to DIR] [--repeat N]\nSee docs/benchmarks.md.\n',
     )
     process.exit(0)
   }
@@ -104,6 +108,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     seedSizing: sizing,
     seb: values['no-seb'] ? null : sebPath,
     restoreTo: values['restore-to'] ? resolve(values['restore-to']) : undefined,
+    repeat: Math.max(1, Math.floor(num(values.repeat, 'repeat')!)),
   }
 }
 
@@ -462,6 +467,20 @@ export interface PeersResult {
   tools: PeerResult[]
 }
 
+/** Run is one timed step of one tool. */
+interface Run {
+  wallMs: number
+  peakRssKiB: number | null
+  bytes?: number
+  identical?: boolean
+}
+
+/** medianRun returns the run with the median wall time (the lower middle one for an even count). */
+export function medianRun<R extends { wallMs: number }>(rs: readonly R[]): R | undefined {
+  const sorted = [...rs].sort((x, y) => x.wallMs - y.wallMs)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
 interface Tool {
   name: string
   available: () => string | null
@@ -559,35 +578,54 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   const sf = await statFloor(src)
   const rf = await readFloor(src)
   const archive = join(work, 'floor.tar.zst.gpg')
-  await settle()
-  const ff = await firstBackupFloor(src, gpg, archive)
-  results.unshift({
-    tool: 'floor',
-    available: true,
-    first: { wallMs: ff.durationMs, peakRssKiB: ff.peakRssKiB, bytes: ff.bytes },
-  })
-  for (const t of live) {
-    await guard(t, 'first backup', async () => {
-      await rm(t.repo, { recursive: true, force: true })
-      await t.init()
-      const before = await duBytes(t.repo)
-      log(`peers: ${t.name} first backup`)
-      await settle()
-      const m = await t.backup('b1')
-      byName(t.name).first = {
-        wallMs: m.durationMs,
-        peakRssKiB: m.peakRssKiB,
-        bytes: (await duBytes(t.repo)) - before,
-      }
-    })
+  // Each timed step runs a.repeat times, the tools taking turns, and the median run is kept: this VM's
+  // speed drifts by 2× within minutes, and alternating spreads the drift over every tool alike.
+  const runs = new Map<string, Run[]>()
+  const keep = (tool: string, step: string, r: Run) => getOrCreate(runs, `${tool}/${step}`, () => []).push(r)
+  const median = (tool: string, step: string) => medianRun(runs.get(`${tool}/${step}`) ?? [])
+  const medianFirst = (tool: string) => {
+    const r = median(tool, 'first')
+    return r && { wallMs: r.wallMs, peakRssKiB: r.peakRssKiB, bytes: r.bytes ?? 0 }
+  }
+  for (let rep = 0; rep < a.repeat; rep++) {
+    await settle()
+    const ff = await firstBackupFloor(src, gpg, archive)
+    keep('floor', 'first', { wallMs: ff.durationMs, peakRssKiB: ff.peakRssKiB, bytes: ff.bytes })
+    for (const t of live) {
+      await guard(t, 'first backup', async () => {
+        await rm(t.repo, { recursive: true, force: true })
+        await t.init()
+        const before = await duBytes(t.repo)
+        log(`peers: ${t.name} first backup${a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : ''}`)
+        await settle()
+        const m = await t.backup(`b1-${rep}`)
+        keep(t.name, 'first', {
+          wallMs: m.durationMs,
+          peakRssKiB: m.peakRssKiB,
+          bytes: (await duBytes(t.repo)) - before,
+        })
+      })
+    }
+  }
+  results.unshift({ tool: 'floor', available: true, first: medianFirst('floor') })
+  for (const t of live) if (runs.has(`${t.name}/first`)) byName(t.name).first = medianFirst(t.name)
+  for (let rep = 0; rep < a.repeat; rep++) {
+    for (const t of live) {
+      await guard(t, 'nothing-changed backup', async () => {
+        const before = await duBytes(t.repo)
+        await settle()
+        const m = await t.backup(`b2-${rep}`)
+        keep(t.name, 'nothing', {
+          wallMs: m.durationMs,
+          peakRssKiB: m.peakRssKiB,
+          bytes: (await duBytes(t.repo)) - before,
+        })
+      })
+    }
   }
   for (const t of live) {
-    await guard(t, 'nothing-changed backup', async () => {
-      const before = await duBytes(t.repo)
-      await settle()
-      const m = await t.backup('b2')
-      byName(t.name).nothingChanged = { wallMs: m.durationMs, bytes: (await duBytes(t.repo)) - before }
-    })
+    const r = median(t.name, 'nothing')
+    if (r) byName(t.name).nothingChanged = { wallMs: r.wallMs, bytes: r.bytes ?? 0 }
   }
   log('peers: one day of mail (uniform)')
   const rec = await mutateDay(src, { seed: a.seed, day: 0, mode: 'uniform', scale: a.scale })
@@ -600,29 +638,37 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
       byName(t.name).day = { wallMs: m.durationMs, bytes: (await duBytes(t.repo)) - before }
     })
   }
-  {
+  for (let rep = 0; rep < a.repeat; rep++) {
     const target = join(a.restoreTo ?? work, 'restore-floor')
     await rm(target, { recursive: true, force: true })
     await mkdir(target, { recursive: true })
-    log('peers: floor restore')
+    log(`peers: floor restore${a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : ''}`)
     await settle()
     const fr = await restoreFloor(archive, target, gpg)
-    byName('floor').restore = { wallMs: fr.durationMs, peakRssKiB: fr.peakRssKiB }
+    keep('floor', 'restore', { wallMs: fr.durationMs, peakRssKiB: fr.peakRssKiB })
     await rm(target, { recursive: true, force: true })
-    await rm(archive, { force: true })
+    for (const t of live) {
+      await guard(t, 'restore', async () => {
+        const target = join(a.restoreTo ?? work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
+        await rm(target, { recursive: true, force: true })
+        await mkdir(target, { recursive: true })
+        log(`peers: ${t.name} restore`)
+        await settle()
+        const m = await t.restore(target)
+        const cmp = await compareTrees(src, t.restoredRoot(target))
+        keep(t.name, 'restore', { wallMs: m.durationMs, peakRssKiB: m.peakRssKiB, identical: cmp.identical })
+        await rm(target, { recursive: true, force: true })
+      })
+    }
   }
+  await rm(archive, { force: true })
+  byName('floor').restore = median('floor', 'restore')
   for (const t of live) {
-    await guard(t, 'restore', async () => {
-      const target = join(a.restoreTo ?? work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
-      await rm(target, { recursive: true, force: true })
-      await mkdir(target, { recursive: true })
-      log(`peers: ${t.name} restore`)
-      await settle()
-      const m = await t.restore(target)
-      const cmp = await compareTrees(src, t.restoredRoot(target))
-      byName(t.name).restore = { wallMs: m.durationMs, peakRssKiB: m.peakRssKiB, identical: cmp.identical }
-      await rm(target, { recursive: true, force: true })
-    })
+    const r = median(t.name, 'restore')
+    if (r) {
+      const all = runs.get(`${t.name}/restore`) ?? []
+      byName(t.name).restore = { ...r, identical: all.every((x) => x.identical) }
+    }
     if (!a.keep) await rm(t.repo, { recursive: true, force: true })
   }
   if (!a.keep) await rm(src, { recursive: true, force: true })
@@ -848,7 +894,12 @@ export async function main(argv: string[]): Promise<void> {
     if (a.peers) {
       const p = await runPeers(a, work, gpg)
       results.peers = p
-      md.push('', '### Against the floor and peers (same tree, same run)', '', peersMarkdown(p))
+      md.push(
+        '',
+        `### Against the floor and peers (same tree, same run${a.repeat > 1 ? `, median of ${a.repeat} alternating runs` : ''})`,
+        '',
+        peersMarkdown(p),
+      )
     }
   } finally {
     await gpg.cleanup()

@@ -7,8 +7,8 @@ import type { Outcome, UnpackMember, UnpackReply } from './unpack-worker.js'
 
 /** BATCH_BYTES: compressed bytes sent to a worker per message. */
 const BATCH_BYTES = 1024 * 1024
-/** IN_FLIGHT: batches sent to a worker and not yet acknowledged, at most. */
-const IN_FLIGHT = 4
+/** IN_FLIGHT_BYTES: bytes sent to a worker and not yet acknowledged, at most (about). */
+const IN_FLIGHT_BYTES = 4 * BATCH_BYTES
 
 /** Unpacked is the result of one pack: the outcome per member written, and why the rest were not. */
 export interface Unpacked {
@@ -63,10 +63,11 @@ export class UnpackerPool {
     const id = this.nextId++
     let workerError: unknown = null
     let unacked = 0
+    const sizes: number[] = []
     let ackWaiter: (() => void) | null = null
     let doneWaiter: ((r: Extract<UnpackReply, { op: 'done' }> | null) => void) | null = null
     slot.onAck = () => {
-      unacked--
+      unacked -= sizes.shift() ?? 0
       ackWaiter?.()
       ackWaiter = null
     }
@@ -80,17 +81,30 @@ export class UnpackerPool {
       slot.worker.postMessage({ ...msg, id }, transfer)
     let batch = Buffer.allocUnsafeSlow(BATCH_BYTES)
     let fill = 0
+    const backpressure = async () => {
+      while (unacked >= IN_FLIGHT_BYTES && !workerError) await new Promise<void>((r) => (ackWaiter = r))
+      if (workerError) throw workerError
+    }
     const flush = async () => {
       if (!fill) return
       const chunk = batch.subarray(0, fill)
       post({ op: 'data', chunk }, [batch.buffer as ArrayBuffer])
       batch = Buffer.allocUnsafeSlow(BATCH_BYTES)
+      unacked += fill
+      sizes.push(fill)
       fill = 0
-      unacked++
-      while (unacked >= IN_FLIGHT && !workerError) await new Promise<void>((r) => (ackWaiter = r))
-      if (workerError) throw workerError
+      await backpressure()
     }
     const send = async (c: Buffer) => {
+      // A large chunk that owns its memory (a pipe read does) is handed over as it is, not copied.
+      if (c.length >= BATCH_BYTES / 16 && c.byteOffset === 0 && c.buffer.byteLength === c.length) {
+        await flush()
+        post({ op: 'data', chunk: c }, [c.buffer as ArrayBuffer])
+        unacked += c.length
+        sizes.push(c.length)
+        await backpressure()
+        return
+      }
       let off = 0
       while (off < c.length) {
         const n = Math.min(c.length - off, BATCH_BYTES - fill)

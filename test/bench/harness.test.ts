@@ -6,7 +6,7 @@ import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { compareTrees, fmtBytes, lastJsonLine, parseBenchArgs } from '../../bench/bench.js'
+import { compareTrees, fmtBytes, lastJsonLine, medianRun, parseBenchArgs } from '../../bench/bench.js'
 import { generateMaildir, isMessagePath, walkTree } from '../../bench/maildir-gen.js'
 
 describe('bench harness', () => {
@@ -59,5 +59,18 @@ describe('bench harness', () => {
     assert.deepEqual(parseBenchArgs(['--mode', 'none']).modes, [])
     assert.throws(() => parseBenchArgs(['--mode', 'sometimes']))
     assert.equal(fmtBytes(5 * 1024 * 1024), '5.0 MiB')
+    const r = parseBenchArgs(['--repeat', '3', '--restore-to', '/dev/shm'])
+    assert.deepEqual([r.repeat, r.restoreTo, d.repeat, d.restoreTo], [3, '/dev/shm', 1, undefined])
+  })
+
+  it('medianRun keeps the run with the median wall time (the lower middle of an even count)', () => {
+    const runs = [
+      { wallMs: 9, tag: 'a' },
+      { wallMs: 3, tag: 'b' },
+      { wallMs: 5, tag: 'c' },
+    ]
+    assert.equal(medianRun(runs)?.tag, 'c')
+    assert.equal(medianRun([...runs, { wallMs: 4, tag: 'd' }])?.tag, 'd')
+    assert.equal(medianRun([]), undefined)
   })
 })
