@@ -1,9 +1,10 @@
 // Why: restoring is tens of thousands of small files, each a tar member to parse, a SHA-256 to check and
 // five system calls. This worker thread does all of it for one pack at a time: the main thread only
 // pipes the pack through `gpg --decrypt` and hands over the compressed bytes; here they are
-// decompressed (zstd, in-process), walked as a tar (tar-stream), checked against the index's hashes and
-// written. Several packs are unpacked at once, one per worker.
-import { createHash } from 'node:crypto'
+// decompressed (zstd, in-process) into one reused buffer, walked as a tar synchronously
+// (src/pack/tar-walk.ts), checked against the index's hashes and written. Several packs are unpacked at
+// once, one per worker.
+import { createHash, type Hash } from 'node:crypto'
 import {
   closeSync,
   constants,
@@ -15,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
-import { extract } from 'tar-stream'
+import { TarWalker } from '../pack/tar-walk.js'
 import { FrameDecompressor } from '../pack/zstd.js'
 
 /** UnpackTarget is one path a member's content is written to. */
@@ -59,14 +60,23 @@ export type UnpackReply =
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW
 
+/** Writing is the member being written: its first target's descriptor, its hash so far. */
+interface Writing {
+  readonly m: UnpackMember
+  readonly fd: number
+  firstError: string | null
+  readonly hash: Hash
+  /** the content, kept when it goes to more than one path */
+  readonly copies: Buffer[] | null
+}
+
 interface Job {
   readonly id: number
-  readonly members: Map<number, UnpackMember>
-  readonly overwrite: boolean
   readonly outcomes: [number, Outcome[]][]
-  readonly tar: ReturnType<typeof extract>
-  readonly walking: Promise<void>
+  readonly tar: TarWalker
   readonly zstd: FrameDecompressor
+  /** the member being written, if any */
+  writing: Writing | null
   /** the first failure of decompression or parsing; later data is ignored */
   error: string | null
 }
@@ -102,49 +112,49 @@ function finishTarget(fd: number, t: UnpackTarget): void {
   }
 }
 
-/**
- * unpackMember streams a member into its first target while hashing it; other targets (the same content
- * under several names) are written from a copy kept in memory. A hash mismatch removes what was written.
- */
-async function unpackMember(
-  m: UnpackMember,
-  data: AsyncIterable<Buffer>,
-  overwrite: boolean,
-): Promise<Outcome[]> {
-  const [first, ...rest] = m.targets
-  const hash = createHash('sha256')
-  const copies: Buffer[] | null = rest.length ? [] : null
+/** begin opens a member's first target (an error is kept, and the data still hashed). */
+function begin(m: UnpackMember, overwrite: boolean): Writing {
   let fd = -1
   let firstError: string | null = null
   try {
-    fd = openTarget(first!, overwrite)
+    fd = openTarget(m.targets[0]!, overwrite)
   } catch (err) {
     firstError = errorCode(err)
   }
-  for await (const c of data) {
-    hash.update(c)
-    copies?.push(c)
-    if (fd >= 0 && !firstError) {
-      try {
-        writeAll(fd, c)
-      } catch (err) {
-        firstError = errorCode(err)
-      }
+  return { m, fd, firstError, hash: createHash('sha256'), copies: m.targets.length > 1 ? [] : null }
+}
+
+function write(w: Writing, piece: Uint8Array): void {
+  w.hash.update(piece)
+  w.copies?.push(Buffer.from(piece))
+  if (w.fd >= 0 && !w.firstError) {
+    try {
+      writeAll(w.fd, piece)
+    } catch (err) {
+      w.firstError = errorCode(err)
     }
   }
-  const intact = hash.digest('hex') === m.hash
-  if (fd >= 0) {
+}
+
+/**
+ * finish ends a member: the first target gets its mode and mtime, the others (the same content under
+ * several names) are written from the copy. A hash mismatch removes what was written.
+ */
+function finish(w: Writing, overwrite: boolean): Outcome[] {
+  const [first, ...rest] = w.m.targets
+  const intact = w.hash.digest('hex') === w.m.hash
+  if (w.fd >= 0) {
     try {
-      if (intact && !firstError) finishTarget(fd, first!)
-      else closeSync(fd)
+      if (intact && !w.firstError) finishTarget(w.fd, first!)
+      else closeSync(w.fd)
     } catch (err) {
-      firstError ??= errorCode(err)
+      w.firstError ??= errorCode(err)
     }
     if (!intact) unlinkQuietly(first!)
   }
-  if (!intact) return m.targets.map(() => 'damaged')
-  const outcomes: Outcome[] = [firstError]
-  const content = copies ? Buffer.concat(copies) : null
+  if (!intact) return w.m.targets.map(() => 'damaged')
+  const outcomes: Outcome[] = [w.firstError]
+  const content = w.copies ? Buffer.concat(w.copies) : null
   for (const t of rest) {
     try {
       const tfd = openTarget(t, overwrite)
@@ -161,6 +171,15 @@ async function unpackMember(
   return outcomes
 }
 
+/** abandon drops a member cut short by damage: what was written of it is removed. */
+function abandon(w: Writing): void {
+  if (w.fd < 0) return
+  try {
+    closeSync(w.fd)
+  } catch {}
+  unlinkQuietly(w.m.targets[0]!)
+}
+
 function unlinkQuietly(t: UnpackTarget): void {
   try {
     unlinkSync(Buffer.from(t.path.buffer, t.path.byteOffset, t.path.byteLength))
@@ -170,86 +189,66 @@ function unlinkQuietly(t: UnpackTarget): void {
 function start(req: Extract<UnpackRequest, { op: 'start' }>): void {
   const members = new Map(req.members.map((m) => [m.entry, m]))
   const outcomes: [number, Outcome[]][] = []
-  const tar = extract()
-  const walking = (async () => {
-    let index = 0
-    for await (const member of tar) {
-      const m = members.get(index++)
-      if (m) outcomes.push([m.entry, await unpackMember(m, member as AsyncIterable<Buffer>, req.overwrite)])
-      else member.resume()
-    }
-  })()
   const j: Job = {
     id: req.id,
-    members,
-    overwrite: req.overwrite,
     outcomes,
-    tar,
-    walking,
     zstd: new FrameDecompressor(),
+    writing: null,
     error: null,
+    tar: new TarWalker({
+      member(entry) {
+        const m = members.get(entry)
+        j.writing = m ? begin(m, req.overwrite) : null
+      },
+      data(_entry, piece) {
+        if (j.writing) write(j.writing, piece)
+      },
+      end(entry) {
+        if (j.writing) outcomes.push([entry, finish(j.writing, req.overwrite)])
+        j.writing = null
+      },
+    }),
   }
-  walking.catch((err: unknown) => {
-    j.error ??= err instanceof Error ? err.message : String(err)
-  })
   job = j
 }
 
-/** drained waits until the tar parser wants more, or has stopped. */
-function drained(tar: Job['tar']): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      tar.off('drain', done)
-      tar.off('close', done)
-      resolve()
-    }
-    tar.on('drain', done)
-    tar.on('close', done)
-  })
+function fail(j: Job, err: unknown): void {
+  j.error ??= err instanceof Error ? err.message : String(err)
+  if (j.writing) abandon(j.writing)
+  j.writing = null
 }
 
-async function feed(j: Job, chunk: Uint8Array): Promise<void> {
+function feed(j: Job, chunk: Uint8Array): void {
   if (j.error) return
-  let pieces: Buffer[]
   try {
-    pieces = j.zstd.push(chunk)
+    j.zstd.push(chunk, (piece) => j.tar.push(piece))
   } catch (err) {
-    j.error = `zstd: ${err instanceof Error ? err.message : String(err)}`
-    j.tar.destroy()
-    return
-  }
-  for (const piece of pieces) {
-    if (j.error || j.tar.destroyed) return
-    if (!j.tar.write(piece)) await drained(j.tar)
+    fail(j, err)
   }
 }
 
-async function end(j: Job): Promise<string | null> {
-  if (!j.error && !j.zstd.complete) j.error = 'zstd: the compressed stream ends in the middle of a frame'
-  if (j.error) {
-    j.tar.destroy()
-    await j.walking.catch(() => {})
-    return j.error
+function end(j: Job): string | null {
+  if (j.error) return j.error
+  try {
+    if (!j.zstd.complete) throw new Error('zstd: the compressed stream ends in the middle of a frame')
+    j.tar.finish()
+  } catch (err) {
+    fail(j, err)
   }
-  j.tar.end(undefined)
-  await j.walking.catch(() => {})
   return j.error
 }
 
-// Messages are handled one after the other: a 'data' is fully written before the next is looked at.
-let queue = Promise.resolve()
+// Everything is synchronous: a 'data' is fully written before the next message is looked at.
 parentPort?.on('message', (req: UnpackRequest) => {
-  queue = queue.then(async () => {
-    if (req.op === 'start') return start(req)
-    const j = job
-    if (!j || j.id !== req.id) return
-    if (req.op === 'data') {
-      await feed(j, req.chunk)
-      parentPort!.postMessage({ op: 'ack', id: j.id } satisfies UnpackReply)
-      return
-    }
-    const error = await end(j)
-    job = null
-    parentPort!.postMessage({ op: 'done', id: j.id, outcomes: j.outcomes, error } satisfies UnpackReply)
-  })
+  if (req.op === 'start') return start(req)
+  const j = job
+  if (!j || j.id !== req.id) return
+  if (req.op === 'data') {
+    feed(j, req.chunk)
+    parentPort!.postMessage({ op: 'ack', id: j.id } satisfies UnpackReply)
+    return
+  }
+  const error = end(j)
+  job = null
+  parentPort!.postMessage({ op: 'done', id: j.id, outcomes: j.outcomes, error } satisfies UnpackReply)
 })

@@ -97,28 +97,30 @@ export class FrameBuilder {
   }
 }
 
+/** OUT_BYTES: the size of the buffer FrameDecompressor decompresses into. */
+const OUT_BYTES = 1024 * 1024
+
 /**
- * FrameDecompressor decompresses a zstd stream (any number of frames) pushed in pieces of any size.
+ * FrameDecompressor decompresses a zstd stream (any number of frames) pushed in pieces of any size,
+ * into one buffer it reuses: memory that is written over and over costs no page faults.
  * `complete` says whether the input so far ends at a frame boundary (a truncated stream does not).
  */
 export class FrameDecompressor {
   private readonly dctx = new binding.DCtx()
-  private readonly out = Buffer.allocUnsafeSlow(1024 * 1024)
+  private readonly out = Buffer.allocUnsafeSlow(OUT_BYTES)
   complete = true
 
-  /** push decompresses `src` and returns the plaintext it yields (copies; the caller may keep them). */
-  push(src: Uint8Array): Buffer[] {
-    const pieces: Buffer[] = []
+  /** push decompresses `src`, handing each piece of plaintext to `sink`; a piece is valid only during the call. */
+  push(src: Uint8Array, sink: (piece: Buffer) => void): void {
     let off = 0
-    let produced = 0
-    while (off < src.length || produced === this.out.length) {
-      const [hint, made, consumed] = this.dctx.decompressStream(this.out, src.subarray(off))
+    let full = false
+    while (off < src.length || full) {
+      const [hint, produced, consumed] = this.dctx.decompressStream(this.out, src.subarray(off))
       off += consumed
-      produced = made
-      if (made) pieces.push(Buffer.from(this.out.subarray(0, made)))
+      full = produced === this.out.length
+      if (produced) sink(this.out.subarray(0, produced))
       this.complete = hint === 0
-      if (!made && !consumed) break
+      if (!produced && !consumed) break
     }
-    return pieces
   }
 }

@@ -5,7 +5,13 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { FRAME_BYTES, FrameBuilder, FrameCompressor, frameBound } from '../../src/pack/zstd.js'
+import {
+  FRAME_BYTES,
+  FrameBuilder,
+  FrameCompressor,
+  FrameDecompressor,
+  frameBound,
+} from '../../src/pack/zstd.js'
 
 function systemUnzstd(compressed: Buffer): Buffer {
   return execFileSync('zstd', ['-d', '-q', '-c'], { input: compressed, maxBuffer: 64 * 1024 * 1024 })
@@ -54,5 +60,26 @@ describe('zstd frames (system zstd as oracle)', () => {
     frames.push(last)
     assert.equal(b.flush(), null)
     assert.deepEqual(systemUnzstd(Buffer.concat(frames)), Buffer.concat(Array(9).fill(piece)))
+  })
+
+  it('FrameDecompressor reads frames pushed in pieces of any size, and tells a cut stream', () => {
+    const plain = Buffer.concat([
+      randomBytes(300_000),
+      Buffer.alloc(3 * 1024 * 1024, 'mail '),
+      randomBytes(1000),
+    ])
+    const stream = Buffer.from(execFileSync('zstd', ['-3', '-q', '-c'], { input: plain }))
+    const both = Buffer.concat([stream, new FrameCompressor().frame([plain])])
+    for (const piece of [1, 777, 65_536, both.length]) {
+      const d = new FrameDecompressor()
+      const out: Buffer[] = []
+      for (let i = 0; i < both.length; i += piece)
+        d.push(both.subarray(i, i + piece), (p) => out.push(Buffer.from(p)))
+      assert.ok(d.complete)
+      assert.deepEqual(Buffer.concat(out), Buffer.concat([plain, plain]))
+    }
+    const cut = new FrameDecompressor()
+    cut.push(stream.subarray(0, stream.length - 10), () => {})
+    assert.equal(cut.complete, false)
   })
 })
