@@ -4,42 +4,23 @@
 import { promises as fs } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { extract, type Header } from 'tar-stream'
-import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
+import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
-import { startOpen } from './seal.js'
+import { startDecrypt, startOpen } from './seal.js'
 
 /** PackEntryHandler receives each member: its ordinal, its tar header and a stream of its data. */
 export type PackEntryHandler = (entry: number, header: Header, data: AsyncIterable<Buffer>) => Promise<void>
 
 /** readPack streams every member of a pack to `onEntry`; damage is reported as DamageError naming the pack. */
-export async function readPack(
+export function readPack(
   storage: Storage,
   ctx: GpgContext,
   packId: string,
   onEntry: PackEntryHandler,
   signal?: AbortSignal,
 ): Promise<void> {
-  const h = { type: 'pack', name: packId } as const
-  try {
-    const local = storage.localPath?.(h)
-    if (local) {
-      // A local pack is handed to gpg as a file: no bytes pass through Node's main thread.
-      signal?.throwIfAborted()
-      const fh = await fs.open(local, 'r').catch((err: NodeJS.ErrnoException) => {
-        throw err.code === 'ENOENT' ? new NotFoundError(`pack ${packId}`) : err
-      })
-      try {
-        await walkSealedTar(ctx, fh.fd, onEntry)
-      } finally {
-        await fh.close()
-      }
-      return
-    }
-    await storage.load(h, undefined, (stream) => walkSealedTar(ctx, stream, onEntry), signal)
-  } catch (err) {
-    throw explain(err, `pack ${packId}`)
-  }
+  return withPack(storage, packId, (input) => walkSealedTar(ctx, input, onEntry), signal)
 }
 
 /**
@@ -47,11 +28,24 @@ export async function readPack(
  * compressed) to `onChunk`, waiting for each call; restore decompresses and unpacks on worker threads.
  * Damage is reported as DamageError naming the pack, after gpg's own verdict.
  */
-export async function decryptPack(
+export function decryptPack(
   storage: Storage,
   ctx: GpgContext,
   packId: string,
   onChunk: (chunk: Buffer) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  return withPack(storage, packId, (input) => decryptStream(ctx, input, onChunk), signal)
+}
+
+/**
+ * withPack hands `use` a pack's ciphertext: the file descriptor of a local pack (gpg then reads the
+ * file itself, no bytes pass through Node), else the download stream. Failures are explained.
+ */
+async function withPack(
+  storage: Storage,
+  packId: string,
+  use: (input: Readable | number) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
   const h = { type: 'pack', name: packId } as const
@@ -63,13 +57,13 @@ export async function decryptPack(
         throw err.code === 'ENOENT' ? new NotFoundError(`pack ${packId}`) : err
       })
       try {
-        await decryptStream(ctx, fh.fd, onChunk)
+        await use(fh.fd)
       } finally {
         await fh.close()
       }
       return
     }
-    await storage.load(h, undefined, (stream) => decryptStream(ctx, stream, onChunk), signal)
+    await storage.load(h, undefined, use, signal)
   } catch (err) {
     throw explain(err, `pack ${packId}`)
   }
@@ -80,13 +74,7 @@ async function decryptStream(
   input: Readable | number,
   onChunk: (chunk: Buffer) => Promise<void>,
 ): Promise<void> {
-  const gpg = spawnGpg(ctx, 'decrypt', typeof input === 'number' ? input : 'pipe', 'pipe')
-  if (typeof input !== 'number') {
-    const gin = gpg.child.stdin!
-    gin.on('error', () => {}) // gpg may exit early on bad data; its exit status carries the error
-    input.on('error', (err) => gin.destroy(err))
-    input.pipe(gin)
-  }
+  const gpg = startDecrypt(ctx, input)
   try {
     for await (const c of gpg.child.stdout!) await onChunk(c as Buffer)
   } catch (err) {

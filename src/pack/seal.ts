@@ -5,7 +5,7 @@
 // user types to restore without seb.
 import { spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
-import { type GpgContext, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
+import { type GpgContext, type GpgProcess, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
 import { FrameBuilder, FrameCompressor } from './zstd.js'
 
@@ -49,19 +49,28 @@ export interface Opener {
 }
 
 /**
- * startOpen starts `gpg --decrypt | zstd -d` reading the ciphertext from `input`: a stream, or the file
- * descriptor of a local file, which gpg then reads itself.
+ * startDecrypt starts `gpg --decrypt` reading the ciphertext from `input` (a stream, or a file
+ * descriptor gpg reads itself); the plaintext comes out of the child's stdout.
  */
-export function startOpen(ctx: GpgContext, input: Readable | number): Opener {
+export function startDecrypt(ctx: GpgContext, input: Readable | number): GpgProcess {
   const gpg = spawnGpg(ctx, 'decrypt', typeof input === 'number' ? input : 'pipe', 'pipe')
-  const zstd = spawnZstd(['-q', '-d', '-c'], gpg.child.stdout!)
-  gpg.child.stdout!.destroy()
   if (typeof input !== 'number') {
     const gin = gpg.child.stdin!
     gin.on('error', () => {}) // gpg may exit early on bad data; its exit status carries the error
     input.on('error', (err) => gin.destroy(err))
     input.pipe(gin)
   }
+  return gpg
+}
+
+/**
+ * startOpen starts `gpg --decrypt | zstd -d` reading the ciphertext from `input`: a stream, or the file
+ * descriptor of a local file, which gpg then reads itself.
+ */
+export function startOpen(ctx: GpgContext, input: Readable | number): Opener {
+  const gpg = startDecrypt(ctx, input)
+  const zstd = spawnZstd(['-q', '-d', '-c'], gpg.child.stdout!)
+  gpg.child.stdout!.destroy()
   return {
     output: zstd.child.stdout!,
     // gpg's verdict first: a damaged message makes zstd fail too, but gpg says why.

@@ -47,17 +47,6 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
       packsWritten: 2,
     },
   })
-  state.snapshots.push({
-    seq: 1,
-    id: 'aaaa0001',
-    time: '2026-11-01T00:00:00.000Z',
-    host: 'h',
-    source: '/m',
-    files: 3,
-    bytes: 60,
-    uploaded: 1500,
-    packsWritten: 2,
-  })
   // A second commit closes a version, so history is not empty.
   state.applyCommit({ ...emptyCommit('delta', 2, null, '2026-11-02T00:00:00.000Z'), del: ['INBOX/cur/2:2,'] })
   state.checkpointSeq = 1
