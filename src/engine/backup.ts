@@ -218,6 +218,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
             read: await readers.read(
               batch.map((e) => abs(e.path)),
               batch.map((e) => e.size),
+              batch.map((e) => ({ path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })),
             ),
           }),
         )) {

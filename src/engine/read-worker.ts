@@ -1,6 +1,7 @@
 // Why: reading, hashing and compressing 90,000 small files is per-file system calls, SHA-256 and zstd,
 // which must not run on Node's main thread. This worker thread does all three for a batch of files, in
-// two steps: `read` reads and hashes the batch into a buffer it reuses and answers with the hashes only;
+// two steps: `read` reads and hashes the batch into a buffer it reuses, already laid out as tar members,
+// and answers with the hashes only;
 // `pack` then turns the files the engine wants stored (the ones whose content is new) into tar members
 // compressed as one zstd frame, and hands the frame back (transferred, not copied). File content never
 // crosses between threads uncompressed.
@@ -16,14 +17,20 @@ export interface ReadRequest {
   readonly id: number
   readonly paths: Uint8Array[]
   readonly sizes: number[]
+  /** the tar member each file would become (path, mode, mtime), so it can be laid out as it is read */
+  readonly members: TarFile[]
 }
 
-/** PackMember says which file of the last batch to store, and under what tar header. */
-export interface PackMember {
-  readonly index: number
+/** TarFile is what a file's tar header says besides its size. */
+export interface TarFile {
   readonly path: string
   readonly mode: number
   readonly mtimeMs: number
+}
+
+/** PackMember says which file of the last batch to store, and under what tar header. */
+export interface PackMember extends TarFile {
+  readonly index: number
 }
 
 /** PackRequest asks for the chosen files of the last batch as one zstd frame of tar members. */
@@ -89,24 +96,54 @@ function readOne(path: Uint8Array, into: Buffer): { data: Buffer | null; result:
   }
 }
 
+/**
+ * The last batch, laid out in `arena` as the tar stream it would become (header, content, padding per
+ * file), so that a batch whose files are all new is compressed straight from where it was read.
+ */
+let laidOut = 0
+let regular = false
+
 function read(req: ReadRequest): ReadResult[] {
-  let room = 0
-  for (const s of req.sizes) room += s + 1
+  const headers = req.members.map((m, i) =>
+    encodeHeader({ ...m, type: 'file', size: req.sizes[i]!, uid, gid }),
+  )
+  let room = 1
+  req.sizes.forEach((s, i) => {
+    room += headers[i]!.length + s + paddingFor(s).length
+  })
   if (room > arena.length || (arena.length > KEEP_BYTES && room <= KEEP_BYTES))
     arena = Buffer.allocUnsafeSlow(Math.max(room, KEEP_BYTES))
   let at = 0
   batch = []
-  return req.paths.map((p, i) => {
+  regular = true
+  const results = req.paths.map((p, i) => {
     const size = req.sizes[i]!
+    arena.set(headers[i]!, at)
+    at += headers[i]!.length
+    // The room is the size plus one byte (the padding's, or the next header's, written afterwards).
     const { data, result } = readOne(p, arena.subarray(at, at + size + 1))
-    at += size + 1
+    if (!data || data.length !== size || data.buffer !== arena.buffer) regular = false
+    const pad = paddingFor(size).length
+    arena.fill(0, at + size, at + size + pad)
+    at += size + pad
     batch.push(data)
     return result
   })
+  laidOut = at
+  return results
 }
 
 function pack(req: PackRequest): Buffer | null {
   const into = req.slot ? new Uint8Array(req.slot) : undefined
+  const everyFile = req.members.length === batch.length && req.members.every((m, i) => m.index === i)
+  const frame =
+    regular && everyFile && batch.length ? compressor.frame([arena.subarray(0, laidOut)], into) : null
+  if (frame) {
+    batch = []
+    return frame
+  }
+  // Some files are not stored (content already in the repository) or changed since the scan: the
+  // members are assembled again from the parts.
   const parts: Uint8Array[] = []
   for (const m of req.members) {
     const data = batch[m.index]

@@ -3,7 +3,7 @@
 // hashed first; the engine then decides which of its files are new and asks the same worker to pack
 // those, so the worker stays reserved for its batch between the two steps.
 import { Worker } from 'node:worker_threads'
-import type { PackMember, PackReply, ReadResult } from './read-worker.js'
+import type { PackMember, PackReply, ReadResult, TarFile } from './read-worker.js'
 
 /** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */
 export class PoolClosedError extends Error {
@@ -79,15 +79,18 @@ export class ReaderPool {
     })
   }
 
-  /** read reads and hashes the files at these absolute paths (raw bytes, scanned sizes), in order. */
-  async read(paths: Buffer[], sizes: number[]): Promise<ReadBatch> {
+  /**
+   * read reads and hashes the files at these absolute paths (raw bytes, scanned sizes), in order;
+   * `members` are their tar headers' other fields, should they all be stored.
+   */
+  async read(paths: Buffer[], sizes: number[], members: TarFile[]): Promise<ReadBatch> {
     if (this.closed) throw new PoolClosedError()
     const w =
       this.idle.pop() ??
       (await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject })))
     let reply: Reply
     try {
-      reply = await this.ask(w, { op: 'read', paths, sizes })
+      reply = await this.ask(w, { op: 'read', paths, sizes, members })
     } catch (err) {
       this.release(w)
       throw err

@@ -31,6 +31,24 @@ export class FrameCompressor {
    * a buffer of its own (not from Node's shared pool, so it can be transferred between threads).
    */
   frame(parts: readonly Uint8Array[], into?: Uint8Array): Buffer {
+    const src = parts.length === 1 ? parts[0]! : this.gather(parts)
+    const total = src.length
+    const bound = binding.compressBound(total)
+    if (into && into.length >= bound) {
+      const n = this.cctx.compress2(into, src)
+      this.shrink()
+      return Buffer.from(into.buffer, into.byteOffset, n)
+    }
+    if (bound > this.out.length) this.out = Buffer.allocUnsafeSlow(Math.max(bound, this.out.length * 2))
+    const n = this.cctx.compress2(this.out, src)
+    const frame = Buffer.allocUnsafeSlow(n)
+    this.out.copy(frame, 0, 0, n)
+    this.shrink()
+    return frame
+  }
+
+  /** gather copies the parts into one contiguous buffer (the stage), which compression needs. */
+  private gather(parts: readonly Uint8Array[]): Uint8Array {
     let total = 0
     for (const p of parts) total += p.length
     if (total > this.stage.length) this.stage = Buffer.allocUnsafeSlow(Math.max(total, this.stage.length * 2))
@@ -39,18 +57,7 @@ export class FrameCompressor {
       this.stage.set(p, at)
       at += p.length
     }
-    const bound = binding.compressBound(total)
-    if (into && into.length >= bound) {
-      const n = this.cctx.compress2(into, this.stage.subarray(0, total))
-      this.shrink()
-      return Buffer.from(into.buffer, into.byteOffset, n)
-    }
-    if (bound > this.out.length) this.out = Buffer.allocUnsafeSlow(Math.max(bound, this.out.length * 2))
-    const n = this.cctx.compress2(this.out, this.stage.subarray(0, total))
-    const frame = Buffer.allocUnsafeSlow(n)
-    this.out.copy(frame, 0, 0, n)
-    this.shrink()
-    return frame
+    return this.stage.subarray(0, total)
   }
 
   /** shrink gives back buffers one huge frame (a large attachment) grew, so they are not pinned for the run. */
