@@ -3,12 +3,11 @@
 // stale locks only, or all with --force; readers do not block each other; Ctrl-C leaves the
 // repository consistent and exits 130.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { runSeb, SEB_BIN } from '../helpers/cli.js'
+import { runSeb, startSeb } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { makeMaildir } from '../helpers/maildir.js'
 import { tempDir } from '../helpers/tree.js'
@@ -126,17 +125,15 @@ describe('locking and interruption', () => {
   it('SIGINT during a backup stops it, exits 130, leaves no lock, and the next run completes', async () => {
     for (let i = 0; i < 300; i++)
       await fs.writeFile(path.join(src, `INBOX/new/big-${i}`), Buffer.alloc(200_000, i % 251))
-    const child = spawn(process.execPath, [SEB_BIN, 'backup', src, dest], { env: { ...process.env, ...env } })
-    let stderr = ''
+    const run = startSeb(['backup', src, dest], env)
     let sent = false
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      if (!sent && stderr.includes('to read')) {
+    run.child.stderr.on('data', () => {
+      if (!sent && run.stderr().includes('to read')) {
         sent = true // once: a second Ctrl-C means "exit now"
-        child.kill('SIGINT')
+        run.child.kill('SIGINT')
       }
     })
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
+    const { code, stderr } = await run.done
     assert.equal(code, 130, stderr)
     assert.match(stderr, /interrupted: the repository is consistent/)
     assert.deepEqual(await fs.readdir(path.join(dest, 'locks')), [])

@@ -3,7 +3,6 @@
 // again the packs that had completed (seb journals them in its cache and adopts them), leave no
 // `*.seb-tmp-*` debris from the uploads that were cut off, restore identically and verify.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promises as fs, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -16,7 +15,7 @@ import { openStorage } from '../../src/storage/open.js'
 import { RcloneStorage } from '../../src/storage/rclone.js'
 import { SftpStorage } from '../../src/storage/sftp.js'
 import { bufferBody, type Storage } from '../../src/storage/storage.js'
-import { runSeb, SEB_BIN, type SebRun } from '../helpers/cli.js'
+import { runSeb, startSeb } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { isExcludedByDefault, makeMaildir } from '../helpers/maildir.js'
 import { rcloneSftpEnv, requireRclone } from '../helpers/rclone.js'
@@ -110,27 +109,13 @@ describe('sftp: server killed mid-backup, then the backup is run again', () => {
 
   it('the first backup fails with one line when the server is SIGKILLed mid-upload', async (t) => {
     // --limit-upload paces the uploads so that the kill lands after some packs, not after all.
-    const child = spawn(process.execPath, [SEB_BIN, 'backup', src, dest, '--limit-upload', '3M'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    const done = new Promise<SebRun>((resolve) =>
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-    )
+    const { done, stderr } = startSeb(['backup', src, dest, '--limit-upload', '3M'], env)
     let exited = false
     void done.then(() => {
       exited = true
     })
     while (serverPacks(repo).size < 5 && !exited) await sleep(20)
-    assert.ok(!exited, `the backup finished before the server could be killed:\n${stderr}`)
+    assert.ok(!exited, `the backup finished before the server could be killed:\n${stderr()}`)
     await server.kill()
     afterKill = serverPacks(repo)
     const r = await done
