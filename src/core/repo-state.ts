@@ -1,19 +1,26 @@
 // Why: the repository's whole index as one in-memory value, built by replaying commit records in
 // sequence. Backup, restore, verify and compact all read it; only applyCommit changes it, so the local
 // cache and a rebuild from the destination always agree. Pure: no I/O.
-import type { CommitRecord, WirePack, WireVersion } from './commit-codec.js'
-import type { BlobLocation, PackInfo, SnapshotInfo, Version } from './model.js'
 
-/** RepoState is the replayed index: packs, where each content lives, every retained version, snapshots. */
+import { BlobTable } from './blob-table.js'
+import type { CommitRecord, WirePack, WireVersion } from './commit-codec.js'
+import type { PackInfo, SnapshotInfo, Version } from './model.js'
+import { VersionTable } from './version-table.js'
+
+/**
+ * RepoState is the replayed index: packs, where each content lives, every retained version, snapshots.
+ * The per-file parts (live versions, blob locations) are compact tables (version-table.ts,
+ * blob-table.ts): a million files must fit in a few hundred MB.
+ */
 export class RepoState {
   /** seq of the last commit applied (0 for an empty repository) */
   seq = 0
   /** seq of the last checkpoint applied (0 when none) */
   checkpointSeq = 0
   readonly packs = new Map<string, PackInfo>()
-  readonly blobs = new Map<string, BlobLocation>()
+  readonly blobs = new BlobTable()
   /** live versions by path (to === 0) */
-  readonly live = new Map<string, Version>()
+  readonly live = new VersionTable()
   /** closed versions (to > 0) kept for history */
   readonly history: Version[] = []
   readonly snapshots: SnapshotInfo[] = []
@@ -26,28 +33,33 @@ export class RepoState {
       this.live.clear()
       this.history.length = 0
       this.snapshots.length = 0
-      for (const p of c.packs) this.addPack(p, c.seq)
+      this.live.reserve(c.versions.length)
+      this.reserveBlobs(c.packs)
       for (const v of c.versions) {
         const version = fromWire(v)
         if (version.to === 0) this.live.set(version.path, version)
         else this.history.push(version)
       }
+      for (const p of c.packs) this.addPack(p, c.seq)
       this.snapshots.push(...c.snapshots)
       this.seq = c.seq
       this.checkpointSeq = c.seq
       return
     }
     if (c.seq !== this.seq + 1) throw new Error(`commit ${c.seq} does not follow commit ${this.seq}`)
+    this.live.reserve(this.live.size + c.add.length)
+    this.reserveBlobs(c.packs)
+    for (const path of c.del) this.close(path, c.seq)
+    for (const [path, kind, ref, size, mtimeMs, mode] of c.add) {
+      this.close(path, c.seq)
+      this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: c.seq, to: 0 })
+    }
+    // Packs after the versions, so that their tar paths share the versions' strings.
     for (const p of c.packs) this.addPack(p, c.seq)
     if (c.dropPacks.length) {
       const dropped = new Set(c.dropPacks)
       for (const id of dropped) this.packs.delete(id)
       for (const [hash, loc] of this.blobs) if (dropped.has(loc.pack)) this.blobs.delete(hash)
-    }
-    for (const path of c.del) this.close(path, c.seq)
-    for (const [path, kind, ref, size, mtimeMs, mode] of c.add) {
-      this.close(path, c.seq)
-      this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: c.seq, to: 0 })
     }
     if (c.forget.length) this.forget(new Set(c.forget))
     if (c.snapshot) this.snapshots.push(c.snapshot)
@@ -68,14 +80,25 @@ export class RepoState {
 
   /** loadBlob adds one blob location while loading a saved state; its path shares the live version's string. */
   loadBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
-    this.blobs.set(hash, { pack, entry, size, tarPath: this.live.get(tarPath)?.path ?? tarPath })
+    this.blobs.set(hash, { pack, entry, size, tarPath: this.live.canonicalPath(tarPath) ?? tarPath })
+  }
+
+  private reserveBlobs(packs: readonly WirePack[]): void {
+    let n = this.blobs.size
+    for (const p of packs) n += p[3].length
+    this.blobs.reserve(n)
   }
 
   private addPack(p: WirePack, seq: number): void {
     const [id, size, contentBytes, blobs] = p
     this.packs.set(id, { id, size, seq, contentBytes })
     for (const [hash, bsize, tarPath, entry] of blobs)
-      this.blobs.set(hash, { pack: id, entry, size: bsize, tarPath })
+      this.blobs.set(hash, {
+        pack: id,
+        entry,
+        size: bsize,
+        tarPath: this.live.canonicalPath(tarPath) ?? tarPath,
+      })
   }
 
   private close(path: string, seq: number): void {

@@ -11,7 +11,8 @@ import type { WireEntry, WirePack } from '../core/commit-codec.js'
 import { planCompaction } from '../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
 import { DEFAULT_EXCLUDES } from '../core/excludes.js'
-import type { BlobLocation, LocalFacts, ScanEntry } from '../core/model.js'
+import { FactsTable } from '../core/facts-table.js'
+import type { BlobLocation, ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { cutBySize, planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -150,7 +151,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
 
     // What goes into packs besides file content: new folders (so a manual restore recreates empty
     // Maildir folders) and symlinks.
-    const meta = diff.metaAdds.filter((e) => e[1] === 'l' || state.live.get(e[0])?.kind !== 'd')
+    const meta = diff.metaAdds.filter((e) => e[1] === 'l' || state.live.kindOf(e[0]) !== 'd')
     const plans = planPacks(diff.toHash, config.packBytes)
     if (!plans.length && meta.length) plans.push([])
 
@@ -389,15 +390,16 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const counts: ChangeCounts = { ...files.counts, unchanged: files.counts.unchanged + diff.unchanged }
     const adds: WireEntry[] = [...diff.metaAdds, ...files.adds]
 
-    const facts = new Map<string, LocalFacts>()
+    // Keyed by the index's own path strings where it has them: a path is held once, not per table.
+    const facts = new FactsTable()
     const hashedPaths = new Set(hashed.map((h) => h.entry.path))
     for (const e of scan.entries) {
       if (e.kind !== 'f') continue
-      if (hashedPaths.has(e.path))
-        facts.set(e.path, { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, ctimeMs: e.ctimeMs })
+      const key = state.live.canonicalPath(e.path) ?? e.path
+      if (hashedPaths.has(e.path)) facts.put(key, e.size, e.mtimeMs, e.ino, e.ctimeMs)
       else {
         const f = loaded.facts.get(e.path)
-        if (f && !keep.has(e.path)) facts.set(e.path, f)
+        if (f && !keep.has(e.path)) facts.set(key, f)
       }
     }
 

@@ -81,7 +81,8 @@ export async function commitChanges(
     ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() }
     : { ...delta, snapshot }
   if (checkpoint) state.checkpointSeq = seq
-  const ref = await writeCommit(storage, ctx, record, hardLinks(state, checkpoint ? null : changes.add))
+  const links = hardLinks(state, checkpoint ? null : changes.add)
+  const ref = await writeCommit(storage, ctx, record, links, cache.spoolDir)
   // ---- committed ----
   // The cache follows: a small log line on top of its state file for a delta, the whole state after a
   // checkpoint, when the log is long, or when the cache was not at the previous head.

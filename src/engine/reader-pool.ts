@@ -3,6 +3,7 @@
 // hashed first; the engine then decides which of its files are new and asks the same worker to pack
 // those, so the worker stays reserved for its batch between the two steps.
 import { Worker } from 'node:worker_threads'
+import { WORKER_LIMITS } from './concurrency.js'
 import type { PackMember, PackReply, ReadResult, TarFile } from './read-worker.js'
 
 /** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */
@@ -50,7 +51,9 @@ export class ReaderPool {
   ) {
     const url = new URL('./read-worker.js', import.meta.url)
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url)
+      const w = new Worker(url, {
+        resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 48) },
+      })
       w.on('message', (m: Reply) => {
         const p = this.pending.get(m.id)
         this.pending.delete(m.id)

@@ -3,7 +3,7 @@
 // with starting the read workers in a first backup.
 import { parentPort } from 'node:worker_threads'
 import { makeExcluder } from '../core/excludes.js'
-import { scanTree } from './scanner.js'
+import { collectTree } from './scanner.js'
 
 /** ScanRequest is the one message the worker gets: what to scan, and what to leave out. */
 export interface ScanRequest {
@@ -12,8 +12,13 @@ export interface ScanRequest {
 }
 
 parentPort?.once('message', (req: ScanRequest) => {
-  scanTree(req.root, makeExcluder(req.patterns)).then(
-    (result) => parentPort!.postMessage({ result }),
+  collectTree(req.root, makeExcluder(req.patterns)).then(
+    (result) =>
+      parentPort!.postMessage({ result }, [
+        result.kinds.buffer as ArrayBuffer,
+        result.modes.buffer as ArrayBuffer,
+        result.numbers.buffer as ArrayBuffer,
+      ]),
     (err: unknown) => parentPort!.postMessage({ error: err instanceof Error ? err.message : String(err) }),
   )
 })

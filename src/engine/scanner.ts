@@ -5,7 +5,7 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { Excluder } from '../core/excludes.js'
-import type { ScanEntry } from '../core/model.js'
+import type { EntryKind, ScanEntry } from '../core/model.js'
 import { decodePath, encodePath } from '../core/path-bytes.js'
 
 /** ScanProblem is an entry that was skipped, with why. */
@@ -35,10 +35,85 @@ const NON_ASCII = /[^\x20-\x7e]/
  * event loop gets a turn after every folder, so Ctrl-C stays prompt.
  */
 export async function scanTree(root: string, exclude: Excluder, signal?: AbortSignal): Promise<ScanResult> {
+  return unpackScan(await collectTree(root, exclude, signal))
+}
+
+/**
+ * PackedScan is a scan as it travels from the scan worker: the paths as one NUL-joined string and the
+ * numbers in typed arrays (transferred, not copied). Posting a million entry objects instead cost a
+ * worker heap of them, a serialized copy and the parsed copy at once (705 MB peak at 1 M files, against
+ * 372 MB scanning on the main thread) and two seconds of cloning.
+ */
+export interface PackedScan {
+  readonly paths: string
+  readonly kinds: Uint8Array
+  readonly modes: Uint16Array
+  /** size, mtimeMs, ino, ctimeMs of each entry */
+  readonly numbers: Float64Array
+  /** symlink targets: [entry index, target] */
+  readonly targets: [number, string][]
+  readonly skipped: ScanProblem[]
+  readonly unreadable: ScanProblem[]
+}
+
+const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
+
+/** unpackScan turns a packed scan back into entries. */
+export function unpackScan(p: PackedScan): ScanResult {
+  const paths = p.paths ? p.paths.split('\0') : []
+  const targets = new Map(p.targets)
+  const n = p.numbers
+  const entries: ScanEntry[] = paths.map((path, i) => {
+    const kind = KINDS[p.kinds[i]!]!
+    const e = {
+      path,
+      kind,
+      size: n[i * 4]!,
+      mtimeMs: n[i * 4 + 1]!,
+      mode: p.modes[i]!,
+      ino: n[i * 4 + 2]!,
+      ctimeMs: n[i * 4 + 3]!,
+    }
+    return kind === 'l' ? { ...e, target: targets.get(i) ?? '' } : e
+  })
+  return { entries, skipped: p.skipped, unreadable: p.unreadable }
+}
+
+/** collectTree does scanTree's work into columns (see PackedScan). */
+export async function collectTree(
+  root: string,
+  exclude: Excluder,
+  signal?: AbortSignal,
+): Promise<PackedScan> {
   const rootBytes = Buffer.from(root)
-  const entries: ScanEntry[] = []
+  const paths: string[] = []
+  let kinds = new Uint8Array(4096)
+  let modes = new Uint16Array(4096)
+  let numbers = new Float64Array(4 * 4096)
+  const targets: [number, string][] = []
   const skipped: ScanProblem[] = []
   const unreadable: ScanProblem[] = []
+  const add = (rel: string, kind: number, st: BigIntStats, size: number) => {
+    const i = paths.length
+    if (i === kinds.length) {
+      const k = new Uint8Array(i * 2)
+      k.set(kinds)
+      kinds = k
+      const m = new Uint16Array(i * 2)
+      m.set(modes)
+      modes = m
+      const n = new Float64Array(i * 8)
+      n.set(numbers)
+      numbers = n
+    }
+    paths.push(rel)
+    kinds[i] = kind
+    modes[i] = Number(st.mode) & 0o7777
+    numbers[i * 4] = size
+    numbers[i * 4 + 1] = exactMs(st.mtimeNs)
+    numbers[i * 4 + 2] = Number(st.ino)
+    numbers[i * 4 + 3] = exactMs(st.ctimeNs)
+  }
   const slash = Buffer.from('/')
   const absolute = (rel: string) => (rel ? Buffer.concat([rootBytes, slash, encodePath(rel)]) : rootBytes)
   const stack: string[] = ['']
@@ -75,19 +150,15 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
         continue
       }
       if (exclude(rel)) continue
-      const mtimeMs = exactMs(st.mtimeNs)
-      const mode = Number(st.mode) & 0o7777
-      const ino = Number(st.ino)
-      const ctimeMs = exactMs(st.ctimeNs)
-      if (st.isFile())
-        entries.push({ path: rel, kind: 'f', size: Number(st.size), mtimeMs, mode, ino, ctimeMs })
+      if (st.isFile()) add(rel, 0, st, Number(st.size))
       else if (st.isDirectory()) {
-        entries.push({ path: rel, kind: 'd', size: 0, mtimeMs, mode, ino, ctimeMs })
+        add(rel, 2, st, 0)
         subdirs.push(rel)
       } else if (st.isSymbolicLink()) {
         try {
           const target = decodePath(readlinkSync(full, { encoding: 'buffer' }) as Buffer)
-          entries.push({ path: rel, kind: 'l', size: 0, mtimeMs, mode, ino, ctimeMs, target })
+          targets.push([paths.length, target])
+          add(rel, 1, st, 0)
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
             unreadable.push({ path: rel, reason: describe(err) })
@@ -97,7 +168,16 @@ export async function scanTree(root: string, exclude: Excluder, signal?: AbortSi
     stack.push(...subdirs.reverse())
     await new Promise<void>((r) => setImmediate(r))
   }
-  return { entries, skipped, unreadable }
+  const n = paths.length
+  return {
+    paths: paths.join('\0'),
+    kinds: kinds.slice(0, n),
+    modes: modes.slice(0, n),
+    numbers: numbers.slice(0, 4 * n),
+    targets,
+    skipped,
+    unreadable,
+  }
 }
 
 /**
@@ -129,8 +209,8 @@ export function scanTreeInWorker(
   return new Promise<ScanResult>((resolve, reject) => {
     onAbort = () => reject(signal!.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
-    worker.once('message', (m: { result?: ScanResult; error?: string }) => {
-      if (m.result) resolve(m.result)
+    worker.once('message', (m: { result?: PackedScan; error?: string }) => {
+      if (m.result) resolve(unpackScan(m.result))
       else reject(new Error(`scan failed: ${m.error}`))
     })
     worker.once('error', reject)

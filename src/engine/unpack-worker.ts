@@ -50,7 +50,7 @@ export type Outcome = string | null
 
 /** UnpackReply answers 'data' (ack) and 'end' (the outcomes per member, and a parse error if any). */
 export type UnpackReply =
-  | { readonly op: 'ack'; readonly id: number }
+  | { readonly op: 'ack'; readonly id: number; readonly chunk: Uint8Array }
   | {
       readonly op: 'done'
       readonly id: number
@@ -245,7 +245,11 @@ parentPort?.on('message', (req: UnpackRequest) => {
   if (!j || j.id !== req.id) return
   if (req.op === 'data') {
     feed(j, req.chunk)
-    parentPort!.postMessage({ op: 'ack', id: j.id } satisfies UnpackReply)
+    // The chunk's memory goes back to be filled again: garbage buffers of this size, freed only when
+    // this thread's GC ran, held up to 200 MB of a restore's memory.
+    parentPort!.postMessage({ op: 'ack', id: j.id, chunk: req.chunk } satisfies UnpackReply, [
+      req.chunk.buffer as ArrayBuffer,
+    ])
     return
   }
   const error = end(j)

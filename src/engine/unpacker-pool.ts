@@ -3,12 +3,15 @@
 // `gpg --decrypt`, in transferred 1 MiB batches with at most a few unacknowledged, so memory stays
 // bounded and the main thread does no per-file work.
 import { Worker } from 'node:worker_threads'
+import { WORKER_LIMITS } from './concurrency.js'
 import type { Outcome, UnpackMember, UnpackReply } from './unpack-worker.js'
 
 /** BATCH_BYTES: compressed bytes sent to a worker per message. */
 const BATCH_BYTES = 1024 * 1024
 /** IN_FLIGHT_BYTES: bytes sent to a worker and not yet acknowledged, at most (about). */
 const IN_FLIGHT_BYTES = 4 * BATCH_BYTES
+/** SPARE_MAX: batch buffers kept for reuse, at most */
+const SPARE_MAX = 16
 
 /** Unpacked is the result of one pack: the outcome per member written, and why the rest were not. */
 export interface Unpacked {
@@ -32,12 +35,24 @@ export class UnpackerPool {
   private readonly idle: Slot[] = []
   private readonly waiting: ((s: Slot) => void)[] = []
   private nextId = 0
+  /** batch buffers given back by the workers, filled again (see the worker's ack) */
+  private readonly spare: ArrayBuffer[] = []
 
   constructor(size: number) {
     const url = new URL('./unpack-worker.js', import.meta.url)
     for (let i = 0; i < size; i++) {
-      const slot: Slot = { worker: new Worker(url), onAck() {}, onDone() {}, onError() {} }
-      slot.worker.on('message', (m: UnpackReply) => (m.op === 'ack' ? slot.onAck() : slot.onDone(m)))
+      const slot: Slot = {
+        worker: new Worker(url, { resourceLimits: WORKER_LIMITS }),
+        onAck() {},
+        onDone() {},
+        onError() {},
+      }
+      slot.worker.on('message', (m: UnpackReply) => {
+        if (m.op !== 'ack') return slot.onDone(m)
+        if (m.chunk.buffer.byteLength === BATCH_BYTES && this.spare.length < SPARE_MAX)
+          this.spare.push(m.chunk.buffer as ArrayBuffer)
+        slot.onAck()
+      })
       slot.worker.on('error', (err) => slot.onError(err))
       this.slots.push(slot)
       this.idle.push(slot)
@@ -79,7 +94,11 @@ export class UnpackerPool {
     }
     const post = (msg: object, transfer: ArrayBuffer[] = []) =>
       slot.worker.postMessage({ ...msg, id }, transfer)
-    let batch = Buffer.allocUnsafeSlow(BATCH_BYTES)
+    const newBatch = () => {
+      const spare = this.spare.pop()
+      return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES)
+    }
+    let batch = newBatch()
     let fill = 0
     const backpressure = async () => {
       while (unacked >= IN_FLIGHT_BYTES && !workerError) await new Promise<void>((r) => (ackWaiter = r))
@@ -89,22 +108,16 @@ export class UnpackerPool {
       if (!fill) return
       const chunk = batch.subarray(0, fill)
       post({ op: 'data', chunk }, [batch.buffer as ArrayBuffer])
-      batch = Buffer.allocUnsafeSlow(BATCH_BYTES)
+      batch = newBatch()
       unacked += fill
       sizes.push(fill)
       fill = 0
       await backpressure()
     }
     const send = async (c: Buffer) => {
-      // A large chunk that owns its memory (a pipe read does) is handed over as it is, not copied.
-      if (c.length >= BATCH_BYTES / 16 && c.byteOffset === 0 && c.buffer.byteLength === c.length) {
-        await flush()
-        post({ op: 'data', chunk: c }, [c.buffer as ArrayBuffer])
-        unacked += c.length
-        sizes.push(c.length)
-        await backpressure()
-        return
-      }
+      // Copied into a reused batch, even a pipe read's chunk that could be handed over as it is: there
+      // it dies young (the main thread collects often), where in a worker a restore's worth of them
+      // waited for a rare full GC (some 200 MB at 87,000 files).
       let off = 0
       while (off < c.length) {
         const n = Math.min(c.length - off, BATCH_BYTES - fill)
@@ -129,6 +142,7 @@ export class UnpackerPool {
           post({ op: 'end' })
         })
     if (workerError) throw workerError
+    if (this.spare.length < SPARE_MAX) this.spare.push(batch.buffer as ArrayBuffer)
     this.release(slot)
     return {
       outcomes: new Map(done?.outcomes ?? []),

@@ -4,6 +4,7 @@
 // sealing is done in-process (pack/zstd.ts), mostly on the read workers. The same commands are what a
 // user types to restore without seb.
 import { spawn } from 'node:child_process'
+import { promises as fs } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { type GpgContext, type GpgProcess, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
@@ -121,11 +122,37 @@ function spawnZstd(args: string[], stdin: StdioSlot) {
 }
 
 /** sealFrames encrypts a zstd stream given as a list of frames (in order, with backpressure). */
-export async function sealFrames(ctx: GpgContext, frames: Iterable<Buffer>): Promise<Buffer> {
+export async function sealFrames(ctx: GpgContext, frames: Buffer[]): Promise<Buffer> {
   const s = startSeal(ctx, 'pipe')
   const chunks: Buffer[] = []
   s.output!.on('data', (d: Buffer) => chunks.push(d))
   const outEnded = new Promise<void>((r) => s.output!.on('end', () => r()))
+  await feedFrames(s, frames)
+  await outEnded
+  return Buffer.concat(chunks)
+}
+
+/**
+ * sealFramesToFile encrypts a zstd stream given as frames into a new file, and returns its size. Each
+ * frame is let go once written: a large index is then held once (compressed), not also as ciphertext.
+ */
+export async function sealFramesToFile(
+  ctx: GpgContext,
+  frames: (Buffer | null)[],
+  file: string,
+): Promise<number> {
+  const fh = await fs.open(file, 'wx', 0o600)
+  try {
+    await feedFrames(startSeal(ctx, fh.fd), frames)
+    await fh.sync()
+    return (await fh.stat()).size
+  } finally {
+    await fh.close()
+  }
+}
+
+/** feedFrames writes the frames into gpg (dropping each from the list once written) and waits for it. */
+async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
   let failed: unknown = null
   s.input.on('error', (err) => {
     failed ??= err
@@ -142,12 +169,14 @@ export async function sealFrames(ctx: GpgContext, frames: Iterable<Buffer>): Pro
       s.input.on('error', done)
     })
   }
-  for (const f of frames) await write(f)
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]
+    frames[i] = null
+    if (f) await write(f)
+  }
   s.input.end()
   await s.done
-  await outEnded
   if (failed) throw failed
-  return Buffer.concat(chunks)
 }
 
 /** sealBuffer compresses and encrypts a small plaintext held in memory and returns the ciphertext. */

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.js'
+import { FactsTable } from '../core/facts-table.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 
@@ -55,7 +56,7 @@ type StateLine =
 export interface CachedState {
   readonly commit: string
   readonly state: RepoState
-  readonly facts: Map<string, LocalFacts>
+  readonly facts: FactsTable
   /** the commit the state file (without the log) is at; null when it must be rewritten before logging */
   readonly base: string | null
   /** commits recorded in the log since the state file was written */
@@ -105,7 +106,7 @@ export class LocalCache {
   /** load returns the cached state, or null when there is none or it cannot be read. */
   async load(): Promise<CachedState | null> {
     const state = new RepoState()
-    const facts = new Map<string, LocalFacts>()
+    const facts = new FactsTable()
     let header: StateHeader | null = null
     const packs: string[] = []
     let version1 = false
@@ -133,8 +134,7 @@ export class LocalCache {
           }
           case 'f': {
             // The same string as the version's path: one copy of each path in memory.
-            const p = state.live.get(l[1])?.path ?? l[1]
-            facts.set(p, { size: l[2], mtimeMs: l[3], ino: l[4], ctimeMs: l[5] })
+            facts.put(state.live.canonicalPath(l[1]) ?? l[1], l[2], l[3], l[4], l[5])
             break
           }
           default:
@@ -169,7 +169,7 @@ export class LocalCache {
         break // a line cut by a crash: the cache is at the previous commit, which the loader notices
       }
       for (const [p, size, mtimeMs, ino, ctimeMs] of entry.setFacts)
-        facts.set(p, { size, mtimeMs, ino, ctimeMs })
+        facts.put(state.live.canonicalPath(p) ?? p, size, mtimeMs, ino, ctimeMs)
       for (const p of entry.dropFacts) facts.delete(p)
       commit = entry.commit
     }
@@ -186,7 +186,7 @@ export class LocalCache {
    * loadVersion1 reads the state file of seb 0.1 (one JSON value, `state.json`), so that an upgrade
    * keeps its cache: rebuilding it would need the secret key, which a backup must not need.
    */
-  private async loadVersion1(state: RepoState, facts: Map<string, LocalFacts>): Promise<StateHeader | null> {
+  private async loadVersion1(state: RepoState, facts: FactsTable): Promise<StateHeader | null> {
     let raw: StateFileVersion1
     try {
       raw = JSON.parse(await fs.readFile(path.join(this.dir, 'state.json'), 'utf8')) as StateFileVersion1
@@ -199,7 +199,8 @@ export class LocalCache {
       state.loadPack(id, size, raw.seq, contentBytes)
       for (const [hash, bsize, tarPath, entry] of blobs) state.loadBlob(hash, id, bsize, tarPath, entry)
     }
-    for (const [p, size, mtimeMs, ino, ctimeMs] of raw.facts) facts.set(p, { size, mtimeMs, ino, ctimeMs })
+    for (const [p, size, mtimeMs, ino, ctimeMs] of raw.facts)
+      facts.put(state.live.canonicalPath(p) ?? p, size, mtimeMs, ino, ctimeMs)
     return {
       v: 2,
       commit: raw.commit,

@@ -3,15 +3,17 @@
 // members that give deduplicated files (renamed or copied mail) their current names, so that extracting
 // every pack and then every commit with plain gpg and tar yields every file under its current path.
 import { randomBytes } from 'node:crypto'
+import { createReadStream, promises as fs } from 'node:fs'
+import path from 'node:path'
 import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
 import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
-import { mainThreadFrames, sealFrames } from '../pack/seal.js'
+import { mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { isValidName } from '../storage/layout.js'
-import { bufferBody, type Storage } from '../storage/storage.js'
+import type { Storage } from '../storage/storage.js'
 
 /** CommitRef is one commit object as listed: its sequence number and full name. */
 export interface CommitRef {
@@ -108,17 +110,38 @@ export function commitFrames(record: CommitRecord, links: readonly HardLink[]): 
   return [head!, ...body]
 }
 
-/** writeCommit seals and saves a commit; this single atomic save is the commit point of a run. */
+/**
+ * writeCommit seals and saves a commit; this single atomic save is the commit point of a run. The
+ * ciphertext is written to a spool file (beside its final name on a local destination, which then
+ * only renames it; else in `spoolDir`), never held in memory: at a million files it is 120 MB.
+ */
 export async function writeCommit(
   storage: Storage,
   ctx: GpgContext,
   record: CommitRecord,
   links: readonly HardLink[],
+  spoolDir: string,
 ): Promise<CommitRef> {
-  const sealed = await sealFrames(ctx, commitFrames(record, links))
   const name = commitName(record.seq)
-  await storage.save({ type: 'index', name }, bufferBody(sealed))
-  return { seq: record.seq, name, size: sealed.length }
+  const h = { type: 'index', name } as const
+  let file = await storage.spoolPath?.(h)
+  if (!file) {
+    await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
+    file = path.join(spoolDir, `${name}.commit`)
+  }
+  const spool = file
+  try {
+    const size = await sealFramesToFile(ctx, commitFrames(record, links), spool)
+    const body = {
+      length: size,
+      open: () => createReadStream(spool, { highWaterMark: 1024 * 1024 }),
+      file: spool,
+    }
+    await storage.save(h, body)
+    return { seq: record.seq, name, size }
+  } finally {
+    await fs.rm(spool, { force: true })
+  }
 }
 
 /** readCommit downloads, decrypts and decodes one commit; damage is a DamageError naming it. */

@@ -4,7 +4,7 @@
 // repository unusable: replay stops at the newest consistent point before it, and says so.
 
 import type { CommitRecord } from '../core/commit-codec.js'
-import type { LocalFacts } from '../core/model.js'
+import { FactsTable } from '../core/facts-table.js'
 import { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError } from '../errors.js'
@@ -16,7 +16,7 @@ import { type CommitRef, listCommits, readCommit } from './commits.js'
 export interface LoadedState {
   readonly state: RepoState
   /** local facts of the last run (empty after a rebuild: every file is read once more) */
-  readonly facts: Map<string, LocalFacts>
+  readonly facts: FactsTable
   /** every commit object on the destination, oldest first */
   readonly commits: CommitRef[]
   /** the newest commit object (null for an empty repository) */
@@ -43,7 +43,7 @@ export async function loadState(
   if (!head)
     return {
       state: new RepoState(),
-      facts: new Map(),
+      facts: new FactsTable(),
       commits,
       head,
       rebuilt: false,
@@ -66,7 +66,7 @@ export async function loadState(
   }
   const { state, damaged } = await replay(storage, ctx, commits, signal)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
-  const facts = cached?.facts ?? new Map<string, LocalFacts>()
+  const facts = cached?.facts ?? new FactsTable()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
   // the cache would then claim to be at a head it does not reflect.
   if (cache && !damaged.length) await cache.save(head.name, state, facts)

@@ -1,0 +1,103 @@
+// Why: the local facts (size, mtime, inode, ctime) of every file, which tell a file is unchanged
+// without reading it. At a million files a Map of objects costs some 150 bytes a file; here the four
+// numbers are one row of a Float64Array, found by path. The path strings can be shared with the index
+// (VersionTable.canonicalPath), so a path is held once. It reads like a Map<path, LocalFacts>. Pure.
+import type { LocalFacts } from './model.js'
+
+/** FactsTable holds the local facts of files by path. */
+export class FactsTable implements ReadonlyMap<string, LocalFacts> {
+  private readonly rows = new Map<string, number>()
+  private cols = new Float64Array(0)
+  private readonly free: number[] = []
+  private used = 0
+
+  /** FactsTable.of builds a table from [path, facts] pairs (tests, small inputs). */
+  static of(pairs: Iterable<readonly [string, LocalFacts]>): FactsTable {
+    const t = new FactsTable()
+    for (const [p, f] of pairs) t.set(p, f)
+    return t
+  }
+
+  get size(): number {
+    return this.rows.size
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'FactsTable'
+  }
+
+  has(path: string): boolean {
+    return this.rows.has(path)
+  }
+
+  get(path: string): LocalFacts | undefined {
+    const r = this.rows.get(path)
+    return r === undefined ? undefined : this.at(r)
+  }
+
+  /** same says whether `path` has exactly these facts, without making an object. */
+  same(path: string, size: number, mtimeMs: number, ino: number, ctimeMs: number): boolean {
+    const r = this.rows.get(path)
+    if (r === undefined) return false
+    const c = this.cols
+    const at = r * 4
+    return c[at] === size && c[at + 1] === mtimeMs && c[at + 2] === ino && c[at + 3] === ctimeMs
+  }
+
+  private at(r: number): LocalFacts {
+    const c = this.cols
+    return { size: c[r * 4]!, mtimeMs: c[r * 4 + 1]!, ino: c[r * 4 + 2]!, ctimeMs: c[r * 4 + 3]! }
+  }
+
+  set(path: string, f: LocalFacts): this {
+    return this.put(path, f.size, f.mtimeMs, f.ino, f.ctimeMs)
+  }
+
+  /** put is set() without a facts object. */
+  put(path: string, size: number, mtimeMs: number, ino: number, ctimeMs: number): this {
+    let r = this.rows.get(path)
+    if (r === undefined) {
+      r = this.free.pop() ?? this.used++
+      if (r * 4 >= this.cols.length) {
+        const bigger = new Float64Array(Math.max(4096, this.cols.length * 2))
+        bigger.set(this.cols)
+        this.cols = bigger
+      }
+      this.rows.set(path, r)
+    }
+    const c = this.cols
+    c[r * 4] = size
+    c[r * 4 + 1] = mtimeMs
+    c[r * 4 + 2] = ino
+    c[r * 4 + 3] = ctimeMs
+    return this
+  }
+
+  delete(path: string): boolean {
+    const r = this.rows.get(path)
+    if (r === undefined) return false
+    this.rows.delete(path)
+    this.free.push(r)
+    return true
+  }
+
+  keys(): MapIterator<string> {
+    return this.rows.keys()
+  }
+
+  *values(): MapIterator<LocalFacts> {
+    for (const r of this.rows.values()) yield this.at(r)
+  }
+
+  *entries(): MapIterator<[string, LocalFacts]> {
+    for (const [p, r] of this.rows) yield [p, this.at(r)]
+  }
+
+  [Symbol.iterator](): MapIterator<[string, LocalFacts]> {
+    return this.entries()
+  }
+
+  forEach(fn: (value: LocalFacts, key: string, map: ReadonlyMap<string, LocalFacts>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this)
+  }
+}

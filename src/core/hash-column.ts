@@ -1,0 +1,79 @@
+// Why: a content hash is a 64-character hex string, and a large mailbox's index holds one per version
+// and one per stored blob: as JS strings that is some 80 bytes each on the heap, plus a pointer. This
+// column keeps them as their 32 raw bytes in one typed array, one row per record, and hands the hex text
+// back on demand. Values that are not SHA-256 hex (a symlink's target, a folder's empty ref) are kept as
+// strings beside it. Pure: no I/O.
+
+const HEX64 = /^[0-9a-f]{64}$/
+const EMPTY_OTHER = 0
+
+/** HashColumn is a growable column of hash values, indexed by row. */
+export class HashColumn {
+  private bytes = Buffer.alloc(0)
+  /** the same memory as 32-bit words, for fast comparison */
+  private words = new Uint32Array(0)
+  /** rows holding a value that is not a 64-character hex hash */
+  private readonly other = new Map<number, string>()
+
+  /** capacity is the number of rows the column holds. */
+  get capacity(): number {
+    return this.bytes.length / 32
+  }
+
+  /** grow makes room for `rows` rows, keeping the values. */
+  grow(rows: number): void {
+    if (rows <= this.capacity) return
+    const bigger = Buffer.alloc(rows * 32)
+    this.bytes.copy(bigger)
+    this.bytes = bigger
+    this.words = new Uint32Array(bigger.buffer, bigger.byteOffset, rows * 8)
+  }
+
+  /** set stores `value` at `row`. */
+  set(row: number, value: string): void {
+    if (value.length === 64 && HEX64.test(value)) {
+      this.bytes.write(value, row * 32, 32, 'hex')
+      if (this.other.size) this.other.delete(row)
+    } else {
+      this.words.fill(EMPTY_OTHER, row * 8, row * 8 + 8)
+      this.other.set(row, value)
+    }
+  }
+
+  /** get returns the value at `row` as it was set. */
+  get(row: number): string {
+    if (this.other.size) {
+      const o = this.other.get(row)
+      if (o !== undefined) return o
+    }
+    return this.bytes.toString('hex', row * 32, row * 32 + 32)
+  }
+
+  /** clear forgets a row's value (its bytes are overwritten when the row is reused). */
+  clear(row: number): void {
+    if (this.other.size) this.other.delete(row)
+  }
+
+  /** isHash says whether `value` is stored as raw bytes (a 64-character lowercase hex hash). */
+  static isHash(value: string): boolean {
+    return value.length === 64 && HEX64.test(value)
+  }
+
+  /** key32 is a 30-bit bucket key taken from a hex hash (its first bytes are uniformly random). */
+  static key32(hex: string): number {
+    return Number.parseInt(hex.slice(0, 8), 16) >>> 2
+  }
+
+  /** equalsWords says whether `row` holds the raw bytes of `scratch` (8 words, see toWords). */
+  equalsWords(row: number, scratch: Uint32Array): boolean {
+    const w = this.words
+    const at = row * 8
+    for (let i = 0; i < 8; i++) if (w[at + i] !== scratch[i]) return false
+    return this.other.size === 0 || !this.other.has(row)
+  }
+
+  /** toWords writes a hex hash's bytes into `scratch` (8 words, viewing 32 bytes of `scratchBytes`). */
+  static toWords(hex: string, scratchBytes: Buffer): void {
+    scratchBytes.write(hex, 0, 32, 'hex')
+  }
+}

@@ -1,0 +1,141 @@
+// Why: the live version of every path, which every run holds in memory: at a million mails, objects
+// and hex strings cost about 300 bytes each. Here a version is one row of typed columns (the content hash
+// as 32 raw bytes in a HashColumn), found by path through one Map of path → row; a Version object is
+// made only when asked for. It reads like a ReadonlyMap<path, Version>. Pure: no I/O.
+import { HashColumn } from './hash-column.js'
+import type { EntryKind, Version } from './model.js'
+
+const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
+const KIND_CODE: Record<EntryKind, number> = { f: 0, l: 1, d: 2 }
+
+/** VersionTable holds live versions (to = 0) by path. */
+export class VersionTable implements ReadonlyMap<string, Version> {
+  private readonly rows = new Map<string, number>()
+  private paths: (string | undefined)[] = []
+  private readonly refs = new HashColumn()
+  private kinds = new Uint8Array(0)
+  private sizes = new Float64Array(0)
+  private mtimes = new Float64Array(0)
+  private modes = new Uint32Array(0)
+  private froms = new Uint32Array(0)
+  private readonly free: number[] = []
+  private used = 0
+
+  get size(): number {
+    return this.rows.size
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'VersionTable'
+  }
+
+  has(path: string): boolean {
+    return this.rows.has(path)
+  }
+
+  get(path: string): Version | undefined {
+    const r = this.rows.get(path)
+    return r === undefined ? undefined : this.at(r)
+  }
+
+  /** kindOf is get(path)?.kind without making the version. */
+  kindOf(path: string): EntryKind | undefined {
+    const r = this.rows.get(path)
+    return r === undefined ? undefined : KINDS[this.kinds[r]!]
+  }
+
+  /**
+   * canonicalPath returns the table's own string for `path` (or undefined): other structures keyed by
+   * path can share it instead of holding a copy.
+   */
+  canonicalPath(path: string): string | undefined {
+    const r = this.rows.get(path)
+    return r === undefined ? undefined : this.paths[r]
+  }
+
+  private at(r: number): Version {
+    return {
+      path: this.paths[r]!,
+      kind: KINDS[this.kinds[r]!]!,
+      ref: this.refs.get(r),
+      size: this.sizes[r]!,
+      mtimeMs: this.mtimes[r]!,
+      mode: this.modes[r]!,
+      from: this.froms[r]!,
+      to: 0,
+    }
+  }
+
+  /** reserve makes room for `n` versions at once (no regrowing while a large commit is applied). */
+  reserve(n: number): void {
+    if (n > this.kinds.length) this.grow(n)
+  }
+
+  /** set records `v` as the live version of `path` (v.path must equal path). */
+  set(path: string, v: Version): this {
+    let r = this.rows.get(path)
+    if (r === undefined) {
+      r = this.free.pop() ?? this.used++
+      if (r >= this.kinds.length) this.grow(Math.max(1024, this.kinds.length * 2))
+      this.rows.set(path, r)
+      this.paths[r] = path
+    }
+    this.kinds[r] = KIND_CODE[v.kind]
+    this.refs.set(r, v.ref)
+    this.sizes[r] = v.size
+    this.mtimes[r] = v.mtimeMs
+    this.modes[r] = v.mode
+    this.froms[r] = v.from
+    return this
+  }
+
+  delete(path: string): boolean {
+    const r = this.rows.get(path)
+    if (r === undefined) return false
+    this.rows.delete(path)
+    this.paths[r] = undefined
+    this.refs.clear(r)
+    this.free.push(r)
+    return true
+  }
+
+  clear(): void {
+    this.rows.clear()
+    this.paths = []
+    this.free.length = 0
+    this.used = 0
+  }
+
+  private grow(cap: number): void {
+    const widen = <T extends Uint8Array | Uint32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a)
+      return b
+    }
+    this.kinds = widen(this.kinds, new Uint8Array(cap))
+    this.sizes = widen(this.sizes, new Float64Array(cap))
+    this.mtimes = widen(this.mtimes, new Float64Array(cap))
+    this.modes = widen(this.modes, new Uint32Array(cap))
+    this.froms = widen(this.froms, new Uint32Array(cap))
+    this.refs.grow(cap)
+  }
+
+  keys(): MapIterator<string> {
+    return this.rows.keys()
+  }
+
+  *values(): MapIterator<Version> {
+    for (const r of this.rows.values()) yield this.at(r)
+  }
+
+  *entries(): MapIterator<[string, Version]> {
+    for (const [p, r] of this.rows) yield [p, this.at(r)]
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Version]> {
+    return this.entries()
+  }
+
+  forEach(fn: (value: Version, key: string, map: ReadonlyMap<string, Version>) => void): void {
+    for (const [k, v] of this.entries()) fn(v, k, this)
+  }
+}
