@@ -21,7 +21,7 @@ export interface ScanDiff {
 export function diffScan(
   live: ReadonlyMap<string, Version>,
   facts: ReadonlyMap<string, LocalFacts>,
-  scan: readonly ScanEntry[],
+  scan: Iterable<ScanEntry>,
 ): ScanDiff {
   const toHash: ScanEntry[] = []
   const metaAdds: WireEntry[] = []

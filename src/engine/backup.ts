@@ -142,9 +142,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const bytesToRead = diff.toHash.reduce((n, e) => n + e.size, 0)
     progress({
       type: 'scanned',
-      entries: scan.entries.length,
-      files: scan.entries.filter((e) => e.kind === 'f').length,
-      bytes: scan.entries.reduce((n, e) => n + e.size, 0),
+      ...scan.entries.totals(),
       toRead: diff.toHash.length,
       bytesToRead,
     })
@@ -406,7 +404,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     // The per-file working lists are not needed any more: let them go before the commit, which is
     // where a first backup's memory peaks.
     hashed.length = 0
-    scan.entries.length = 0
+    scan.entries.clear()
     diff.toHash.length = 0
     plans.length = 0
     newBlobs.clear()

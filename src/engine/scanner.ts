@@ -5,8 +5,8 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
 import type { Excluder } from '../core/excludes.js'
-import type { EntryKind, ScanEntry } from '../core/model.js'
 import { decodePath, encodePath } from '../core/path-bytes.js'
+import { ScanList } from '../core/scan-list.js'
 
 /** ScanProblem is an entry that was skipped, with why. */
 export interface ScanProblem {
@@ -16,7 +16,7 @@ export interface ScanProblem {
 
 /** ScanResult lists the entries found and what was skipped. */
 export interface ScanResult {
-  readonly entries: ScanEntry[]
+  readonly entries: ScanList
   /** sockets, FIFOs, devices: not backed up (noted) */
   readonly skipped: ScanProblem[]
   /** folders or entries that could not be read (permission denied…) */
@@ -56,25 +56,14 @@ export interface PackedScan {
   readonly unreadable: ScanProblem[]
 }
 
-const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
-
-/** unpackScan turns a packed scan back into entries. */
+/** unpackScan turns a packed scan into its list of entries. */
 export function unpackScan(p: PackedScan): ScanResult {
-  const paths = p.paths ? p.paths.split('\0') : []
-  const targets = new Map(p.targets)
-  const n = p.numbers
-  const entries: ScanEntry[] = paths.map((path, i) => {
-    const kind = KINDS[p.kinds[i]!]!
-    const e = {
-      path,
-      kind,
-      size: n[i * 4]!,
-      mtimeMs: n[i * 4 + 1]!,
-      mode: p.modes[i]!,
-      ino: n[i * 4 + 2]!,
-      ctimeMs: n[i * 4 + 3]!,
-    }
-    return kind === 'l' ? { ...e, target: targets.get(i) ?? '' } : e
+  const entries = new ScanList({
+    paths: p.paths ? p.paths.split('\0') : [],
+    kinds: p.kinds,
+    modes: p.modes,
+    numbers: p.numbers,
+    targets: new Map(p.targets),
   })
   return { entries, skipped: p.skipped, unreadable: p.unreadable }
 }
