@@ -6,6 +6,20 @@
 import { HashColumn } from './hash-column.js'
 import type { BlobLocation } from './model.js'
 
+/** BlobColumns are the blobs in a dense order (the cache's state file stores them so). */
+export interface BlobColumns {
+  /** 32 bytes per blob: its hash */
+  readonly hashes: Uint8Array
+  /** blobs whose key is not a hex hash: [index, key] */
+  readonly otherKeys: [number, string][]
+  /** pack ids, by the ordinals `packOf` holds */
+  readonly packIds: string[]
+  readonly packOf: Int32Array
+  readonly entryOf: Int32Array
+  readonly sizeOf: Float64Array
+  readonly tarPaths: string[]
+}
+
 /** BlobTable maps content hashes (SHA-256 hex) to where they are stored. */
 export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   private cap = 0
@@ -150,6 +164,65 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     this.next = widen(this.next, (n) => new Int32Array(n))
     this.hashes.grow(cap)
     this.cap = cap
+  }
+
+  /** exportColumns copies the blobs out in a dense order (see BlobColumns). */
+  exportColumns(): BlobColumns {
+    const n = this.count
+    const c = {
+      hashes: new Uint8Array(32 * n),
+      otherKeys: [] as [number, string][],
+      packIds: [...this.packIds],
+      packOf: new Int32Array(n),
+      entryOf: new Int32Array(n),
+      sizeOf: new Float64Array(n),
+      tarPaths: new Array<string>(n),
+    }
+    let i = 0
+    for (let r = 0; r < this.used; r++) {
+      if (this.packOf[r]! < 0) continue
+      const { bytes, other } = this.hashes.raw(r)
+      if (other === undefined) c.hashes.set(bytes, 32 * i)
+      else c.otherKeys.push([i, other])
+      c.packOf[i] = this.packOf[r]!
+      c.entryOf[i] = this.entryOf[r]!
+      c.sizeOf[i] = this.sizeOf[r]!
+      c.tarPaths[i] = this.tarPathOf[r]!
+      i++
+    }
+    return c
+  }
+
+  /** fromColumns builds a table from exported columns (which it keeps: do not reuse them). */
+  static fromColumns(c: BlobColumns): BlobTable {
+    const t = new BlobTable()
+    const n = c.packOf.length
+    t.grow(Math.max(n, 1024))
+    t.hashes.load(c.hashes, c.otherKeys)
+    t.hashes.grow(Math.max(n, 1024))
+    t.packOf.set(c.packOf)
+    t.entryOf.set(c.entryOf)
+    t.sizeOf.set(c.sizeOf)
+    t.tarPathOf = c.tarPaths.slice()
+    c.packIds.forEach((id, i) => {
+      t.packIds.push(id)
+      t.packIndex.set(id, i)
+    })
+    const others = new Map(c.otherKeys)
+    const hex = Buffer.from(c.hashes.buffer, c.hashes.byteOffset, c.hashes.length)
+    for (let r = 0; r < n; r++) {
+      const other = others.get(r)
+      if (other !== undefined) {
+        t.otherKeys.set(other, r)
+        continue
+      }
+      const key = hex.readUInt32BE(32 * r) >>> 2
+      t.next[r] = t.buckets.get(key) ?? 0
+      t.buckets.set(key, r + 1)
+    }
+    t.used = n
+    t.count = n
+    return t
   }
 
   *entries(): MapIterator<[string, BlobLocation]> {

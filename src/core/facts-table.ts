@@ -7,7 +7,7 @@ import type { LocalFacts } from './model.js'
 /** FactsTable holds the local facts of files by path. */
 export class FactsTable implements ReadonlyMap<string, LocalFacts> {
   private readonly rows = new Map<string, number>()
-  private cols = new Float64Array(0)
+  private cols: Float64Array = new Float64Array(0)
   private readonly free: number[] = []
   private used = 0
 
@@ -79,6 +79,28 @@ export class FactsTable implements ReadonlyMap<string, LocalFacts> {
     this.rows.delete(path)
     this.free.push(r)
     return true
+  }
+
+  /** exportColumns copies the facts out densely: paths, and size, mtimeMs, ino, ctimeMs per path. */
+  exportColumns(): { paths: string[]; numbers: Float64Array } {
+    const paths = new Array<string>(this.rows.size)
+    const numbers = new Float64Array(4 * this.rows.size)
+    let i = 0
+    for (const [p, r] of this.rows) {
+      paths[i] = p
+      numbers.set(this.cols.subarray(4 * r, 4 * r + 4), 4 * i)
+      i++
+    }
+    return { paths, numbers }
+  }
+
+  /** fromColumns builds a table from exported columns (which it keeps). */
+  static fromColumns(paths: readonly string[], numbers: Float64Array): FactsTable {
+    const t = new FactsTable()
+    for (let i = 0; i < paths.length; i++) t.rows.set(paths[i]!, i)
+    t.cols = numbers
+    t.used = paths.length
+    return t
   }
 
   keys(): MapIterator<string> {

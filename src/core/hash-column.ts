@@ -54,6 +54,20 @@ export class HashColumn {
     if (this.other.size) this.other.delete(row)
   }
 
+  /** raw returns the 32 bytes of `row` (meaningless for a row holding another value) and that value. */
+  raw(row: number): { bytes: Buffer; other: string | undefined } {
+    return { bytes: this.bytes.subarray(row * 32, row * 32 + 32), other: this.other.get(row) }
+  }
+
+  /** load replaces the column with `bytes` (32 per row) and the rows that hold other values. */
+  load(bytes: Uint8Array, other: Iterable<readonly [number, string]>): void {
+    this.bytes = Buffer.alloc(bytes.length)
+    this.bytes.set(bytes)
+    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, bytes.length / 4)
+    this.other.clear()
+    for (const [row, value] of other) this.other.set(row, value)
+  }
+
   /** isHash says whether `value` is stored as raw bytes (a 64-character lowercase hex hash). */
   static isHash(value: string): boolean {
     return value.length === 64 && HEX64.test(value)

@@ -18,12 +18,18 @@ export class RepoState {
   /** seq of the last checkpoint applied (0 when none) */
   checkpointSeq = 0
   readonly packs = new Map<string, PackInfo>()
-  readonly blobs = new BlobTable()
+  readonly blobs: BlobTable
   /** live versions by path (to === 0) */
-  readonly live = new VersionTable()
+  readonly live: VersionTable
   /** closed versions (to > 0) kept for history */
   readonly history: Version[] = []
   readonly snapshots: SnapshotInfo[] = []
+
+  /** A new state is empty, or starts from tables loaded in bulk (the cache's state file). */
+  constructor(tables?: { live: VersionTable; blobs: BlobTable }) {
+    this.live = tables?.live ?? new VersionTable()
+    this.blobs = tables?.blobs ?? new BlobTable()
+  }
 
   /** applyCommit replays one commit record; commits must come in sequence. */
   applyCommit(c: CommitRecord): void {

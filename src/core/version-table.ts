@@ -8,16 +8,30 @@ import type { EntryKind, Version } from './model.js'
 const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
 const KIND_CODE: Record<EntryKind, number> = { f: 0, l: 1, d: 2 }
 
+/** VersionColumns are the live versions in a dense order (the cache's state file stores them so). */
+export interface VersionColumns {
+  readonly paths: string[]
+  readonly kinds: Uint8Array
+  readonly modes: Uint32Array
+  readonly froms: Uint32Array
+  readonly sizes: Float64Array
+  readonly mtimes: Float64Array
+  /** 32 bytes per version: its content hash */
+  readonly refs: Uint8Array
+  /** versions whose ref is not a hash (symlink target, folder): [index, ref] */
+  readonly otherRefs: [number, string][]
+}
+
 /** VersionTable holds live versions (to = 0) by path. */
 export class VersionTable implements ReadonlyMap<string, Version> {
   private readonly rows = new Map<string, number>()
   private paths: (string | undefined)[] = []
   private readonly refs = new HashColumn()
-  private kinds = new Uint8Array(0)
-  private sizes = new Float64Array(0)
-  private mtimes = new Float64Array(0)
-  private modes = new Uint32Array(0)
-  private froms = new Uint32Array(0)
+  private kinds: Uint8Array = new Uint8Array(0)
+  private sizes: Float64Array = new Float64Array(0)
+  private mtimes: Float64Array = new Float64Array(0)
+  private modes: Uint32Array = new Uint32Array(0)
+  private froms: Uint32Array = new Uint32Array(0)
   private readonly free: number[] = []
   private used = 0
 
@@ -117,6 +131,50 @@ export class VersionTable implements ReadonlyMap<string, Version> {
     this.modes = widen(this.modes, new Uint32Array(cap))
     this.froms = widen(this.froms, new Uint32Array(cap))
     this.refs.grow(cap)
+  }
+
+  /** exportColumns copies the versions out in a dense order (see VersionColumns). */
+  exportColumns(): VersionColumns {
+    const n = this.rows.size
+    const c = {
+      paths: new Array<string>(n),
+      kinds: new Uint8Array(n),
+      modes: new Uint32Array(n),
+      froms: new Uint32Array(n),
+      sizes: new Float64Array(n),
+      mtimes: new Float64Array(n),
+      refs: new Uint8Array(32 * n),
+      otherRefs: [] as [number, string][],
+    }
+    let i = 0
+    for (const [path, r] of this.rows) {
+      c.paths[i] = path
+      c.kinds[i] = this.kinds[r]!
+      c.modes[i] = this.modes[r]!
+      c.froms[i] = this.froms[r]!
+      c.sizes[i] = this.sizes[r]!
+      c.mtimes[i] = this.mtimes[r]!
+      const { bytes, other } = this.refs.raw(r)
+      if (other === undefined) c.refs.set(bytes, 32 * i)
+      else c.otherRefs.push([i, other])
+      i++
+    }
+    return c
+  }
+
+  /** fromColumns builds a table from exported columns (which it keeps: do not reuse them). */
+  static fromColumns(c: VersionColumns): VersionTable {
+    const t = new VersionTable()
+    for (let i = 0; i < c.paths.length; i++) t.rows.set(c.paths[i]!, i)
+    t.paths = c.paths
+    t.kinds = c.kinds
+    t.modes = c.modes
+    t.froms = c.froms
+    t.sizes = c.sizes
+    t.mtimes = c.mtimes
+    t.refs.load(c.refs, c.otherRefs)
+    t.used = c.paths.length
+    return t
   }
 
   keys(): MapIterator<string> {

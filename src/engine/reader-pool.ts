@@ -51,9 +51,7 @@ export class ReaderPool {
   ) {
     const url = new URL('./read-worker.js', import.meta.url)
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, {
-        resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 48) },
-      })
+      const w = new Worker(url, { resourceLimits: WORKER_LIMITS })
       w.on('message', (m: Reply) => {
         const p = this.pending.get(m.id)
         this.pending.delete(m.id)

@@ -11,6 +11,7 @@ import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.j
 import { FactsTable } from '../core/facts-table.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
+import { decodeState, encodeState, type StateFile } from './state-file.js'
 
 /** cacheBase is where seb keeps caches: $SEB_CACHE_DIR, else $XDG_CACHE_HOME/seb, else ~/.cache/seb. */
 export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,11 +21,10 @@ export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * The state file is JSON lines, written and read a line at a time so that the index of a large mailbox
- * is never one giant string nor one giant parsed value (at 87,000 files that was 41 MB of text and some
- * 80 MB of transient heap on every run). The first line is the header; then one line per version, pack,
- * and blob (which names its pack by the pack's ordinal among the 'p' lines) and local fact, each an
- * array tagged by its first element.
+ * The state file is `state.bin` (src/repo/state-file.ts: a JSON header and the index's columns as raw
+ * bytes). seb 0.2 wrote `state.jsonl`: JSON lines, a header and then one line per version, pack, blob
+ * (naming its pack by the pack's ordinal among the 'p' lines) and local fact, each an array tagged by
+ * its first element. That file is still read, and replaced by the next full save.
  */
 interface StateHeader {
   v: 2
@@ -86,6 +86,11 @@ export class LocalCache {
   }
 
   private get stateFile(): string {
+    return path.join(this.dir, 'state.bin')
+  }
+
+  /** the state file of seb 0.2 (JSON lines), still read */
+  private get stateLinesFile(): string {
     return path.join(this.dir, 'state.jsonl')
   }
 
@@ -105,13 +110,42 @@ export class LocalCache {
 
   /** load returns the cached state, or null when there is none or it cannot be read. */
   async load(): Promise<CachedState | null> {
+    let file: Buffer | null = null
+    try {
+      file = await fs.readFile(this.stateFile)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null
+    }
+    if (file) {
+      let decoded: StateFile | null = null
+      try {
+        decoded = decodeState(file)
+      } catch {
+        return null
+      }
+      file = null
+      if (!decoded) return null
+      return this.withLog(decoded.commit, decoded.state, decoded.facts, true)
+    }
     const state = new RepoState()
     const facts = new FactsTable()
+    const header = (await this.loadLines(state, facts)) ?? (await this.loadVersion1(state, facts))
+    if (!header) return null
+    state.seq = header.seq
+    state.checkpointSeq = header.checkpointSeq
+    state.snapshots.push(...header.snapshots)
+    return this.withLog(header.commit, state, facts, false)
+  }
+
+  /**
+   * loadLines reads the state file of seb 0.2 (`state.jsonl`, JSON lines), so that an upgrade keeps
+   * its cache: rebuilding it would need the secret key, which a backup must not need.
+   */
+  private async loadLines(state: RepoState, facts: FactsTable): Promise<StateHeader | null> {
     let header: StateHeader | null = null
     const packs: string[] = []
-    let version1 = false
     try {
-      for await (const line of readLines(this.stateFile)) {
+      for await (const line of readLines(this.stateLinesFile)) {
         if (!header) {
           header = JSON.parse(line) as StateHeader
           if (header?.v !== 2) return null
@@ -132,27 +166,28 @@ export class LocalCache {
             state.loadBlob(l[1], pack, l[3], l[4], l[5])
             break
           }
-          case 'f': {
+          case 'f':
             // The same string as the version's path: one copy of each path in memory.
             facts.put(state.live.canonicalPath(l[1]) ?? l[1], l[2], l[3], l[4], l[5])
             break
-          }
           default:
             return null
         }
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null
-      header = await this.loadVersion1(state, facts)
-      if (!header) return null
-      version1 = true
+    } catch {
+      return null
     }
-    if (!header) return null
-    state.seq = header.seq
-    state.checkpointSeq = header.checkpointSeq
-    state.snapshots.push(...header.snapshots)
-    const raw = header
-    let commit = raw.commit
+    return header
+  }
+
+  /** withLog replays the log (commits made since the state file was written) on top of it. */
+  private async withLog(
+    fileCommit: string,
+    state: RepoState,
+    facts: FactsTable,
+    current: boolean,
+  ): Promise<CachedState> {
+    let commit = fileCommit
     // Commits made since the state file was written, one line each (see append).
     let log = ''
     try {
@@ -163,7 +198,7 @@ export class LocalCache {
       let entry: LogEntry
       try {
         entry = JSON.parse(line) as LogEntry
-        if (entry.base !== raw.commit) continue // a log left over from an older state file
+        if (entry.base !== fileCommit) continue // a log left over from an older state file
         state.applyCommit(entry.record)
       } catch {
         break // a line cut by a crash: the cache is at the previous commit, which the loader notices
@@ -177,7 +212,7 @@ export class LocalCache {
       commit,
       state,
       facts,
-      base: version1 ? null : raw.commit,
+      base: current ? fileCommit : null,
       logLines: log.split('\n').filter(Boolean).length,
     }
   }
@@ -243,14 +278,18 @@ export class LocalCache {
   /** save writes the state after a commit (atomically: temp file, fsync, rename). */
   async save(commit: string, state: RepoState, facts: ReadonlyMap<string, LocalFacts>): Promise<void> {
     await this.ensure()
-    await writeAtomic(this.stateFile, stateLines(commit, state, facts))
+    const table = facts instanceof FactsTable ? facts : FactsTable.of(facts)
+    await writeAtomic(this.stateFile, encodeState(commit, state, table))
     await fs.rm(this.logFile, { force: true })
-    await fs.rm(path.join(this.dir, 'state.json'), { force: true }) // the format before v2
+    // the formats before: seb 0.2's JSON lines, seb 0.1's one JSON value
+    await fs.rm(this.stateLinesFile, { force: true })
+    await fs.rm(path.join(this.dir, 'state.json'), { force: true })
   }
 
   /** drop removes the cached state (it will be rebuilt from the destination). */
   async drop(): Promise<void> {
     await fs.rm(this.stateFile, { force: true })
+    await fs.rm(this.stateLinesFile, { force: true })
     await fs.rm(this.logFile, { force: true })
   }
 
@@ -297,36 +336,6 @@ export class LocalCache {
   }
 }
 
-/** stateLines yields the state file's lines (see StateLine), each with its newline. */
-function* stateLines(
-  commit: string,
-  state: RepoState,
-  facts: ReadonlyMap<string, LocalFacts>,
-): Generator<string> {
-  const header: StateHeader = {
-    v: 2,
-    commit,
-    seq: state.seq,
-    checkpointSeq: state.checkpointSeq,
-    snapshots: state.snapshots,
-  }
-  yield `${JSON.stringify(header)}\n`
-  for (const v of state.live.values())
-    yield `${JSON.stringify(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])}\n`
-  for (const v of state.history)
-    yield `${JSON.stringify(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])}\n`
-  const ordinal = new Map<string, number>()
-  for (const p of state.packs.values()) {
-    ordinal.set(p.id, ordinal.size)
-    yield `${JSON.stringify(['p', p.id, p.size, p.contentBytes, p.seq])}\n`
-  }
-  for (const [hash, loc] of state.blobs) {
-    const n = ordinal.get(loc.pack)
-    if (n !== undefined) yield `${JSON.stringify(['b', hash, n, loc.size, loc.tarPath, loc.entry])}\n`
-  }
-  for (const [p, f] of facts) yield `${JSON.stringify(['f', p, f.size, f.mtimeMs, f.ino, f.ctimeMs])}\n`
-}
-
 /** readLines yields the lines of a file, reading it a megabyte at a time. */
 async function* readLines(file: string): AsyncGenerator<string> {
   const fh = await fs.open(file, 'r')
@@ -347,23 +356,11 @@ async function* readLines(file: string): AsyncGenerator<string> {
   }
 }
 
-async function writeAtomic(file: string, pieces: Iterable<string>): Promise<void> {
+async function writeAtomic(file: string, pieces: Iterable<Uint8Array>): Promise<void> {
   const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
   const fh = await fs.open(tmp, 'w', 0o600)
   try {
-    // Written a megabyte at a time: the state of a large mailbox is never one giant string.
-    let pending: string[] = []
-    let size = 0
-    for (const piece of pieces) {
-      pending.push(piece)
-      size += piece.length
-      if (size >= 1 << 20) {
-        await fh.write(pending.join(''))
-        pending = []
-        size = 0
-      }
-    }
-    if (pending.length) await fh.write(pending.join(''))
+    for (const piece of pieces) await fh.write(piece)
     await fh.sync()
   } finally {
     await fh.close()

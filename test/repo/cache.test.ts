@@ -1,5 +1,6 @@
 // The local cache's state file: what is saved loads back identical (index and local facts), the state
-// file of seb 0.1 is still read (a rebuild would need the secret key), and a file cut short is refused.
+// files of seb 0.1 and 0.2 are still read (a rebuild would need the secret key), and a file cut short
+// is refused.
 import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -108,16 +109,58 @@ describe('local cache state file', () => {
     assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
     assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
     await cache.save('0000000003-new', loaded.state, loaded.facts)
-    assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.jsonl'])
+    assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.bin'])
+  })
+
+  it('reads the JSON-lines state file of seb 0.2 and asks for a full save before logging', async () => {
+    const cache = new LocalCache(work.dir, 'r4')
+    await cache.ensure()
+    const { state, facts } = sampleState()
+    const lines: unknown[] = [
+      {
+        v: 2,
+        commit: '0000000002-jsl',
+        seq: state.seq,
+        checkpointSeq: state.checkpointSeq,
+        snapshots: state.snapshots,
+      },
+    ]
+    for (const v of [...state.live.values(), ...state.history])
+      lines.push(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
+    const ordinal = new Map<string, number>()
+    for (const p of state.packs.values()) {
+      ordinal.set(p.id, ordinal.size)
+      lines.push(['p', p.id, p.size, p.contentBytes, p.seq])
+    }
+    for (const [hash, loc] of state.blobs)
+      lines.push(['b', hash, ordinal.get(loc.pack), loc.size, loc.tarPath, loc.entry])
+    for (const [p, f] of facts) lines.push(['f', p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
+    await fs.writeFile(
+      path.join(cache.dir, 'state.jsonl'),
+      lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+    )
+    const loaded = await cache.load()
+    assert.ok(loaded)
+    assert.equal(loaded.commit, '0000000002-jsl')
+    assert.equal(loaded.base, null)
+    assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
+    assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
+    await cache.save('0000000003-new', loaded.state, loaded.facts)
+    assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.bin'])
+    assert.deepEqual(snapshotOf((await cache.load())!.state), snapshotOf(state))
   })
 
   it('refuses a state file cut short (the cache is then rebuilt)', async () => {
     const cache = new LocalCache(work.dir, 'r3')
     const { state, facts } = sampleState()
     await cache.save('0000000002-abc', state, facts)
-    const file = path.join(cache.dir, 'state.jsonl')
-    const text = await fs.readFile(file, 'utf8')
-    await fs.writeFile(file, text.slice(0, text.length - 20))
+    const file = path.join(cache.dir, 'state.bin')
+    const bytes = await fs.readFile(file)
+    await fs.writeFile(file, bytes.subarray(0, bytes.length - 20))
+    assert.equal(await cache.load(), null)
+    await fs.writeFile(file, bytes.subarray(0, 30))
+    assert.equal(await cache.load(), null)
+    await fs.writeFile(file, Buffer.concat([bytes, Buffer.alloc(8)]))
     assert.equal(await cache.load(), null)
   })
 })
