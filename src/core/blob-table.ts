@@ -24,12 +24,12 @@ export interface BlobColumns {
 export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   private cap = 0
   private readonly hashes = new HashColumn()
-  private packOf = new Int32Array(0)
-  private entryOf = new Int32Array(0)
-  private sizeOf = new Float64Array(0)
+  private packOf: Int32Array = new Int32Array(0)
+  private entryOf: Int32Array = new Int32Array(0)
+  private sizeOf: Float64Array = new Float64Array(0)
   private tarPathOf: (string | undefined)[] = []
   /** the next row in the same bucket, plus one (0 ends the chain) */
-  private next = new Int32Array(0)
+  private next: Int32Array = new Int32Array(0)
   /** first row (plus one) of each bucket of 64-hex keys */
   private readonly buckets = new Map<number, number>()
   /** rows of keys that are not 64-hex hashes (tests, damaged input) */
@@ -197,13 +197,13 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   static fromColumns(c: BlobColumns): BlobTable {
     const t = new BlobTable()
     const n = c.packOf.length
-    t.grow(Math.max(n, 1024))
     t.hashes.load(c.hashes, c.otherKeys)
-    t.hashes.grow(Math.max(n, 1024))
-    t.packOf.set(c.packOf)
-    t.entryOf.set(c.entryOf)
-    t.sizeOf.set(c.sizeOf)
-    t.tarPathOf = c.tarPaths.slice()
+    t.packOf = c.packOf
+    t.entryOf = c.entryOf
+    t.sizeOf = c.sizeOf
+    t.next = new Int32Array(n)
+    t.cap = n
+    t.tarPathOf = c.tarPaths
     c.packIds.forEach((id, i) => {
       t.packIds.push(id)
       t.packIndex.set(id, i)

@@ -9,9 +9,9 @@ const EMPTY_OTHER = 0
 
 /** HashColumn is a growable column of hash values, indexed by row. */
 export class HashColumn {
-  private bytes = Buffer.alloc(0)
+  private bytes: Buffer = Buffer.alloc(0)
   /** the same memory as 32-bit words, for fast comparison */
-  private words = new Uint32Array(0)
+  private words: Uint32Array = new Uint32Array(0)
   /** rows holding a value that is not a 64-character hex hash */
   private readonly other = new Map<number, string>()
 
@@ -59,10 +59,11 @@ export class HashColumn {
     return { bytes: this.bytes.subarray(row * 32, row * 32 + 32), other: this.other.get(row) }
   }
 
-  /** load replaces the column with `bytes` (32 per row) and the rows that hold other values. */
+  /** load replaces the column with `bytes` (32 per row; kept, not copied) and the rows holding other values. */
   load(bytes: Uint8Array, other: Iterable<readonly [number, string]>): void {
-    this.bytes = Buffer.alloc(bytes.length)
-    this.bytes.set(bytes)
+    // Adopted as it is when it can be viewed as 32-bit words, else copied.
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    if (bytes.byteOffset % 4) this.bytes = Buffer.from(this.bytes)
     this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, bytes.length / 4)
     this.other.clear()
     for (const [row, value] of other) this.other.set(row, value)

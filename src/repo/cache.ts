@@ -11,7 +11,7 @@ import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.j
 import { FactsTable } from '../core/facts-table.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
-import { decodeState, encodeState, type StateFile } from './state-file.js'
+import { encodeState, readState, type StateFile } from './state-file.js'
 
 /** cacheBase is where seb keeps caches: $SEB_CACHE_DIR, else $XDG_CACHE_HOME/seb, else ~/.cache/seb. */
 export function cacheBase(env: NodeJS.ProcessEnv = process.env): string {
@@ -110,23 +110,14 @@ export class LocalCache {
 
   /** load returns the cached state, or null when there is none or it cannot be read. */
   async load(): Promise<CachedState | null> {
-    let file: Buffer | null = null
+    let decoded: StateFile | null = null
     try {
-      file = await fs.readFile(this.stateFile)
+      decoded = await readState(this.stateFile)
+      if (!decoded) return null
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null
     }
-    if (file) {
-      let decoded: StateFile | null = null
-      try {
-        decoded = decodeState(file)
-      } catch {
-        return null
-      }
-      file = null
-      if (!decoded) return null
-      return this.withLog(decoded.commit, decoded.state, decoded.facts, true)
-    }
+    if (decoded) return this.withLog(decoded.commit, decoded.state, decoded.facts, true)
     const state = new RepoState()
     const facts = new FactsTable()
     const header = (await this.loadLines(state, facts)) ?? (await this.loadVersion1(state, facts))

@@ -2,7 +2,8 @@
 // fact) it took 0.8 s at 87,000 files and 10.5 s at a million, most of a run with nothing changed and
 // of a restore's start. This is the same content in the in-memory tables' own shape: one JSON header
 // (everything that is text, the paths as one string) followed by the numeric columns as raw bytes, so
-// loading is a JSON.parse, a split and a few copies. Pure: bytes in, bytes out (cache.ts does the I/O).
+// loading is one JSON.parse, a split, and a read per column.
+import { promises as fs } from 'node:fs'
 import { BlobTable } from '../core/blob-table.js'
 import type { WireVersion } from '../core/commit-codec.js'
 import { FactsTable } from '../core/facts-table.js'
@@ -105,66 +106,79 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
   ]
 }
 
-/** decodeState reads a state file; null when it is not one or is cut short (the cache is then rebuilt). */
-export function decodeState(file: Buffer): StateFile | null {
-  if (file.length < 12 || !file.subarray(0, 8).equals(STATE_MAGIC)) return null
-  const jsonEnd = 12 + file.readUInt32LE(8)
-  if (jsonEnd > file.length) return null
-  const h = JSON.parse(file.toString('utf8', 12, jsonEnd)) as Header
-  if (h?.v !== 3) return null
-  const paths = h.paths ? h.paths.split('\0') : []
-  const n = paths.length
-  const m = h.blobCount
-  const k = h.factCount
-  const expected = jsonEnd + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32)
-  if (file.length !== expected) return null
-  let at = jsonEnd
-  // Each column is copied out (aligned, and not pinning the whole file's memory).
-  const take = <T>(count: number, width: number, make: (b: ArrayBuffer) => T): T => {
-    const b = file.buffer.slice(file.byteOffset + at, file.byteOffset + at + count * width)
-    at += count * width
-    return make(b as ArrayBuffer)
+/**
+ * readState reads a state file, each column straight into its own typed array (the file is never held
+ * whole: at a million files it is 230 MB); null when it is not one, or not exactly as long as its
+ * header says (cut short by a crash: the cache is then rebuilt).
+ */
+export async function readState(file: string): Promise<StateFile | null> {
+  const fh = await fs.open(file, 'r')
+  try {
+    const size = (await fh.stat()).size
+    let at = 0
+    const read = async <T extends ArrayBufferView>(into: T): Promise<T> => {
+      const view = new Uint8Array(into.buffer, into.byteOffset, into.byteLength)
+      let got = 0
+      while (got < view.length) {
+        const { bytesRead } = await fh.read(view, got, view.length - got, at + got)
+        if (!bytesRead) throw new Error('state file cut short')
+        got += bytesRead
+      }
+      at += view.length
+      return into
+    }
+    if (size < 12) return null
+    const start = await read(Buffer.alloc(12))
+    if (!start.subarray(0, 8).equals(STATE_MAGIC)) return null
+    const jsonLength = start.readUInt32LE(8)
+    if (12 + jsonLength > size) return null
+    const h = JSON.parse((await read(Buffer.alloc(jsonLength))).toString('utf8')) as Header
+    if (h?.v !== 3) return null
+    const paths = h.paths ? h.paths.split('\0') : []
+    const n = paths.length
+    const m = h.blobCount
+    const k = h.factCount
+    if (size !== at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32)) return null
+    const live = VersionTable.fromColumns({
+      paths,
+      kinds: await read(new Uint8Array(n)),
+      modes: await read(new Uint32Array(n)),
+      froms: await read(new Uint32Array(n)),
+      sizes: await read(new Float64Array(n)),
+      mtimes: await read(new Float64Array(n)),
+      refs: await read(new Uint8Array(32 * n)),
+      otherRefs: h.otherRefs,
+    })
+    const hashes = await read(new Uint8Array(32 * m))
+    const packOf = await read(new Int32Array(m))
+    const entryOf = await read(new Int32Array(m))
+    const sizeOf = await read(new Float64Array(m))
+    const tarIndex = await read(new Int32Array(m))
+    const tarPaths = new Array<string>(m)
+    for (let i = 0; i < m; i++) tarPaths[i] = paths[tarIndex[i]!]!
+    for (const [i, p] of h.otherTarPaths) tarPaths[i] = p
+    const blobs = BlobTable.fromColumns({
+      hashes,
+      otherKeys: h.otherKeys,
+      packIds: h.blobPacks,
+      packOf,
+      entryOf,
+      sizeOf,
+      tarPaths,
+    })
+    const factIndex = await read(new Int32Array(k))
+    const factPaths = new Array<string>(k)
+    for (let i = 0; i < k; i++) factPaths[i] = paths[factIndex[i]!]!
+    for (const [i, p] of h.otherFactPaths) factPaths[i] = p
+    const facts = FactsTable.fromColumns(factPaths, await read(new Float64Array(4 * k)))
+    const state = new RepoState({ live, blobs })
+    for (const [id, size, seq, contentBytes] of h.packs) state.loadPack(id, size, seq, contentBytes)
+    for (const v of h.history) state.loadVersion(...v)
+    state.seq = h.seq
+    state.checkpointSeq = h.checkpointSeq
+    state.snapshots.push(...h.snapshots)
+    return { commit: h.commit, state, facts }
+  } finally {
+    await fh.close()
   }
-  const live = VersionTable.fromColumns({
-    paths,
-    kinds: take(n, 1, (b) => new Uint8Array(b)),
-    modes: take(n, 4, (b) => new Uint32Array(b)),
-    froms: take(n, 4, (b) => new Uint32Array(b)),
-    sizes: take(n, 8, (b) => new Float64Array(b)),
-    mtimes: take(n, 8, (b) => new Float64Array(b)),
-    refs: take(n, 32, (b) => new Uint8Array(b)),
-    otherRefs: h.otherRefs,
-  })
-  const hashes = take(m, 32, (b) => new Uint8Array(b))
-  const packOf = take(m, 4, (b) => new Int32Array(b))
-  const entryOf = take(m, 4, (b) => new Int32Array(b))
-  const sizeOf = take(m, 8, (b) => new Float64Array(b))
-  const tarIndex = take(m, 4, (b) => new Int32Array(b))
-  const tarPaths = new Array<string>(m)
-  for (let i = 0; i < m; i++) tarPaths[i] = paths[tarIndex[i]!]!
-  for (const [i, p] of h.otherTarPaths) tarPaths[i] = p
-  const blobs = BlobTable.fromColumns({
-    hashes,
-    otherKeys: h.otherKeys,
-    packIds: h.blobPacks,
-    packOf,
-    entryOf,
-    sizeOf,
-    tarPaths,
-  })
-  const factIndex = take(k, 4, (b) => new Int32Array(b))
-  const factPaths = new Array<string>(k)
-  for (let i = 0; i < k; i++) factPaths[i] = paths[factIndex[i]!]!
-  for (const [i, p] of h.otherFactPaths) factPaths[i] = p
-  const facts = FactsTable.fromColumns(
-    factPaths,
-    take(k, 32, (b) => new Float64Array(b)),
-  )
-  const state = new RepoState({ live, blobs })
-  for (const [id, size, seq, contentBytes] of h.packs) state.loadPack(id, size, seq, contentBytes)
-  for (const v of h.history) state.loadVersion(...v)
-  state.seq = h.seq
-  state.checkpointSeq = h.checkpointSeq
-  state.snapshots.push(...h.snapshots)
-  return { commit: h.commit, state, facts }
 }
