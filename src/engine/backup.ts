@@ -12,7 +12,7 @@ import { planCompaction } from '../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, type HashedFile } from '../core/diff.js'
 import { DEFAULT_EXCLUDES } from '../core/excludes.js'
 import { FactsTable } from '../core/facts-table.js'
-import type { BlobLocation, ScanEntry } from '../core/model.js'
+import type { ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { cutBySize, planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -124,15 +124,15 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
     const { state } = loaded
     const written: WirePack[] = []
-    const newBlobs = new Map<string, BlobLocation>()
+    /** content stored, or being stored, by this run (the index has the rest) */
+    const newBlobs = new Set<string>()
     // Packs uploaded by a run that was killed before its commit: reuse them (restic#59).
     for (const p of o.dryRun ? [] : await cache.readJournal()) {
       if (state.packs.has(p[0])) continue
       const remote = await o.storage.stat({ type: 'pack', name: p[0] }).catch(() => null)
       if (remote?.size !== p[1]) continue
       written.push(p)
-      for (const [hash, size, tarPath, entry] of p[3])
-        newBlobs.set(hash, { pack: p[0], entry, size, tarPath })
+      for (const [hash] of p[3]) newBlobs.add(hash)
     }
     const adoptedPacks = written.length
 
@@ -163,7 +163,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     let bytesUploaded = 0
     let filesDone = 0
     const have = (hash: string) => state.blobs.has(hash) || newBlobs.has(hash)
-    const claim = (hash: string) => newBlobs.set(hash, { pack: '', entry: -1, size: 0, tarPath: '' })
+    const claim = (hash: string) => newBlobs.add(hash)
     const report = () =>
       progress({
         type: 'progress',
@@ -268,8 +268,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           const done = await w.finish()
           await uploads.add(async () => {
             const wire = await uploadPack(o.storage, cache, done, o.signal)
-            for (const b of done.blobs)
-              newBlobs.set(b.hash, { pack: done.id, entry: b.entry, size: b.size, tarPath: b.tarPath })
+            for (const b of done.blobs) newBlobs.add(b.hash)
             written.push(wire)
             bytesUploaded += done.size
             report()
