@@ -50,8 +50,8 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     return 'BlobTable'
   }
 
-  private row(hash: string): number {
-    if (!HashColumn.isHash(hash)) return this.otherKeys.get(hash) ?? -1
+  private row(hash: string, hex = HashColumn.isHash(hash)): number {
+    if (!hex) return this.otherKeys.get(hash) ?? -1
     HashColumn.toWords(hash, this.scratchBytes)
     let r = (this.buckets.get(HashColumn.key32(hash)) ?? 0) - 1
     while (r >= 0) {
@@ -86,12 +86,13 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   /** set records (or replaces) where `hash` is stored. */
   set(hash: string, loc: BlobLocation): this {
-    let r = this.row(hash)
+    const hex = HashColumn.isHash(hash)
+    let r = this.row(hash, hex)
     if (r < 0) {
       r = this.free.pop() ?? this.used++
       if (r >= this.cap) this.grow(Math.max(1024, this.cap * 2))
-      this.hashes.set(r, hash)
-      if (HashColumn.isHash(hash)) {
+      this.hashes.set(r, hash, hex)
+      if (hex) {
         const key = HashColumn.key32(hash)
         this.next[r] = this.buckets.get(key) ?? 0
         this.buckets.set(key, r + 1)

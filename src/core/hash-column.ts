@@ -29,9 +29,9 @@ export class HashColumn {
     this.words = new Uint32Array(bigger.buffer, bigger.byteOffset, rows * 8)
   }
 
-  /** set stores `value` at `row`. */
-  set(row: number, value: string): void {
-    if (value.length === 64 && HEX64.test(value)) {
+  /** set stores `value` at `row` (`hex`: whether it is a hex hash, when the caller knows already). */
+  set(row: number, value: string, hex = HashColumn.isHash(value)): void {
+    if (hex) {
       this.bytes.write(value, row * 32, 32, 'hex')
       if (this.other.size) this.other.delete(row)
     } else {
