@@ -27,7 +27,15 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
           [H('b'), 20, 'INBOX/cur/2:2,', 1],
         ],
       ],
-      ['p2'.padEnd(64, '0'), 500, 700, [[H('c'), 30, 'Sent/cur/3', 0]]],
+      [
+        'p2'.padEnd(64, '0'),
+        500,
+        700,
+        [
+          [H('c'), 30, 'Sent/cur/3', 0],
+          [H('d'), 40, 'Sent/cur/caf\u00e9 \udce9', 1],
+        ],
+      ],
     ],
     add: [
       ['INBOX', 'd', '', 0, 1_700_000_000_000.123, 0o700],
@@ -35,6 +43,8 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
       ['INBOX/cur/2:2,', 'f', H('b'), 20, 1_700_000_000_002, 0o600],
       ['Sent/cur/3', 'f', H('c'), 30, 1_700_000_000_003.25, 0o644],
       ['link', 'l', 'INBOX', 0, 1_700_000_000_004, 0o777],
+      // A name that is not UTF-8 (a lone surrogate holds the byte, core/path-bytes.ts) and a non-ASCII one.
+      ['Sent/cur/caf\u00e9 \udce9', 'f', H('d'), 40, 1_700_000_000_005, 0o600],
     ],
     snapshot: {
       seq: 1,
@@ -42,8 +52,8 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
       time: '2026-11-01T00:00:00.000Z',
       host: 'h',
       source: '/m',
-      files: 3,
-      bytes: 60,
+      files: 4,
+      bytes: 100,
       uploaded: 1500,
       packsWritten: 2,
     },
@@ -54,6 +64,7 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
   const facts = new Map<string, LocalFacts>([
     ['INBOX/cur/1:2,S', { size: 10, mtimeMs: 1_700_000_000_001.5, ino: 11, ctimeMs: 1_700_000_000_009.75 }],
     ['Sent/cur/3', { size: 30, mtimeMs: 1_700_000_000_003.25, ino: 13, ctimeMs: 1_700_000_000_010 }],
+    ['Sent/cur/caf\u00e9 \udce9', { size: 40, mtimeMs: 1_700_000_000_005, ino: 2 ** 40, ctimeMs: 1 }],
   ])
   return { state, facts }
 }
