@@ -68,12 +68,34 @@ export function unpackScan(p: PackedScan): ScanResult {
   return { entries, skipped: p.skipped, unreadable: p.unreadable }
 }
 
+/**
+ * ScanTask is a folder left to another scanner by a split scan: its listing and everything below it
+ * go where the split scan's entries had reached (`at`, and `skipped`, `unreadable` likewise).
+ */
+export interface ScanTask {
+  readonly dir: string
+  readonly at: number
+  readonly skipped: number
+  readonly unreadable: number
+}
+
+/** CollectOptions choose the part of the tree a scan covers. */
+export interface CollectOptions {
+  /** the folders to list (relative; '' is the root), in order, with everything below them */
+  readonly start?: readonly string[]
+  /** leave folders this deep (root 0) to others, as tasks, instead of listing them */
+  readonly splitDepth?: number
+}
+
 /** collectTree does scanTree's work into columns (see PackedScan). */
 export async function collectTree(
   root: string,
   exclude: Excluder,
   signal?: AbortSignal,
-): Promise<PackedScan> {
+  options: CollectOptions = {},
+): Promise<PackedScan & { tasks: ScanTask[] }> {
+  const tasks: ScanTask[] = []
+  const split = options.splitDepth ?? Number.POSITIVE_INFINITY
   const rootBytes = Buffer.from(root)
   const paths: string[] = []
   let kinds = new Uint8Array(4096)
@@ -105,11 +127,15 @@ export async function collectTree(
   }
   const slash = Buffer.from('/')
   const absolute = (rel: string) => (rel ? Buffer.concat([rootBytes, slash, encodePath(rel)]) : rootBytes)
-  const stack: string[] = ['']
+  const stack: string[] = [...(options.start ?? [''])].reverse()
   const rootText = root.replace(/\/+$/, '')
   while (stack.length) {
     signal?.throwIfAborted()
     const dir = stack.pop()!
+    if (dir && depthOf(dir) >= split) {
+      tasks.push({ dir, at: paths.length, skipped: skipped.length, unreadable: unreadable.length })
+      continue
+    }
     let names: string[]
     try {
       // latin1 maps each byte to one character: ASCII names (nearly all Maildir names) come out as
@@ -166,7 +192,68 @@ export async function collectTree(
     targets,
     skipped,
     unreadable,
+    tasks,
   }
+}
+
+function depthOf(dir: string): number {
+  let d = 1
+  for (let i = dir.indexOf('/'); i >= 0; i = dir.indexOf('/', i + 1)) d++
+  return d
+}
+
+/**
+ * mergeSplitScan puts the results of a split scan's tasks (in task order) where they belong in it:
+ * the entries come out in exactly the order one scanner would have listed them.
+ */
+export function mergeSplitScan(split: PackedScan & { tasks: ScanTask[] }, parts: PackedScan[]): ScanResult {
+  const splitPaths = split.paths ? split.paths.split('\0') : []
+  const partPaths = parts.map((p) => (p.paths ? p.paths.split('\0') : []))
+  const n = splitPaths.length + partPaths.reduce((k, p) => k + p.length, 0)
+  const paths: string[] = []
+  const kinds = new Uint8Array(n)
+  const modes = new Uint16Array(n)
+  const numbers = new Float64Array(4 * n)
+  const targets = new Map<number, string>()
+  const skipped: ScanProblem[] = []
+  const unreadable: ScanProblem[] = []
+  const splitTargets = new Map(split.targets)
+  let at = 0
+  let s = 0
+  let u = 0
+  const copy = (
+    from: PackedScan,
+    list: string[],
+    start: number,
+    end: number,
+    targetsOf: Map<number, string>,
+  ) => {
+    for (let i = start; i < end; i++) {
+      const o = paths.length
+      paths.push(list[i]!)
+      kinds[o] = from.kinds[i]!
+      modes[o] = from.modes[i]!
+      numbers.set(from.numbers.subarray(4 * i, 4 * i + 4), 4 * o)
+      const t = targetsOf.get(i)
+      if (t !== undefined) targets.set(o, t)
+    }
+  }
+  split.tasks.forEach((task, k) => {
+    copy(split, splitPaths, at, task.at, splitTargets)
+    skipped.push(...split.skipped.slice(s, task.skipped))
+    unreadable.push(...split.unreadable.slice(u, task.unreadable))
+    at = task.at
+    s = task.skipped
+    u = task.unreadable
+    const part = parts[k]!
+    copy(part, partPaths[k]!, 0, partPaths[k]!.length, new Map(part.targets))
+    skipped.push(...part.skipped)
+    unreadable.push(...part.unreadable)
+  })
+  copy(split, splitPaths, at, splitPaths.length, splitTargets)
+  skipped.push(...split.skipped.slice(s))
+  unreadable.push(...split.unreadable.slice(u))
+  return { entries: new ScanList({ paths, kinds, modes, numbers, targets }), skipped, unreadable }
 }
 
 /**
@@ -183,30 +270,70 @@ function describe(err: unknown): string {
   return e.code ?? e.message
 }
 
+/** SPLIT_DEPTH: a parallel scan hands out the folders this deep (account/folder in a usual mail tree). */
+const SPLIT_DEPTH = 2
+
 /**
- * scanTreeInWorker runs scanTree on a worker thread (src/engine/scan-worker.ts), so the caller's thread
- * is free meanwhile. Patterns are the exclude patterns given to makeExcluder.
+ * scanTreeInWorker runs scanTree on worker threads (src/engine/scan-worker.ts), so the caller's thread
+ * is free meanwhile. The first worker lists the top of the tree and leaves each folder SPLIT_DEPTH deep
+ * as a task; `workers` workers then take the tasks in turn, and the parts are merged in order (the
+ * result is the same as one scanner's). Patterns are the exclude patterns given to makeExcluder.
  */
 export function scanTreeInWorker(
   root: string,
   patterns: readonly string[],
   signal?: AbortSignal,
+  workers = 2,
 ): Promise<ScanResult> {
   signal?.throwIfAborted()
-  const worker = new Worker(new URL('./scan-worker.js', import.meta.url))
+  const pool: Worker[] = []
   let onAbort = () => {}
   return new Promise<ScanResult>((resolve, reject) => {
     onAbort = () => reject(signal!.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
-    worker.once('message', (m: { result?: PackedScan; error?: string }) => {
-      if (m.result) resolve(unpackScan(m.result))
-      else reject(new Error(`scan failed: ${m.error}`))
-    })
-    worker.once('error', reject)
-    worker.once('exit', () => reject(new Error('scan worker stopped')))
-    worker.postMessage({ root, patterns: [...patterns] })
+    const start = () => {
+      const w = new Worker(new URL('./scan-worker.js', import.meta.url))
+      w.once('error', reject)
+      w.once('exit', () => reject(new Error('scan worker stopped')))
+      w.postMessage({ root, patterns: [...patterns] })
+      pool.push(w)
+      return w
+    }
+    const ask = (w: Worker, req: ScanTaskRequest) =>
+      new Promise<PackedScan & { tasks: ScanTask[] }>((done, fail) => {
+        w.once('message', (m: ScanReply) => {
+          if (m.result) done(m.result)
+          else fail(new Error(`scan failed: ${m.error}`))
+        })
+        w.postMessage(req)
+      })
+    const first = start()
+    ask(first, { start: [''], splitDepth: SPLIT_DEPTH })
+      .then(async (split) => {
+        const parts: PackedScan[] = new Array(split.tasks.length)
+        let next = 0
+        const drain = async (w: Worker) => {
+          while (next < split.tasks.length) {
+            const k = next++
+            parts[k] = await ask(w, { start: [split.tasks[k]!.dir] })
+          }
+        }
+        const helpers = split.tasks.length > 1 ? Array.from({ length: workers - 1 }, start) : []
+        await Promise.all([first, ...helpers].map(drain))
+        resolve(mergeSplitScan(split, parts))
+      })
+      .catch(reject)
   }).finally(() => {
     signal?.removeEventListener('abort', onAbort)
-    void worker.terminate()
+    for (const w of pool) void w.terminate()
   })
+}
+
+/** ScanTaskRequest asks a scan worker for part of the tree (see CollectOptions). */
+export interface ScanTaskRequest extends CollectOptions {}
+
+/** ScanReply is a scan worker's answer. */
+export interface ScanReply {
+  readonly result?: PackedScan & { tasks: ScanTask[] }
+  readonly error?: string
 }
