@@ -3,10 +3,10 @@
 // numbers are one row of a Float64Array, found by path. The path strings can be shared with the index
 // (VersionTable.canonicalPath), so a path is held once. It reads like a Map<path, LocalFacts>. Pure.
 import type { LocalFacts } from './model.js'
+import { PathRows } from './path-rows.js'
 
 /** FactsTable holds the local facts of files by path. */
-export class FactsTable implements ReadonlyMap<string, LocalFacts> {
-  private readonly rows = new Map<string, number>()
+export class FactsTable extends PathRows<LocalFacts> {
   private cols: Float64Array = new Float64Array(0)
   private readonly free: number[] = []
   private used = 0
@@ -18,21 +18,8 @@ export class FactsTable implements ReadonlyMap<string, LocalFacts> {
     return t
   }
 
-  get size(): number {
-    return this.rows.size
-  }
-
-  get [Symbol.toStringTag](): string {
+  override get [Symbol.toStringTag](): string {
     return 'FactsTable'
-  }
-
-  has(path: string): boolean {
-    return this.rows.has(path)
-  }
-
-  get(path: string): LocalFacts | undefined {
-    const r = this.rows.get(path)
-    return r === undefined ? undefined : this.at(r)
   }
 
   /** same says whether `path` has exactly these facts, without making an object. */
@@ -44,7 +31,7 @@ export class FactsTable implements ReadonlyMap<string, LocalFacts> {
     return c[at] === size && c[at + 1] === mtimeMs && c[at + 2] === ino && c[at + 3] === ctimeMs
   }
 
-  private at(r: number): LocalFacts {
+  protected at(r: number): LocalFacts {
     const c = this.cols
     return { size: c[r * 4]!, mtimeMs: c[r * 4 + 1]!, ino: c[r * 4 + 2]!, ctimeMs: c[r * 4 + 3]! }
   }
@@ -101,25 +88,5 @@ export class FactsTable implements ReadonlyMap<string, LocalFacts> {
     t.cols = numbers
     t.used = paths.length
     return t
-  }
-
-  keys(): MapIterator<string> {
-    return this.rows.keys()
-  }
-
-  *values(): MapIterator<LocalFacts> {
-    for (const r of this.rows.values()) yield this.at(r)
-  }
-
-  *entries(): MapIterator<[string, LocalFacts]> {
-    for (const [p, r] of this.rows) yield [p, this.at(r)]
-  }
-
-  [Symbol.iterator](): MapIterator<[string, LocalFacts]> {
-    return this.entries()
-  }
-
-  forEach(fn: (value: LocalFacts, key: string, map: ReadonlyMap<string, LocalFacts>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this)
   }
 }

@@ -4,6 +4,7 @@
 // made only when asked for. It reads like a ReadonlyMap<path, Version>. Pure: no I/O.
 import { HashColumn } from './hash-column.js'
 import type { EntryKind, Version } from './model.js'
+import { PathRows } from './path-rows.js'
 
 const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
 const KIND_CODE: Record<EntryKind, number> = { f: 0, l: 1, d: 2 }
@@ -23,8 +24,7 @@ export interface VersionColumns {
 }
 
 /** VersionTable holds live versions (to = 0) by path. */
-export class VersionTable implements ReadonlyMap<string, Version> {
-  private readonly rows = new Map<string, number>()
+export class VersionTable extends PathRows<Version> {
   private paths: (string | undefined)[] = []
   private readonly refs = new HashColumn()
   private kinds: Uint8Array = new Uint8Array(0)
@@ -35,21 +35,8 @@ export class VersionTable implements ReadonlyMap<string, Version> {
   private readonly free: number[] = []
   private used = 0
 
-  get size(): number {
-    return this.rows.size
-  }
-
-  get [Symbol.toStringTag](): string {
+  override get [Symbol.toStringTag](): string {
     return 'VersionTable'
-  }
-
-  has(path: string): boolean {
-    return this.rows.has(path)
-  }
-
-  get(path: string): Version | undefined {
-    const r = this.rows.get(path)
-    return r === undefined ? undefined : this.at(r)
   }
 
   /** kindOf is get(path)?.kind without making the version. */
@@ -67,7 +54,7 @@ export class VersionTable implements ReadonlyMap<string, Version> {
     return r === undefined ? undefined : this.paths[r]
   }
 
-  private at(r: number): Version {
+  protected at(r: number): Version {
     return {
       path: this.paths[r]!,
       kind: KINDS[this.kinds[r]!]!,
@@ -175,25 +162,5 @@ export class VersionTable implements ReadonlyMap<string, Version> {
     t.refs.load(c.refs, c.otherRefs)
     t.used = c.paths.length
     return t
-  }
-
-  keys(): MapIterator<string> {
-    return this.rows.keys()
-  }
-
-  *values(): MapIterator<Version> {
-    for (const r of this.rows.values()) yield this.at(r)
-  }
-
-  *entries(): MapIterator<[string, Version]> {
-    for (const [p, r] of this.rows) yield [p, this.at(r)]
-  }
-
-  [Symbol.iterator](): MapIterator<[string, Version]> {
-    return this.entries()
-  }
-
-  forEach(fn: (value: Version, key: string, map: ReadonlyMap<string, Version>) => void): void {
-    for (const [k, v] of this.entries()) fn(v, k, this)
   }
 }

@@ -44,27 +44,26 @@ export interface StateFile {
   readonly facts: FactsTable
 }
 
+/** indexInto names each path by its index in `index`, or -1 with the path in `others`. */
+function indexInto(index: ReadonlyMap<string, number>, paths: readonly string[]) {
+  const out = { index: new Int32Array(paths.length), others: [] as [number, string][] }
+  paths.forEach((p, i) => {
+    const at = index.get(p)
+    out.index[i] = at ?? -1
+    if (at === undefined) out.others.push([i, p])
+  })
+  return out
+}
+
 /** encodeState lays out the state and facts as a state file, in pieces (written one after another). */
 export function encodeState(commit: string, state: RepoState, facts: FactsTable): Uint8Array[] {
   const live = state.live.exportColumns()
   const index = new Map<string, number>()
   for (let i = 0; i < live.paths.length; i++) index.set(live.paths[i]!, i)
   const blobs = state.blobs.exportColumns()
-  const tarIndex = new Int32Array(blobs.tarPaths.length)
-  const otherTarPaths: [number, string][] = []
-  blobs.tarPaths.forEach((p, i) => {
-    const at = index.get(p)
-    tarIndex[i] = at ?? -1
-    if (at === undefined) otherTarPaths.push([i, p])
-  })
+  const tar = indexInto(index, blobs.tarPaths)
   const f = facts.exportColumns()
-  const factIndex = new Int32Array(f.paths.length)
-  const otherFactPaths: [number, string][] = []
-  f.paths.forEach((p, i) => {
-    const at = index.get(p)
-    factIndex[i] = at ?? -1
-    if (at === undefined) otherFactPaths.push([i, p])
-  })
+  const fact = indexInto(index, f.paths)
   const header: Header = {
     v: 3,
     commit,
@@ -78,9 +77,9 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     blobCount: blobs.tarPaths.length,
     blobPacks: blobs.packIds,
     otherKeys: blobs.otherKeys,
-    otherTarPaths,
+    otherTarPaths: tar.others,
     factCount: f.paths.length,
-    otherFactPaths,
+    otherFactPaths: fact.others,
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8')
   const length = Buffer.alloc(4)
@@ -100,8 +99,8 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     bytes(blobs.packOf),
     bytes(blobs.entryOf),
     bytes(blobs.sizeOf),
-    bytes(tarIndex),
-    bytes(factIndex),
+    bytes(tar.index),
+    bytes(fact.index),
     bytes(f.numbers),
   ]
 }

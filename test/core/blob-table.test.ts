@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { BlobTable } from '../../src/core/blob-table.js'
 import type { BlobLocation } from '../../src/core/model.js'
+import { seededRandom } from '../helpers/random.js'
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex')
 
@@ -12,11 +13,7 @@ describe('BlobTable', () => {
   it('behaves as a Map of hash to location through sets, replacements and deletes', () => {
     const table = new BlobTable()
     const model = new Map<string, BlobLocation>()
-    let seed = 7
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed % n
-    }
+    const rand = seededRandom(7)
     // Keys sharing their first 30 bits land in one bucket: force a few.
     const collide = (n: number) => `${sha(1).slice(0, 8)}${sha(n).slice(8)}`
     for (let i = 0; i < 20_000; i++) {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { Version } from '../../src/core/model.js'
 import { VersionTable } from '../../src/core/version-table.js'
+import { seededRandom } from '../helpers/random.js'
 
 const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex')
 
@@ -11,11 +12,7 @@ describe('VersionTable', () => {
   it('behaves as a Map of path to live version', () => {
     const table = new VersionTable()
     const model = new Map<string, Version>()
-    let seed = 3
-    const rand = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31
-      return seed % n
-    }
+    const rand = seededRandom(3)
     for (let i = 0; i < 20_000; i++) {
       const path = `INBOX/cur/${rand(3000)}`
       if (rand(5) === 0) {
