@@ -1,13 +1,12 @@
 // BlobTable against a plain Map, through random sets, replacements and deletes (hash collisions on the
 // bucket key included), and for keys that are not hex hashes.
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { BlobTable } from '../../src/core/blob-table.js'
 import type { BlobLocation } from '../../src/core/model.js'
-import { seededRandom } from '../helpers/random.js'
+import { fakeHash, seededRandom } from '../helpers/random.js'
 
-const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex')
+const sha = fakeHash
 
 describe('BlobTable', () => {
   it('behaves as a Map of hash to location through sets, replacements and deletes', () => {

@@ -1,12 +1,11 @@
 // VersionTable against a plain Map of live versions, with rows freed and reused.
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { Version } from '../../src/core/model.js'
 import { VersionTable } from '../../src/core/version-table.js'
-import { seededRandom } from '../helpers/random.js'
+import { fakeHash, seededRandom } from '../helpers/random.js'
 
-const sha = (n: number) => createHash('sha256').update(String(n)).digest('hex')
+const sha = fakeHash
 
 describe('VersionTable', () => {
   it('behaves as a Map of path to live version', () => {
