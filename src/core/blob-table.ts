@@ -1,7 +1,8 @@
 // Why: where each stored content lives (pack, entry, size, tar path), for every blob of the repository:
 // a million small mails are a million entries. As a Map of hex strings to objects that cost some 200
 // bytes each; here a blob is one row of typed columns (its hash as 32 raw bytes, the pack as an index into
-// the few pack ids), found through a bucket map keyed by the hash's first 30 bits. It reads like a
+// the few pack ids), found through an open-addressing table of row numbers keyed by the hash's first
+// bits (no Map: at a million blobs a Map of buckets cost 0.4 s to build and some 40 MB). It reads like a
 // ReadonlyMap<hash, BlobLocation> so callers need not know. Pure: no I/O.
 import { HashColumn } from './hash-column.js'
 import type { BlobLocation } from './model.js'
@@ -28,10 +29,12 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   private entryOf: Int32Array = new Int32Array(0)
   private sizeOf: Float64Array = new Float64Array(0)
   private tarPathOf: (string | undefined)[] = []
-  /** the next row in the same bucket, plus one (0 ends the chain) */
-  private next: Int32Array = new Int32Array(0)
-  /** first row (plus one) of each bucket of 64-hex keys */
-  private readonly buckets = new Map<number, number>()
+  /**
+   * rows (plus one; 0 is empty) of 64-hex keys, by linear probing from the key's first bits; a power
+   * of two in size, at most half full
+   */
+  private slots: Int32Array = new Int32Array(0)
+  private hexCount = 0
   /** rows of keys that are not 64-hex hashes (tests, damaged input) */
   private readonly otherKeys = new Map<string, number>()
   private readonly packIds: string[] = []
@@ -52,13 +55,39 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   private row(hash: string, hex = HashColumn.isHash(hash)): number {
     if (!hex) return this.otherKeys.get(hash) ?? -1
+    const i = this.slotOf(hash)
+    return i < 0 ? -1 : this.slots[i]! - 1
+  }
+
+  /** slotOf finds the slot holding a hex hash's row, or -1. */
+  private slotOf(hash: string): number {
+    const slots = this.slots
+    if (!slots.length) return -1
     HashColumn.toWords(hash, this.scratchBytes)
-    let r = (this.buckets.get(HashColumn.key32(hash)) ?? 0) - 1
-    while (r >= 0) {
-      if (this.hashes.equalsWords(r, this.scratch)) return r
-      r = this.next[r]! - 1
+    const mask = slots.length - 1
+    for (let i = HashColumn.key32(hash) & mask; ; i = (i + 1) & mask) {
+      const v = slots[i]!
+      if (v === 0) return -1
+      if (this.hashes.equalsWords(v - 1, this.scratch)) return i
     }
-    return -1
+  }
+
+  /** place puts row r (whose key is not in the table) in the first free slot from its key's. */
+  private place(r: number, key: number): void {
+    const mask = this.slots.length - 1
+    let i = key & mask
+    while (this.slots[i]) i = (i + 1) & mask
+    this.slots[i] = r + 1
+  }
+
+  /** ensureSlots keeps the slots at most half full for `n` hex keys (rehashing when they grow). */
+  private ensureSlots(n: number): void {
+    if (n * 2 <= this.slots.length) return
+    let size = Math.max(1024, this.slots.length)
+    while (size < n * 2) size *= 2
+    const old = this.slots
+    this.slots = new Int32Array(size)
+    for (const v of old) if (v) this.place(v - 1, this.hashes.key32At(v - 1))
   }
 
   has(hash: string): boolean {
@@ -82,6 +111,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   /** reserve makes room for `n` blobs at once (no regrowing while a large commit is applied). */
   reserve(n: number): void {
     if (n > this.cap) this.grow(n)
+    this.ensureSlots(n)
   }
 
   /** set records (or replaces) where `hash` is stored. */
@@ -93,9 +123,9 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
       if (r >= this.cap) this.grow(Math.max(1024, this.cap * 2))
       this.hashes.set(r, hash, hex)
       if (hex) {
-        const key = HashColumn.key32(hash)
-        this.next[r] = this.buckets.get(key) ?? 0
-        this.buckets.set(key, r + 1)
+        this.ensureSlots(this.hexCount + 1)
+        this.place(r, HashColumn.key32(hash))
+        this.hexCount++
       } else this.otherKeys.set(hash, r)
       this.count++
     }
@@ -114,31 +144,41 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   /** delete forgets `hash`; true when it was there. */
   delete(hash: string): boolean {
-    const r = this.row(hash)
+    const hex = HashColumn.isHash(hash)
+    const r = this.row(hash, hex)
     if (r < 0) return false
-    if (HashColumn.isHash(hash)) {
-      const key = HashColumn.key32(hash)
-      const first = this.buckets.get(key)! - 1
-      if (first === r) {
-        if (this.next[r]) this.buckets.set(key, this.next[r]!)
-        else this.buckets.delete(key)
-      } else {
-        let prev = first
-        while (this.next[prev]! - 1 !== r) prev = this.next[prev]! - 1
-        this.next[prev] = this.next[r]!
-      }
+    if (hex) {
+      this.unplace(this.slotOf(hash))
+      this.hexCount--
     } else this.otherKeys.delete(hash)
     this.hashes.clear(r)
     this.tarPathOf[r] = undefined
     this.packOf[r] = -1
-    this.next[r] = 0
     this.free.push(r)
     this.count--
     return true
   }
 
+  /** unplace empties slot i, moving back the rows after it that probing would no longer reach. */
+  private unplace(i: number): void {
+    const slots = this.slots
+    const mask = slots.length - 1
+    let hole = i
+    for (let j = (i + 1) & mask; slots[j]; j = (j + 1) & mask) {
+      const home = this.hashes.key32At(slots[j]! - 1) & mask
+      // The row at j stays unless its home slot lies cyclically outside (hole, j].
+      const reachable = hole <= j ? hole < home && home <= j : hole < home || home <= j
+      if (!reachable) {
+        slots[hole] = slots[j]!
+        hole = j
+      }
+    }
+    slots[hole] = 0
+  }
+
   clear(): void {
-    this.buckets.clear()
+    this.slots = new Int32Array(0)
+    this.hexCount = 0
     this.otherKeys.clear()
     this.packIds.length = 0
     this.packIndex.clear()
@@ -150,7 +190,6 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     this.packOf = new Int32Array(0)
     this.entryOf = new Int32Array(0)
     this.sizeOf = new Float64Array(0)
-    this.next = new Int32Array(0)
   }
 
   private grow(cap: number): void {
@@ -162,7 +201,6 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     this.packOf = widen(this.packOf, (n) => new Int32Array(n).fill(-1))
     this.entryOf = widen(this.entryOf, (n) => new Int32Array(n))
     this.sizeOf = widen(this.sizeOf, (n) => new Float64Array(n))
-    this.next = widen(this.next, (n) => new Int32Array(n))
     this.hashes.grow(cap)
     this.cap = cap
   }
@@ -202,25 +240,16 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     t.packOf = c.packOf
     t.entryOf = c.entryOf
     t.sizeOf = c.sizeOf
-    t.next = new Int32Array(n)
     t.cap = n
     t.tarPathOf = c.tarPaths
     c.packIds.forEach((id, i) => {
       t.packIds.push(id)
       t.packIndex.set(id, i)
     })
-    const others = new Map(c.otherKeys)
-    const hex = Buffer.from(c.hashes.buffer, c.hashes.byteOffset, c.hashes.length)
-    for (let r = 0; r < n; r++) {
-      const other = others.get(r)
-      if (other !== undefined) {
-        t.otherKeys.set(other, r)
-        continue
-      }
-      const key = hex.readUInt32BE(32 * r) >>> 2
-      t.next[r] = t.buckets.get(key) ?? 0
-      t.buckets.set(key, r + 1)
-    }
+    for (const [r, key] of c.otherKeys) t.otherKeys.set(key, r)
+    t.hexCount = n - c.otherKeys.length
+    t.ensureSlots(t.hexCount)
+    for (let r = 0; r < n; r++) if (!t.hashes.isOther(r)) t.place(r, t.hashes.key32At(r))
     t.used = n
     t.count = n
     return t

@@ -69,6 +69,16 @@ export class HashColumn {
     for (const [row, value] of other) this.other.set(row, value)
   }
 
+  /** key32At is key32 of the hash held at `row` (meaningless for a row holding another value). */
+  key32At(row: number): number {
+    return this.bytes.readUInt32BE(row * 32) >>> 2
+  }
+
+  /** isOther says whether `row` holds a value that is not a hex hash. */
+  isOther(row: number): boolean {
+    return this.other.size > 0 && this.other.has(row)
+  }
+
   /** isHash says whether `value` is stored as raw bytes (a 64-character lowercase hex hash). */
   static isHash(value: string): boolean {
     return value.length === 64 && HEX64.test(value)

@@ -15,8 +15,10 @@ describe('BlobTable', () => {
     const rand = seededRandom(7)
     // Keys sharing their first 30 bits land in one bucket: force a few.
     const collide = (n: number) => `${sha(1).slice(0, 8)}${sha(n).slice(8)}`
+    const used = new Set<string>()
     for (let i = 0; i < 20_000; i++) {
       const k = rand(10) === 0 ? collide(rand(50)) : sha(rand(5000))
+      used.add(k)
       if (rand(4) === 0) assert.equal(table.delete(k), model.delete(k))
       else {
         const loc = {
@@ -33,6 +35,7 @@ describe('BlobTable', () => {
     for (const [k, v] of model) assert.deepEqual(table.get(k), v)
     assert.deepEqual([...table].sort(), [...model].sort())
     assert.deepEqual([...table.keys()].sort(), [...model.keys()].sort())
+    for (const k of used) assert.equal(table.has(k), model.has(k))
     assert.equal(table.has(sha(-1)), false)
     assert.equal(table.get(collide(999)), undefined)
   })
