@@ -42,6 +42,8 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   private readonly free: number[] = []
   private used = 0
   private count = 0
+  /** no row was ever freed: rows 0..used-1 are all in use */
+  private dense = true
   private readonly scratchBytes = Buffer.alloc(32)
   private readonly scratch = new Uint32Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, 8)
 
@@ -151,6 +153,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
       this.unplace(this.slotOf(hash))
       this.hexCount--
     } else this.otherKeys.delete(hash)
+    this.dense = false
     this.hashes.clear(r)
     this.tarPathOf[r] = undefined
     this.packOf[r] = -1
@@ -177,6 +180,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   }
 
   clear(): void {
+    this.dense = true
     this.slots = new Int32Array(0)
     this.hexCount = 0
     this.otherKeys.clear()
@@ -205,9 +209,24 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     this.cap = cap
   }
 
-  /** exportColumns copies the blobs out in a dense order (see BlobColumns). */
+  /**
+   * exportColumns gives the blobs in a dense order (see BlobColumns): views of the table's own columns
+   * when no row was ever freed (valid until the table changes), else copies.
+   */
   exportColumns(): BlobColumns {
     const n = this.count
+    if (this.dense) {
+      const hashes = this.hashes.prefix(n)
+      return {
+        hashes: hashes.bytes,
+        otherKeys: hashes.other,
+        packIds: [...this.packIds],
+        packOf: this.packOf.subarray(0, n),
+        entryOf: this.entryOf.subarray(0, n),
+        sizeOf: this.sizeOf.subarray(0, n),
+        tarPaths: this.tarPathOf.slice(0, n) as string[],
+      }
+    }
     const c = {
       hashes: new Uint8Array(32 * n),
       otherKeys: [] as [number, string][],

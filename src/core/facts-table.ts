@@ -10,6 +10,8 @@ export class FactsTable extends PathRows<LocalFacts> {
   private cols: Float64Array = new Float64Array(0)
   private readonly free: number[] = []
   private used = 0
+  /** no row was ever freed: row i holds the i-th path in the Map's order */
+  private dense = true
 
   /** FactsTable.of builds a table from [path, facts] pairs (tests, small inputs). */
   static of(pairs: Iterable<readonly [string, LocalFacts]>): FactsTable {
@@ -64,12 +66,18 @@ export class FactsTable extends PathRows<LocalFacts> {
     const r = this.rows.get(path)
     if (r === undefined) return false
     this.rows.delete(path)
+    this.dense = false
     this.free.push(r)
     return true
   }
 
-  /** exportColumns copies the facts out densely: paths, and size, mtimeMs, ino, ctimeMs per path. */
+  /**
+   * exportColumns gives the facts densely: paths, and size, mtimeMs, ino, ctimeMs per path (a view of
+   * the table's own column when no row was ever freed, valid until the table changes; else a copy).
+   */
   exportColumns(): { paths: string[]; numbers: Float64Array } {
+    if (this.dense)
+      return { paths: [...this.rows.keys()], numbers: this.cols.subarray(0, 4 * this.rows.size) }
     const paths = new Array<string>(this.rows.size)
     const numbers = new Float64Array(4 * this.rows.size)
     let i = 0

@@ -69,6 +69,12 @@ export class HashColumn {
     for (const [row, value] of other) this.other.set(row, value)
   }
 
+  /** prefix views the first `n` rows: their bytes (not copied) and the rows holding other values. */
+  prefix(n: number): { bytes: Uint8Array; other: [number, string][] } {
+    const other = [...this.other].filter(([row]) => row < n)
+    return { bytes: this.bytes.subarray(0, 32 * n), other }
+  }
+
   /** key32At is key32 of the hash held at `row` (meaningless for a row holding another value). */
   key32At(row: number): number {
     return this.bytes.readUInt32BE(row * 32) >>> 2

@@ -34,6 +34,8 @@ export class VersionTable extends PathRows<Version> {
   private froms: Uint32Array = new Uint32Array(0)
   private readonly free: number[] = []
   private used = 0
+  /** no row was ever freed: row i holds the i-th path in the Map's order */
+  private dense = true
 
   override get [Symbol.toStringTag](): string {
     return 'VersionTable'
@@ -94,6 +96,7 @@ export class VersionTable extends PathRows<Version> {
     const r = this.rows.get(path)
     if (r === undefined) return false
     this.rows.delete(path)
+    this.dense = false
     this.paths[r] = undefined
     this.refs.clear(r)
     this.free.push(r)
@@ -101,6 +104,7 @@ export class VersionTable extends PathRows<Version> {
   }
 
   clear(): void {
+    this.dense = true
     this.rows.clear()
     this.paths = []
     this.free.length = 0
@@ -120,9 +124,25 @@ export class VersionTable extends PathRows<Version> {
     this.refs.grow(cap)
   }
 
-  /** exportColumns copies the versions out in a dense order (see VersionColumns). */
+  /**
+   * exportColumns gives the versions in a dense order (see VersionColumns): views of the table's own
+   * columns when no row was ever freed (valid until the table changes), else copies.
+   */
   exportColumns(): VersionColumns {
     const n = this.rows.size
+    if (this.dense) {
+      const refs = this.refs.prefix(n)
+      return {
+        paths: [...this.rows.keys()],
+        kinds: this.kinds.subarray(0, n),
+        modes: this.modes.subarray(0, n),
+        froms: this.froms.subarray(0, n),
+        sizes: this.sizes.subarray(0, n),
+        mtimes: this.mtimes.subarray(0, n),
+        refs: refs.bytes,
+        otherRefs: refs.other,
+      }
+    }
     const c = {
       paths: new Array<string>(n),
       kinds: new Uint8Array(n),

@@ -36,6 +36,11 @@ describe('BlobTable', () => {
     assert.deepEqual([...table].sort(), [...model].sort())
     assert.deepEqual([...table.keys()].sort(), [...model.keys()].sort())
     for (const k of used) assert.equal(table.has(k), model.has(k))
+    // Exported and rebuilt (copied columns: rows were freed), and from a table that never freed one.
+    assert.deepEqual([...BlobTable.fromColumns(table.exportColumns())].sort(), [...model].sort())
+    const dense = new BlobTable()
+    for (const [k, v] of model) dense.set(k, v)
+    assert.deepEqual([...BlobTable.fromColumns(dense.exportColumns())].sort(), [...model].sort())
     assert.equal(table.has(sha(-1)), false)
     assert.equal(table.get(collide(999)), undefined)
   })

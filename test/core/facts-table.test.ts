@@ -24,5 +24,10 @@ describe('FactsTable', () => {
       assert.equal(table.same(p, f.size + 1, f.mtimeMs, f.ino, f.ctimeMs), false)
     }
     assert.deepEqual([...FactsTable.of(model)].sort(), [...model].sort())
+    // Exported and rebuilt, with rows freed (copies) and without (views).
+    const copied = table.exportColumns()
+    assert.deepEqual([...FactsTable.fromColumns(copied.paths, copied.numbers)].sort(), [...model].sort())
+    const viewed = FactsTable.of(model).exportColumns()
+    assert.deepEqual([...FactsTable.fromColumns(viewed.paths, viewed.numbers)].sort(), [...model].sort())
   })
 })

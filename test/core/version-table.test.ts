@@ -41,6 +41,12 @@ describe('VersionTable', () => {
     }
     assert.deepEqual([...table].sort(), [...model].sort())
     assert.equal(table.get('nope'), undefined)
+    // Exported and rebuilt (copied columns: rows were freed), and from a table that never freed one
+    // (views of its columns).
+    assert.deepEqual([...VersionTable.fromColumns(table.exportColumns())].sort(), [...model].sort())
+    const dense = new VersionTable()
+    for (const [p, v] of model) dense.set(p, v)
+    assert.deepEqual([...VersionTable.fromColumns(dense.exportColumns())].sort(), [...model].sort())
     table.clear()
     assert.equal(table.size, 0)
     assert.deepEqual([...table.values()], [])

@@ -58,8 +58,14 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
       packsWritten: 2,
     },
   })
-  // A second commit closes a version, so history is not empty.
+  // A second commit closes a version, so history is not empty; a third rewrites a pack away (so the
+  // tables have freed rows, and the state file is written from copies of their columns).
   state.applyCommit({ ...emptyCommit('delta', 2, null, '2026-11-02T00:00:00.000Z'), del: ['INBOX/cur/2:2,'] })
+  state.applyCommit({
+    ...emptyCommit('delta', 3, null, '2026-11-03T00:00:00.000Z'),
+    packs: [['p3'.padEnd(64, '0'), 90, 20, [[H('a'), 10, 'INBOX/cur/1:2,S', 0]]]],
+    dropPacks: ['p1'.padEnd(64, '0')],
+  })
   state.checkpointSeq = 1
   const facts = new Map<string, LocalFacts>([
     ['INBOX/cur/1:2,S', { size: 10, mtimeMs: 1_700_000_000_001.5, ino: 11, ctimeMs: 1_700_000_000_009.75 }],
