@@ -8,10 +8,6 @@ import { PathRows } from './path-rows.js'
 /** FactsTable holds the local facts of files by path. */
 export class FactsTable extends PathRows<LocalFacts> {
   private cols: Float64Array = new Float64Array(0)
-  private readonly free: number[] = []
-  private used = 0
-  /** no row was ever freed: row i holds the i-th path in the Map's order */
-  private dense = true
 
   /** FactsTable.of builds a table from [path, facts] pairs (tests, small inputs). */
   static of(pairs: Iterable<readonly [string, LocalFacts]>): FactsTable {
@@ -44,15 +40,11 @@ export class FactsTable extends PathRows<LocalFacts> {
 
   /** put is set() without a facts object. */
   put(path: string, size: number, mtimeMs: number, ino: number, ctimeMs: number): this {
-    let r = this.rows.get(path)
-    if (r === undefined) {
-      r = this.free.pop() ?? this.used++
-      if (r * 4 >= this.cols.length) {
-        const bigger = new Float64Array(Math.max(4096, this.cols.length * 2))
-        bigger.set(this.cols)
-        this.cols = bigger
-      }
-      this.rows.set(path, r)
+    const { row: r } = this.rowOf(path)
+    if (r * 4 >= this.cols.length) {
+      const bigger = new Float64Array(Math.max(4096, this.cols.length * 2))
+      bigger.set(this.cols)
+      this.cols = bigger
     }
     const c = this.cols
     c[r * 4] = size
@@ -63,12 +55,7 @@ export class FactsTable extends PathRows<LocalFacts> {
   }
 
   delete(path: string): boolean {
-    const r = this.rows.get(path)
-    if (r === undefined) return false
-    this.rows.delete(path)
-    this.dense = false
-    this.free.push(r)
-    return true
+    return this.dropRow(path) >= 0
   }
 
   /**

@@ -5,6 +5,39 @@
 /** PathRows maps paths to rows; a subclass says what a row holds (`at`). */
 export abstract class PathRows<V> implements ReadonlyMap<string, V> {
   protected readonly rows = new Map<string, number>()
+  /** rows freed by delete, taken again first */
+  protected readonly free: number[] = []
+  /** rows ever taken (the columns must hold this many) */
+  protected used = 0
+  /** no row was ever freed: row i holds the i-th path in the Map's order */
+  protected dense = true
+
+  /** rowOf returns path's row, taking one (left for the caller to fill) when it has none. */
+  protected rowOf(path: string): { row: number; taken: boolean } {
+    const r = this.rows.get(path)
+    if (r !== undefined) return { row: r, taken: false }
+    const row = this.free.pop() ?? this.used++
+    this.rows.set(path, row)
+    return { row, taken: true }
+  }
+
+  /** dropRow forgets path and frees its row, which it returns (-1 when path had none). */
+  protected dropRow(path: string): number {
+    const r = this.rows.get(path)
+    if (r === undefined) return -1
+    this.rows.delete(path)
+    this.dense = false
+    this.free.push(r)
+    return r
+  }
+
+  /** resetRows forgets every path. */
+  protected resetRows(): void {
+    this.rows.clear()
+    this.free.length = 0
+    this.used = 0
+    this.dense = true
+  }
 
   /** at makes the value held in row `r`. */
   protected abstract at(r: number): V

@@ -32,10 +32,6 @@ export class VersionTable extends PathRows<Version> {
   private mtimes: Float64Array = new Float64Array(0)
   private modes: Uint32Array = new Uint32Array(0)
   private froms: Uint32Array = new Uint32Array(0)
-  private readonly free: number[] = []
-  private used = 0
-  /** no row was ever freed: row i holds the i-th path in the Map's order */
-  private dense = true
 
   override get [Symbol.toStringTag](): string {
     return 'VersionTable'
@@ -76,11 +72,9 @@ export class VersionTable extends PathRows<Version> {
 
   /** set records `v` as the live version of `path` (v.path must equal path). */
   set(path: string, v: Version): this {
-    let r = this.rows.get(path)
-    if (r === undefined) {
-      r = this.free.pop() ?? this.used++
+    const { row: r, taken } = this.rowOf(path)
+    if (taken) {
       if (r >= this.kinds.length) this.grow(Math.max(1024, this.kinds.length * 2))
-      this.rows.set(path, r)
       this.paths[r] = path
     }
     this.kinds[r] = KIND_CODE[v.kind]
@@ -93,22 +87,16 @@ export class VersionTable extends PathRows<Version> {
   }
 
   delete(path: string): boolean {
-    const r = this.rows.get(path)
-    if (r === undefined) return false
-    this.rows.delete(path)
-    this.dense = false
+    const r = this.dropRow(path)
+    if (r < 0) return false
     this.paths[r] = undefined
     this.refs.clear(r)
-    this.free.push(r)
     return true
   }
 
   clear(): void {
-    this.dense = true
-    this.rows.clear()
+    this.resetRows()
     this.paths = []
-    this.free.length = 0
-    this.used = 0
   }
 
   private grow(cap: number): void {
