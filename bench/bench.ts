@@ -587,6 +587,17 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
     const r = median(tool, 'first')
     return r && { wallMs: r.wallMs, peakRssKiB: r.peakRssKiB, bytes: r.bytes ?? 0 }
   }
+  // One backup run, timed after a sync, with the bytes it added to the repository.
+  const measuredBackup = async (t: (typeof live)[number], tag: string, step: string) => {
+    const before = await duBytes(t.repo)
+    await settle()
+    const m = await t.backup(tag)
+    keep(t.name, step, {
+      wallMs: m.durationMs,
+      peakRssKiB: m.peakRssKiB,
+      bytes: (await duBytes(t.repo)) - before,
+    })
+  }
   for (let rep = 0; rep < a.repeat; rep++) {
     await settle()
     const ff = await firstBackupFloor(src, gpg, archive)
@@ -595,15 +606,8 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
       await guard(t, 'first backup', async () => {
         await rm(t.repo, { recursive: true, force: true })
         await t.init()
-        const before = await duBytes(t.repo)
         log(`peers: ${t.name} first backup${a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : ''}`)
-        await settle()
-        const m = await t.backup(`b1-${rep}`)
-        keep(t.name, 'first', {
-          wallMs: m.durationMs,
-          peakRssKiB: m.peakRssKiB,
-          bytes: (await duBytes(t.repo)) - before,
-        })
+        await measuredBackup(t, `b1-${rep}`, 'first')
       })
     }
   }
@@ -612,14 +616,7 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
   for (let rep = 0; rep < a.repeat; rep++) {
     for (const t of live) {
       await guard(t, 'nothing-changed backup', async () => {
-        const before = await duBytes(t.repo)
-        await settle()
-        const m = await t.backup(`b2-${rep}`)
-        keep(t.name, 'nothing', {
-          wallMs: m.durationMs,
-          peakRssKiB: m.peakRssKiB,
-          bytes: (await duBytes(t.repo)) - before,
-        })
+        await measuredBackup(t, `b2-${rep}`, 'nothing')
       })
     }
   }

@@ -5,7 +5,7 @@
 // content and member ordinals do not change, so the index stays valid). Rotation records its progress
 // in the cache, so a rerun after a kill or a network failure skips what is done.
 import { randomBytes } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -27,7 +27,7 @@ import { listCommits } from '../repo/commits.js'
 import { type RepoConfig, readConfig, writeConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
-import type { Handle, Storage } from '../storage/storage.js'
+import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { commitChanges } from './commit.js'
 import { TaskPool } from './concurrency.js'
@@ -365,11 +365,7 @@ async function reencrypt(
       throw explain(err, what)
     }
     const size = (await fs.stat(spool)).size
-    await storage.save(
-      h,
-      { length: size, open: () => createReadStream(spool, { highWaterMark: 1024 * 1024 }) },
-      signal,
-    )
+    await storage.save(h, fileBody(spool, size), signal)
     return size
   } finally {
     await fs.rm(spool, { force: true })

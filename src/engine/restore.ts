@@ -1,3 +1,9 @@
+// Why: gives back a snapshot (all of it, or the paths matching globs) into a target folder, byte- and
+// mtime-identical, checking every file's SHA-256 against the index. Packs are decrypted by gpg and
+// unpacked on worker threads (unpacker-pool.ts), two at a time. Output paths come only from the
+// (validated) index — never from names inside a pack — and nothing is written through a symlink, so a
+// hostile pack or index cannot write outside the target. Damage is not fatal: everything that can be
+// restored is, and what could not is listed.
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'

@@ -207,6 +207,7 @@ function depthOf(dir: string): number {
  * the entries come out in exactly the order one scanner would have listed them.
  */
 export function mergeSplitScan(split: PackedScan & { tasks: ScanTask[] }, parts: PackedScan[]): ScanResult {
+  if (!split.tasks.length) return unpackScan(split) // nothing was handed out: the columns are the result
   const splitPaths = split.paths ? split.paths.split('\0') : []
   const partPaths = parts.map((p) => (p.paths ? p.paths.split('\0') : []))
   const n = splitPaths.length + partPaths.reduce((k, p) => k + p.length, 0)

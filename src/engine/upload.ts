@@ -1,11 +1,11 @@
 // Why: the one way a finished pack reaches the destination, for backup and compaction alike: save it
 // (moved into place when it was spooled beside its final name), record it in the local journal so a
 // killed run's successor can adopt it, and drop the spool file.
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
 import type { FinishedPack } from '../pack/pack-writer.js'
 import type { LocalCache } from '../repo/cache.js'
-import type { Storage } from '../storage/storage.js'
+import { fileBody, type Storage } from '../storage/storage.js'
 
 /** uploadPack saves a finished pack and journals it; it returns the pack as the commit records it. */
 export async function uploadPack(
@@ -14,12 +14,7 @@ export async function uploadPack(
   done: FinishedPack,
   signal?: AbortSignal,
 ): Promise<WirePack> {
-  const body = {
-    length: done.size,
-    open: () => createReadStream(done.spoolPath, { highWaterMark: 1024 * 1024 }),
-    file: done.spoolPath,
-  }
-  await storage.save({ type: 'pack', name: done.id }, body, signal)
+  await storage.save({ type: 'pack', name: done.id }, fileBody(done.spoolPath, done.size), signal)
   const wire: WirePack = [
     done.id,
     done.size,

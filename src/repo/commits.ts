@@ -3,7 +3,7 @@
 // members that give deduplicated files (renamed or copied mail) their current names, so that extracting
 // every pack and then every commit with plain gpg and tar yields every file under its current path.
 import { randomBytes } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
 import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
@@ -13,7 +13,7 @@ import { explain, walkSealedTar } from '../pack/pack-reader.js'
 import { mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { isValidName } from '../storage/layout.js'
-import type { Storage } from '../storage/storage.js'
+import { fileBody, type Storage } from '../storage/storage.js'
 
 /** CommitRef is one commit object as listed: its sequence number and full name. */
 export interface CommitRef {
@@ -132,12 +132,7 @@ export async function writeCommit(
   const spool = file
   try {
     const size = await sealFramesToFile(ctx, commitFrames(record, links), spool)
-    const body = {
-      length: size,
-      open: () => createReadStream(spool, { highWaterMark: 1024 * 1024 }),
-      file: spool,
-    }
-    await storage.save(h, body)
+    await storage.save(h, fileBody(spool, size))
     return { seq: record.seq, name, size }
   } finally {
     await fs.rm(spool, { force: true })

@@ -1,6 +1,7 @@
 // Why: every destination (local directory, SFTP, S3, rclone) looks the same to the engine. This is the
 // one contract they implement, translated from restic's internal/backend/backend.go. Backends never see
 // arbitrary paths: only typed handles, mapped to object names by src/storage/layout.ts.
+import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 
 /** FileType is the closed set of object kinds a repository holds. */
@@ -93,4 +94,12 @@ export interface Storage {
 export function bufferBody(data: Buffer): SaveBody {
   // A fresh stream per call so that a retry can re-send.
   return { length: data.length, open: () => Readable.from([data]) }
+}
+
+/**
+ * fileBody makes a SaveBody from a file of `length` bytes. `file` is set so that a local destination
+ * may move a file spooled at its spoolPath into place instead of copying it.
+ */
+export function fileBody(file: string, length: number): SaveBody {
+  return { length, open: () => createReadStream(file, { highWaterMark: 1024 * 1024 }), file }
 }

@@ -1,14 +1,12 @@
-// Why: model tests drive a structure with many random operations; a seeded generator makes every run
-// the same (a failure can be replayed).
+// Why: model tests drive a structure with many random operations; a seeded generator (the benchmark's
+// mulberry32) makes every run the same, so a failure can be replayed.
 import { createHash } from 'node:crypto'
+import { mulberry32 } from '../../bench/maildir-gen.js'
 
-/** seededRandom returns rand(n): an integer in [0, n), from a linear congruential generator. */
+/** seededRandom returns rand(n): an integer in [0, n). */
 export function seededRandom(seed: number): (n: number) => number {
-  let state = seed
-  return (n) => {
-    state = (state * 1103515245 + 12345) % 2 ** 31
-    return state % n
-  }
+  const next = mulberry32(seed)
+  return (n) => Math.floor(next() * n)
 }
 
 /** fakeHash is a content hash (SHA-256 hex) for the number n, distinct per n. */

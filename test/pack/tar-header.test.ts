@@ -7,18 +7,9 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { decodePath } from '../../src/core/path-bytes.js'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
+import { encodeHeader } from '../../src/pack/tar-header.js'
+import { tarOf } from '../helpers/tar.js'
 import { tempDir } from '../helpers/tree.js'
-
-function tarOf(entries: { e: TarEntry; data?: Buffer }[]): Buffer {
-  const parts: Buffer[] = []
-  for (const { e, data } of entries) {
-    parts.push(encodeHeader(e))
-    if (data) parts.push(data, paddingFor(data.length))
-  }
-  parts.push(END_OF_ARCHIVE)
-  return Buffer.concat(parts)
-}
 
 describe('tar headers (system tar as oracle)', () => {
   const work = tempDir()

@@ -9,8 +9,9 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { after, describe, it } from 'node:test'
 import { extract } from 'tar-stream'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
+import type { TarEntry } from '../../src/pack/tar-header.js'
 import { TarWalker } from '../../src/pack/tar-walk.js'
+import { tarOf } from '../helpers/tar.js'
 import { tempDir } from '../helpers/tree.js'
 
 type Seen = { entry: number; size: number; data: Buffer }[]
@@ -48,11 +49,8 @@ async function oracle(tar: Buffer): Promise<Seen> {
 }
 
 function ourTar(): Buffer {
-  const parts: Buffer[] = []
-  const add = (e: TarEntry, data?: Buffer) => {
-    parts.push(encodeHeader(e))
-    if (data) parts.push(data, paddingFor(data.length))
-  }
+  const members: { e: TarEntry; data?: Buffer }[] = []
+  const add = (e: TarEntry, data?: Buffer) => members.push({ e, data })
   add({ path: 'INBOX', type: 'directory', size: 0, mode: 0o700, mtimeMs: 1_700_000_000_000.5 })
   add(
     { path: 'INBOX/cur/1:2,S', type: 'file', size: 6, mode: 0o600, mtimeMs: 1_700_000_000_123.456 },
@@ -77,8 +75,7 @@ function ourTar(): Buffer {
   add({ path: 'hard', type: 'link', size: 0, mode: 0o600, mtimeMs: 3, linkPath: 'INBOX/cur/1:2,S' })
   const big = randomBytes(70_000)
   add({ path: 'big', type: 'file', size: big.length, mode: 0o600, mtimeMs: 4 }, big)
-  parts.push(END_OF_ARCHIVE)
-  return Buffer.concat(parts)
+  return tarOf(members)
 }
 
 describe('tar walker (tar-stream as oracle)', () => {
