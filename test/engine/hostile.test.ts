@@ -11,24 +11,15 @@ import type { GpgContext } from '../../src/crypto/gpg.js'
 import { init } from '../../src/engine/init.js'
 import { restore } from '../../src/engine/restore.js'
 import { sealBuffer } from '../../src/pack/seal.js'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from '../../src/pack/tar-header.js'
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../src/pack/tar-header.js'
 import { commitName, encodeCommitTar } from '../../src/repo/commits.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { bufferBody } from '../../src/storage/storage.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
+import { tarOf } from '../helpers/tar.js'
 import { tempDir } from '../helpers/tree.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-function tar(members: { e: TarEntry; data?: Buffer }[]): Buffer {
-  const parts: Buffer[] = []
-  for (const { e, data } of members) {
-    parts.push(encodeHeader(e))
-    if (data) parts.push(data, paddingFor(data.length))
-  }
-  parts.push(END_OF_ARCHIVE)
-  return Buffer.concat(parts)
-}
 
 /** writeRaw stores a crafted commit record directly (bypassing the decoder's checks on the way out). */
 async function writeRawCommit(storage: LocalStorage, ctx: GpgContext, json: string, seq = 1): Promise<void> {
@@ -83,7 +74,7 @@ describe('hostile repositories cannot write outside the restore target', () => {
     adds: (hash: string, size: number) => WireEntry[],
   ) => {
     const packId = randomBytes(32).toString('hex')
-    const packTar = tar([
+    const packTar = tarOf([
       { e: { path: 'f', type: 'file', size: data.length, mode: 0o644, mtimeMs: 0 }, data },
     ])
     await t.storage.save({ type: 'pack', name: packId }, bufferBody(await sealBuffer(t.ctx, packTar)))
@@ -111,7 +102,7 @@ describe('hostile repositories cannot write outside the restore target', () => {
   it('pack members named ../x, /abs/x or ../../outside/keep are written only where the index says', async () => {
     const t = await setup()
     const evil = Buffer.from('pwned')
-    const packTar = tar([
+    const packTar = tarOf([
       {
         e: { path: '../../outside/keep', type: 'file', size: evil.length, mode: 0o644, mtimeMs: 0 },
         data: evil,
