@@ -55,6 +55,11 @@ export function decryptArgs(enc: Encryption): string[] {
 export interface GpgProcess {
   readonly child: ChildProcess
   readonly done: Promise<void>
+  /**
+   * passphraseSent settles once the passphrase (if any) is in gpg's pipe: a caller about to block its
+   * thread on gpg's output must wait for it, or gpg would wait for the passphrase forever.
+   */
+  readonly passphraseSent: Promise<void>
 }
 
 /** StdioSlot is what one of a child's standard streams may be connected to. */
@@ -79,10 +84,14 @@ export function spawnGpg(
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString('utf8')).slice(-4000)
   })
+  let passphraseSent = Promise.resolve()
   if (usePass) {
     const fd3 = child.stdio[3] as NodeJS.WritableStream
     fd3.on('error', () => {})
-    fd3.end(Buffer.concat([ctx.passphrase!, Buffer.from('\n')]))
+    passphraseSent = new Promise<void>((resolve) => {
+      fd3.once('error', () => resolve())
+      fd3.end(Buffer.concat([ctx.passphrase!, Buffer.from('\n')]), () => resolve())
+    })
   }
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -94,7 +103,7 @@ export function spawnGpg(
     })
   })
   done.catch(() => {})
-  return { child, done }
+  return { child, done, passphraseSent }
 }
 
 /** gpgMissing is the error when no gpg binary can be run. */

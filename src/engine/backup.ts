@@ -209,39 +209,41 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         }
         const small = plan.filter((e) => e.size <= WHOLE_READ_MAX)
         const large = plan.filter((e) => e.size > WHOLE_READ_MAX)
-        for await (const { batch, read } of readAhead(
+        // A batch is read, decided on and compressed in one go, ahead of the frames still going into
+        // gpg: a worker holding a read batch would otherwise wait, idle, until the frames before it
+        // were written.
+        for await (const { frame, framed } of readAhead(
           cutBySize(small, BATCH_BYTES, BATCH_FILES),
           2,
-          async (batch) => ({
-            batch,
-            read: await readers.read(
+          async (batch) => {
+            const read = await readers.read(
               batch.map((e) => abs(e.path)),
               batch.map((e) => e.size),
               batch.map((e) => ({ path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })),
-            ),
-          }),
+            )
+            const members: PackMember[] = []
+            const framed: FramedFile[] = []
+            for (let i = 0; i < batch.length; i++) {
+              const e = batch[i]!
+              const r = read.results[i]!
+              filesDone++
+              if (r.error !== null) {
+                problem(e.path, Object.assign(new Error(r.error), { code: r.error }))
+                continue
+              }
+              bytesRead += r.size
+              hashed.push({ entry: e, hash: r.hash, size: r.size })
+              if (!have(r.hash)) {
+                claim(r.hash)
+                bytesNew += r.size
+                members.push({ index: i, path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })
+                framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
+              }
+            }
+            return { frame: await read.pack(o.dryRun ? [] : members), framed }
+          },
         )) {
           checkAbort()
-          const members: PackMember[] = []
-          const framed: FramedFile[] = []
-          for (let i = 0; i < batch.length; i++) {
-            const e = batch[i]!
-            const r = read.results[i]!
-            filesDone++
-            if (r.error !== null) {
-              problem(e.path, Object.assign(new Error(r.error), { code: r.error }))
-              continue
-            }
-            bytesRead += r.size
-            hashed.push({ entry: e, hash: r.hash, size: r.size })
-            if (!have(r.hash)) {
-              claim(r.hash)
-              bytesNew += r.size
-              members.push({ index: i, path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })
-              framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
-            }
-          }
-          const frame = await read.pack(o.dryRun ? [] : members)
           if (frame) {
             try {
               await (await getWriter()).addFrame(frame.bytes, framed, frame.release)

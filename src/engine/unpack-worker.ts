@@ -1,9 +1,10 @@
 // Why: restoring is tens of thousands of small files, each a tar member to parse, a SHA-256 to check and
-// five system calls. This worker thread does all of it for one pack at a time: the main thread only
-// pipes the pack through `gpg --decrypt` and hands over the compressed bytes; here they are
-// decompressed (zstd, in-process) into one reused buffer, walked as a tar synchronously
-// (src/pack/tar-walk.ts), checked against the index's hashes and written. Several packs are unpacked at
-// once, one per worker.
+// five system calls. This worker thread does all of it for one pack at a time, and the main thread
+// touches none of the pack's bytes: the worker starts `gpg --decrypt` on the pack's file with its output
+// into a named pipe (a FIFO) of its own, reads that pipe with blocking reads into one reused buffer,
+// decompresses (zstd, in-process) into another, walks the tar synchronously (src/pack/tar-walk.ts),
+// checks every member against the index's hash and writes it. Several packs are unpacked at once, one
+// per worker.
 import { createHash, type Hash } from 'node:crypto'
 import {
   closeSync,
@@ -12,10 +13,13 @@ import {
   futimesSync,
   lstatSync,
   openSync,
+  readSync,
   unlinkSync,
   writeSync,
 } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
+import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
+import { KeyError, SebError } from '../errors.js'
 import { TarWalker } from '../pack/tar-walk.js'
 import { FrameDecompressor } from '../pack/zstd.js'
 
@@ -34,29 +38,35 @@ export interface UnpackMember {
   readonly targets: UnpackTarget[]
 }
 
-/** UnpackRequest is what the main thread sends for one pack: start, compressed bytes, end. */
-export type UnpackRequest =
-  | {
-      readonly op: 'start'
-      readonly id: number
-      readonly members: UnpackMember[]
-      readonly overwrite: boolean
-    }
-  | { readonly op: 'data'; readonly id: number; readonly chunk: Uint8Array }
-  | { readonly op: 'end'; readonly id: number }
+/** UnpackRequest is one pack to unpack: where its ciphertext is, the wanted members, the FIFO to use. */
+export interface UnpackRequest {
+  readonly id: number
+  /** the pack's file (on a local destination, the object itself; else a downloaded copy) */
+  readonly pack: string
+  /** this worker's named pipe, which gpg writes the plaintext into */
+  readonly fifo: string
+  readonly gpg: GpgContext
+  readonly members: UnpackMember[]
+  readonly overwrite: boolean
+}
 
 /** Outcome is null when a target was written, 'damaged' on a hash mismatch, else an error code. */
 export type Outcome = string | null
 
-/** UnpackReply answers 'data' (ack) and 'end' (the outcomes per member, and a parse error if any). */
-export type UnpackReply =
-  | { readonly op: 'ack'; readonly id: number; readonly chunk: Uint8Array }
-  | {
-      readonly op: 'done'
-      readonly id: number
-      readonly outcomes: [entry: number, outcomes: Outcome[]][]
-      readonly error: string | null
-    }
+/** Failure is what stopped gpg or the pack's file, as a plain object (errors lose their class here). */
+export interface Failure {
+  readonly code: string
+  readonly message: string
+  readonly key: boolean
+}
+
+/** UnpackReply is the outcomes per member, a decompression or tar error, and gpg's failure if any. */
+export interface UnpackReply {
+  readonly id: number
+  readonly outcomes: [entry: number, outcomes: Outcome[]][]
+  readonly error: string | null
+  readonly failure: Failure | null
+}
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW
 
@@ -80,8 +90,6 @@ interface Job {
   /** the first failure of decompression or parsing; later data is ignored */
   error: string | null
 }
-
-let job: Job | null = null
 
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err)
@@ -186,7 +194,7 @@ function unlinkQuietly(t: UnpackTarget): void {
   } catch {}
 }
 
-function start(req: Extract<UnpackRequest, { op: 'start' }>): void {
+function start(req: UnpackRequest): Job {
   const members = new Map(req.members.map((m) => [m.entry, m]))
   const outcomes: [number, Outcome[]][] = []
   const j: Job = {
@@ -209,7 +217,7 @@ function start(req: Extract<UnpackRequest, { op: 'start' }>): void {
       },
     }),
   }
-  job = j
+  return j
 }
 
 function fail(j: Job, err: unknown): void {
@@ -238,21 +246,97 @@ function end(j: Job): string | null {
   return j.error
 }
 
-// Everything is synchronous: a 'data' is fully written before the next message is looked at.
-parentPort?.on('message', (req: UnpackRequest) => {
-  if (req.op === 'start') return start(req)
-  const j = job
-  if (!j || j.id !== req.id) return
-  if (req.op === 'data') {
-    feed(j, req.chunk)
-    // The chunk's memory goes back to be filled again: garbage buffers of this size, freed only when
-    // this thread's GC ran, held up to 200 MB of a restore's memory.
-    parentPort!.postMessage({ op: 'ack', id: j.id, chunk: req.chunk } satisfies UnpackReply, [
-      req.chunk.buffer as ArrayBuffer,
-    ])
-    return
+/** READ_BYTES: the buffer gpg's output is read into, and fed to zstd once full (or at the end). */
+const READ_BYTES = 256 * 1024
+const input = Buffer.allocUnsafeSlow(READ_BYTES)
+
+/** readPipe reads once into `input` at `off`, again when interrupted; 0 means every writer closed. */
+function readPipe(fd: number, off: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, input, off, READ_BYTES - off, null)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EINTR' && code !== 'EAGAIN') throw err
+    }
+  }
+}
+
+/**
+ * readAll reads the FIFO to its end, feeding the job; blocking is the point. gpg writes some 15 KiB at a
+ * time, and zstd fed pieces that small decompresses 40 % slower (1.3 GB: 2.3 s against 1.7 s with
+ * 256 KiB), so reads are gathered until the buffer is full.
+ */
+function readAll(fd: number, j: Job): void {
+  let fill = 0
+  for (;;) {
+    const n = readPipe(fd, fill)
+    fill += n
+    if (n && fill < READ_BYTES) continue
+    // After a tar or zstd error the rest is still read, so gpg finishes and gives its own verdict.
+    if (fill) feed(j, input.subarray(0, fill))
+    fill = 0
+    if (!n) return
+  }
+}
+
+function closeQuietly(fd: number): void {
+  if (fd < 0) return
+  try {
+    closeSync(fd)
+  } catch {}
+}
+
+/**
+ * unpack runs gpg on the pack with its output into the FIFO, and unpacks what comes out. The FIFO is
+ * opened for writing (O_RDWR never waits) before it is opened for reading, and this thread's writing end
+ * is closed once gpg has its own: the reads then end exactly when gpg exits.
+ */
+async function unpack(req: UnpackRequest): Promise<UnpackReply> {
+  const j = start(req)
+  let failure: Failure | null = null
+  let packFd = -1
+  let writeFd = -1
+  let readFd = -1
+  try {
+    try {
+      packFd = openSync(req.pack, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new SebError('not-found', `${req.pack}: not found`)
+      throw err
+    }
+    writeFd = openSync(req.fifo, constants.O_RDWR)
+    readFd = openSync(req.fifo, constants.O_RDONLY)
+    const gpg = spawnGpg(req.gpg, 'decrypt', packFd, writeFd)
+    closeQuietly(writeFd)
+    writeFd = -1
+    closeQuietly(packFd)
+    packFd = -1
+    await gpg.passphraseSent
+    try {
+      readAll(readFd, j)
+    } finally {
+      closeQuietly(readFd)
+      readFd = -1
+    }
+    await gpg.done
+  } catch (err) {
+    failure = {
+      code: err instanceof SebError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'error'),
+      message: err instanceof Error ? err.message : String(err),
+      key: err instanceof KeyError,
+    }
+  } finally {
+    closeQuietly(packFd)
+    closeQuietly(writeFd)
+    closeQuietly(readFd)
   }
   const error = end(j)
-  job = null
-  parentPort!.postMessage({ op: 'done', id: j.id, outcomes: j.outcomes, error } satisfies UnpackReply)
+  return { id: j.id, outcomes: j.outcomes, error, failure }
+}
+
+// One pack at a time: the pool sends the next request only after this one's reply.
+parentPort?.on('message', (req: UnpackRequest) => {
+  void unpack(req).then((reply) => parentPort!.postMessage(reply))
 })

@@ -1,13 +1,15 @@
 // Why: the reverse of the pack writer, for restore and verify: download a pack, `gpg -d | zstd -d` it
 // and walk its tar members in order. Members are identified by their ordinal (the index records it),
 // never by the names inside the tar, so a crafted pack cannot steer where restore writes.
-import { promises as fs } from 'node:fs'
+import { createWriteStream, promises as fs } from 'node:fs'
+import path from 'node:path'
 import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { extract, type Header } from 'tar-stream'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
-import { startDecrypt, startOpen } from './seal.js'
+import { startOpen } from './seal.js'
 
 /** PackEntryHandler receives each member: its ordinal, its tar header and a stream of its data. */
 export type PackEntryHandler = (entry: number, header: Header, data: AsyncIterable<Buffer>) => Promise<void>
@@ -24,18 +26,36 @@ export function readPack(
 }
 
 /**
- * decryptPack pipes a pack through `gpg --decrypt` and hands what comes out (the zstd stream, still
- * compressed) to `onChunk`, waiting for each call; restore decompresses and unpacks on worker threads.
- * Damage is reported as DamageError naming the pack, after gpg's own verdict.
+ * packFile gives the path of a file holding a pack's ciphertext, for a reader that runs gpg on it: the
+ * object itself on a local destination, else a copy downloaded into `spoolDir` (ciphertext only), which
+ * `release` removes. Failures are explained (a missing pack is DamageError naming it).
  */
-export function decryptPack(
+export async function packFile(
   storage: Storage,
-  ctx: GpgContext,
   packId: string,
-  onChunk: (chunk: Buffer) => Promise<void>,
+  spoolDir: string,
   signal?: AbortSignal,
-): Promise<void> {
-  return withPack(storage, packId, (input) => decryptStream(ctx, input, onChunk), signal)
+): Promise<{ path: string; release: () => Promise<void> }> {
+  const h = { type: 'pack', name: packId } as const
+  const local = storage.localPath?.(h)
+  if (local) {
+    signal?.throwIfAborted()
+    return { path: local, release: async () => {} }
+  }
+  const file = path.join(spoolDir, `pack-${packId}`)
+  const release = () => fs.rm(file, { force: true })
+  try {
+    await storage.load(
+      h,
+      undefined,
+      (input) => pipeline(input, createWriteStream(file, { mode: 0o600 })),
+      signal,
+    )
+  } catch (err) {
+    await release()
+    throw explain(err, `pack ${packId}`)
+  }
+  return { path: file, release }
 }
 
 /**
@@ -67,22 +87,6 @@ async function withPack(
   } catch (err) {
     throw explain(err, `pack ${packId}`)
   }
-}
-
-async function decryptStream(
-  ctx: GpgContext,
-  input: Readable | number,
-  onChunk: (chunk: Buffer) => Promise<void>,
-): Promise<void> {
-  const gpg = startDecrypt(ctx, input)
-  try {
-    for await (const c of gpg.child.stdout!) await onChunk(c as Buffer)
-  } catch (err) {
-    gpg.child.kill('SIGKILL')
-    await gpg.done.catch(() => {})
-    throw err
-  }
-  await gpg.done
 }
 
 /** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */

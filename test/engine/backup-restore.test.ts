@@ -10,9 +10,27 @@ import { init } from '../../src/engine/init.js'
 import { restore } from '../../src/engine/restore.js'
 import { KeyError, UsageError } from '../../src/errors.js'
 import { LocalStorage } from '../../src/storage/local.js'
+import { MemoryStorage } from '../../src/storage/memory.js'
 import { makeGnupgHome, publicOnlyHome } from '../helpers/gpg.js'
 import { isExcludedByDefault, makeMaildir } from '../helpers/maildir.js'
 import { assertSameTree, tempDir } from '../helpers/tree.js'
+
+/**
+ * withTmpDir runs `fn` with TMPDIR set to a new folder (where restore makes its FIFOs and downloads
+ * packs) and returns what is left in it afterwards.
+ */
+async function withTmpDir(parent: string, fn: () => Promise<void>): Promise<string[]> {
+  const tmp = await fs.mkdtemp(path.join(parent, 'tmpdir-'))
+  const saved = process.env.TMPDIR
+  process.env.TMPDIR = tmp
+  try {
+    await fn()
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = saved
+  }
+  return fs.readdir(tmp)
+}
 
 async function packCount(dest: string): Promise<number> {
   let n = 0
@@ -147,6 +165,46 @@ describe('backup and restore', () => {
     await assertSameTree(src, out, { ignore })
   })
 
+  it('restores from a destination that has no local files (each pack downloaded first), leaving no temporary file', async () => {
+    const mem = new MemoryStorage()
+    await init(mem, { recipients: [g.keys[0]!.fingerprint], packBytes: 64 * 1024 })
+    await backup({ source: src, storage: mem, cacheBase: path.join(work.dir, 'mem-cache') })
+    let packs = 0
+    for await (const _ of mem.list('pack')) packs++
+    assert.ok(packs > 1, `${packs} packs`)
+    const out = path.join(work.dir, 'r-mem')
+    const left = await withTmpDir(work.dir, async () => {
+      const r = await restore({ storage: mem, target: out, cacheBase: path.join(work.dir, 'mem-cache') })
+      assert.deepEqual(r.failed, [])
+    })
+    assert.deepEqual(left, [])
+    await assertSameTree(src, out, { ignore })
+  })
+
+  it('a passphrase repository backs up and restores (gpg gets the passphrase on a pipe in the unpack worker)', async () => {
+    const pdest = path.join(work.dir, 'dest-pass')
+    const pstorage = new LocalStorage(pdest)
+    const passphrase = Buffer.from('correct horse battery staple')
+    await init(pstorage, { passphrase })
+    const pcache = path.join(work.dir, 'cache-pass')
+    await backup({ source: src, storage: pstorage, cacheBase: pcache, passphrase })
+    const out = path.join(work.dir, 'r-pass')
+    const left = await withTmpDir(work.dir, async () => {
+      const r = await restore({ storage: pstorage, target: out, cacheBase: pcache, passphrase })
+      assert.deepEqual(r.failed, [])
+    })
+    assert.deepEqual(left, [])
+    await assertSameTree(src, out, { ignore })
+    const wrong = await restore({
+      storage: pstorage,
+      target: path.join(work.dir, 'r-pass-wrong'),
+      cacheBase: pcache,
+      passphrase: Buffer.from('wrong'),
+    }).catch((e: unknown) => e)
+    assert.ok(wrong instanceof KeyError, String(wrong))
+    assert.match(wrong.message, /wrong passphrase/)
+  })
+
   it('backs up with the public key only; restoring then needs the secret key (exit 12)', async () => {
     const pub = publicOnlyHome(g.keys[0]!)
     try {
@@ -162,6 +220,14 @@ describe('backup and restore', () => {
       assert.ok(err instanceof KeyError, String(err))
       assert.equal(err.exitCode, 12)
       assert.match(err.message, /no secret key/)
+      // With the index in the local cache, it is the unpack worker's gpg that finds no secret key.
+      const fromPack = await restore({
+        storage,
+        target: path.join(work.dir, 'r-pub-cached'),
+        cacheBase,
+      }).catch((e: unknown) => e)
+      assert.ok(fromPack instanceof KeyError, String(fromPack))
+      assert.match(fromPack.message, /no secret key/)
     } finally {
       process.env.GNUPGHOME = g.home
       pub.cleanup()
