@@ -2,8 +2,13 @@
 // Buffer, and then a tar around it) held three copies at once at the end of a first backup; this
 // produces the same JSON text in pieces, large arrays a batch of elements at a time. Pure.
 
-/** jsonChunks yields the JSON text of an object in pieces; joined, they equal JSON.stringify(obj). */
-export function* jsonChunks(obj: object, batch = 2000): Generator<string> {
+/**
+ * jsonChunks yields the JSON text of an object in pieces; joined, they equal JSON.stringify(obj). A
+ * batch of 256 index entries is some 80 kB of text: under V8's 128 kB large-object limit, so each piece
+ * dies young instead of waiting in the old generation for a full GC (with 2,000 a first backup's commit
+ * left 27 MB of such strings, and its peak memory rose by up to 45 MB).
+ */
+export function* jsonChunks(obj: object, batch = 256): Generator<string> {
   yield '{'
   let first = true
   for (const [k, v] of Object.entries(obj)) {

@@ -36,10 +36,15 @@ export function startSeal(ctx: GpgContext, out: number | 'pipe'): Sealer {
 
 let mainCompressor: FrameCompressor | null = null
 
-/** mainThreadFrames returns a FrameBuilder on the main thread's one compressor (made on first use). */
-export function mainThreadFrames(): FrameBuilder {
+/** mainThreadCompressor is the main thread's one compressor (made on first use). */
+export function mainThreadCompressor(): FrameCompressor {
   mainCompressor ??= new FrameCompressor()
-  return new FrameBuilder(mainCompressor)
+  return mainCompressor
+}
+
+/** mainThreadFrames returns a FrameBuilder on the main thread's compressor. */
+export function mainThreadFrames(): FrameBuilder {
+  return new FrameBuilder(mainThreadCompressor())
 }
 
 /** Opener is a running `gpg --decrypt | zstd -d`: read the plaintext from `output`, await `done`. */

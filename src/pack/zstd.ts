@@ -104,6 +104,39 @@ export class FrameBuilder {
   }
 }
 
+/**
+ * TextFrames compresses text given in pieces (a commit's JSON) into frames of about FRAME_BYTES. Each
+ * piece is copied into one reused buffer, not made into a Buffer of its own: at 87,000 files a first
+ * backup's commit is 27 MB of JSON, which as Buffers waited for a full GC and raised the run's peak.
+ */
+export class TextFrames {
+  private readonly buf = Buffer.allocUnsafeSlow(FRAME_BYTES)
+  private used = 0
+  /** length is the number of bytes of text pushed so far */
+  length = 0
+
+  constructor(
+    private readonly compressor: FrameCompressor,
+    private readonly sink: (frame: Buffer) => void,
+  ) {}
+
+  /** push adds a piece of text (UTF-8). */
+  push(text: string): void {
+    const n = Buffer.byteLength(text)
+    this.length += n
+    if (n > this.buf.length - this.used) this.flush()
+    if (n > this.buf.length) this.sink(this.compressor.frame([Buffer.from(text)]))
+    else this.used += this.buf.write(text, this.used)
+  }
+
+  /** flush compresses what has gathered as a frame. */
+  flush(): void {
+    if (!this.used) return
+    this.sink(this.compressor.frame([this.buf.subarray(0, this.used)]))
+    this.used = 0
+  }
+}
+
 /** OUT_BYTES: the size of the buffer FrameDecompressor decompresses into. */
 const OUT_BYTES = 1024 * 1024
 

@@ -10,8 +10,9 @@ import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
-import { mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
+import { mainThreadCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
+import { TextFrames } from '../pack/zstd.js'
 import { isValidName } from '../storage/layout.js'
 import { fileBody, type Storage } from '../storage/storage.js'
 
@@ -92,21 +93,17 @@ function* commitTail(length: number, links: readonly HardLink[]): Generator<Buff
  * which needs the JSON's length, is a frame of its own put in front).
  */
 export function commitFrames(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
-  const builder = mainThreadFrames()
   const body: Buffer[] = []
-  let length = 0
   const add = (frame: Buffer | null) => {
     if (frame) body.push(frame)
   }
-  for (const piece of jsonChunks(record)) {
-    const b = Buffer.from(piece, 'utf8')
-    length += b.length
-    add(builder.push(b))
-  }
+  const text = new TextFrames(mainThreadCompressor(), add)
+  for (const piece of jsonChunks(record)) text.push(piece)
+  text.flush()
+  const builder = mainThreadFrames()
+  for (const part of commitTail(text.length, links)) add(builder.push(part))
   add(builder.flush())
-  for (const part of commitTail(length, links)) add(builder.push(part))
-  add(builder.flush())
-  const head = builder.push(commitHeader(record, length)) ?? builder.flush()
+  const head = builder.push(commitHeader(record, text.length)) ?? builder.flush()
   return [head!, ...body]
 }
 

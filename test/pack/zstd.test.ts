@@ -11,6 +11,7 @@ import {
   FrameCompressor,
   FrameDecompressor,
   frameBound,
+  TextFrames,
 } from '../../src/pack/zstd.js'
 
 function systemUnzstd(compressed: Buffer): Buffer {
@@ -60,6 +61,25 @@ describe('zstd frames (system zstd as oracle)', () => {
     frames.push(last)
     assert.equal(b.flush(), null)
     assert.deepEqual(systemUnzstd(Buffer.concat(frames)), Buffer.concat(Array(9).fill(piece)))
+  })
+
+  it('TextFrames compresses text pieces (multi-byte, and one larger than a frame) into frames of the UTF-8 text', () => {
+    const frames: Buffer[] = []
+    const text = new TextFrames(new FrameCompressor(), (f) => frames.push(f))
+    const pieces = [
+      '{"a":',
+      'é😀'.repeat(1000),
+      'x'.repeat(FRAME_BYTES - 3000),
+      'ü'.repeat(FRAME_BYTES),
+      ...Array.from({ length: 50 }, (_, i) => `,${i}`),
+      '}',
+    ]
+    for (const p of pieces) text.push(p)
+    text.flush()
+    const expected = Buffer.from(pieces.join(''), 'utf8')
+    assert.equal(text.length, expected.length)
+    assert.ok(frames.length >= 3, `${frames.length} frames`)
+    assert.ok(systemUnzstd(Buffer.concat(frames)).equals(expected))
   })
 
   it('FrameDecompressor reads frames pushed in pieces of any size, and tells a cut stream', () => {
