@@ -55,8 +55,10 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     return 'BlobTable'
   }
 
-  private row(hash: string, hex = HashColumn.isHash(hash)): number {
-    if (!hex) return this.otherKeys.get(hash) ?? -1
+  private row(hash: string, hex?: boolean): number {
+    // An empty table (a first backup asks once per file) needs no look at the key.
+    if (!this.count) return -1
+    if (!(hex ?? HashColumn.isHash(hash))) return this.otherKeys.get(hash) ?? -1
     const i = this.slotOf(hash)
     return i < 0 ? -1 : this.slots[i]! - 1
   }
