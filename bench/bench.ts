@@ -28,7 +28,7 @@ import {
   statFloor,
 } from './floor.js'
 import { type GenerateOptions, generateMaildir, type MailboxStats, walkTree } from './maildir-gen.js'
-import { duBytes, hasGnuTime, type Measured, runMeasured, which } from './run.js'
+import { duBytes, hasGnuTime, type Measured, runMeasured, sebNodeArgs, which } from './run.js'
 import { SeedPolicy, type SeedRun } from './seed-policy.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -167,14 +167,20 @@ class Seb {
   ) {}
 
   private async run<S>(args: string[]): Promise<SebRun<S>> {
-    const r: Measured = await runMeasured(process.execPath, [this.bin, ...args], { env: this.gpg.env })
+    const r: Measured = await runMeasured(process.execPath, [...sebNodeArgs(this.bin), ...args], {
+      env: this.gpg.env,
+    })
     return { wallMs: r.durationMs, peakRssKiB: r.peakRssKiB, summary: lastJsonLine(r.stdout) as S }
   }
 
   async init(dest: string): Promise<void> {
-    await runMeasured(process.execPath, [this.bin, 'init', dest, '--recipient', this.gpg.fingerprint], {
-      env: this.gpg.env,
-    })
+    await runMeasured(
+      process.execPath,
+      [...sebNodeArgs(this.bin), 'init', dest, '--recipient', this.gpg.fingerprint],
+      {
+        env: this.gpg.env,
+      },
+    )
   }
 
   backup(src: string, dest: string) {
@@ -514,10 +520,16 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
       repo,
       available: () => (existsSync(seb) ? null : `${seb} not built`),
       init: async () => {
-        await runMeasured(process.execPath, [seb, 'init', repo, '--recipient', gpg.fingerprint], { env })
+        await runMeasured(
+          process.execPath,
+          [...sebNodeArgs(seb), 'init', repo, '--recipient', gpg.fingerprint],
+          { env },
+        )
       },
-      backup: () => runMeasured(process.execPath, [seb, 'backup', src, repo, '--json'], { env }),
-      restore: (t) => runMeasured(process.execPath, [seb, 'restore', repo, t, '--json'], { env }),
+      backup: () =>
+        runMeasured(process.execPath, [...sebNodeArgs(seb), 'backup', src, repo, '--json'], { env }),
+      restore: (t) =>
+        runMeasured(process.execPath, [...sebNodeArgs(seb), 'restore', repo, t, '--json'], { env }),
       restoredRoot: (t) => t,
     })
   }

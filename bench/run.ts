@@ -3,12 +3,24 @@
 // `time`) when it is installed; without it only wall time is recorded and RSS is reported as unknown.
 
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const GNU_TIME = '/usr/bin/time'
+
+/**
+ * sebNodeArgs is what `node` is given to run the seb executable `bin` as its first line says
+ * (`#!/usr/bin/env -S node FLAGS`): the flags, then `bin`. The benchmark and the tests run seb so,
+ * with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH.
+ */
+export function sebNodeArgs(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
+  if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
+  return [...m[1]!.split(' ').filter(Boolean), bin]
+}
 
 /** The result of one measured child process. */
 export interface Measured {

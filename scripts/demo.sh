@@ -11,7 +11,7 @@ work=$(mktemp -d /tmp/seb-demo.XXXXXX)
 export GNUPGHOME="$work/gnupg" SEB_CACHE_DIR="$work/cache"
 mkdir -m 700 "$GNUPGHOME"
 trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
-seb() { node dist/src/cli/bin.js "$@"; }
+seb() { dist/src/cli/bin.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "A sample Maildir (synthetic, 3 accounts) in $work/Mail"

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { runSeb, SEB_BIN } from '../helpers/cli.js'
+import { runSeb, SEB_BIN, sebNodeArgs } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { tempDir } from '../helpers/tree.js'
 
@@ -71,7 +71,7 @@ describe('a backup in a terminal', {
       [
         ...exports,
         `while [ ! -e ${sq(go)} ]; do sleep 0.05; done`,
-        `${sq(process.execPath)} ${sq(SEB_BIN)} backup ${sq(src)} ${sq(dest)}`,
+        `${[process.execPath, ...sebNodeArgs(SEB_BIN)].map(sq).join(' ')} backup ${sq(src)} ${sq(dest)}`,
         'echo "EXIT=$?"',
         'sleep 600',
         '',

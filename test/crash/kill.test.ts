@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test'
 import { mulberry32 } from '../../bench/maildir-gen.js'
 import { init } from '../../src/engine/init.js'
 import { LocalStorage } from '../../src/storage/local.js'
-import { runSeb, SEB_BIN } from '../helpers/cli.js'
+import { runSeb, SEB_BIN, sebNodeArgs } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { assertSameTree, tempDir } from '../helpers/tree.js'
 
@@ -44,7 +44,9 @@ describe(`crash safety: ${KILLS} SIGKILLs (seed ${SEED})`, () => {
 
   const run = (args: string[], killAfterMs: number | null) =>
     new Promise<{ code: number | null; signal: string | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [SEB_BIN, ...args], { env: { ...process.env, ...env } })
+      const child = spawn(process.execPath, [...sebNodeArgs(SEB_BIN), ...args], {
+        env: { ...process.env, ...env },
+      })
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString()

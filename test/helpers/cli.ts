@@ -2,6 +2,9 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sebNodeArgs } from '../../bench/run.js'
+
+export { sebNodeArgs }
 
 /** SEB_BIN is the built CLI entry point. */
 export const SEB_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/bin.js')
@@ -28,7 +31,7 @@ export function startSeb(
   env: NodeJS.ProcessEnv = {},
   options: { input?: string; cwd?: string; uid?: number } = {},
 ): StartedSeb {
-  const child = spawn(process.execPath, [SEB_BIN, ...args], {
+  const child = spawn(process.execPath, [...sebNodeArgs(SEB_BIN), ...args], {
     env: { ...process.env, ...env },
     cwd: options.cwd,
     uid: options.uid,
