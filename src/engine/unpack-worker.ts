@@ -95,6 +95,18 @@ function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err)
 }
 
+/** UMASK is this process's; a mode it leaves whole can be given at creation, saving an fchmod. */
+const UMASK = process.umask()
+
+/**
+ * createMode is the mode a target is created with: its own when that comes out exact (a new file,
+ * permission bits only, none masked by the umask: 0644 and 0600 mail), else 0600 until finishTarget's
+ * fchmod. One system call fewer per file; restore's folders stay 0700 until the end either way.
+ */
+function createMode(t: UnpackTarget, overwrite: boolean): number {
+  return !overwrite && (t.mode & ~0o777) === 0 && (t.mode & UMASK) === 0 ? t.mode : 0o600
+}
+
 function openTarget(t: UnpackTarget, overwrite: boolean): number {
   const p = Buffer.from(t.path.buffer, t.path.byteOffset, t.path.byteLength)
   if (overwrite) {
@@ -103,7 +115,7 @@ function openTarget(t: UnpackTarget, overwrite: boolean): number {
       if (lstatSync(p).isSymbolicLink()) unlinkSync(p)
     } catch {}
   }
-  return openSync(p, CREATE | (overwrite ? constants.O_TRUNC : constants.O_EXCL), 0o600)
+  return openSync(p, CREATE | (overwrite ? constants.O_TRUNC : constants.O_EXCL), createMode(t, overwrite))
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
@@ -111,9 +123,9 @@ function writeAll(fd: number, data: Uint8Array): void {
   while (off < data.length) off += writeSync(fd, data, off, data.length - off)
 }
 
-function finishTarget(fd: number, t: UnpackTarget): void {
+function finishTarget(fd: number, t: UnpackTarget, overwrite: boolean): void {
   try {
-    fchmodSync(fd, t.mode)
+    if (createMode(t, overwrite) !== t.mode) fchmodSync(fd, t.mode)
     futimesSync(fd, t.mtime, t.mtime)
   } finally {
     closeSync(fd)
@@ -153,7 +165,7 @@ function finish(w: Writing, overwrite: boolean): Outcome[] {
   const intact = w.hash.digest('hex') === w.m.hash
   if (w.fd >= 0) {
     try {
-      if (intact && !w.firstError) finishTarget(w.fd, first!)
+      if (intact && !w.firstError) finishTarget(w.fd, first!, overwrite)
       else closeSync(w.fd)
     } catch (err) {
       w.firstError ??= errorCode(err)
@@ -169,7 +181,7 @@ function finish(w: Writing, overwrite: boolean): Outcome[] {
       try {
         writeAll(tfd, content!)
       } finally {
-        finishTarget(tfd, t)
+        finishTarget(tfd, t, overwrite)
       }
       outcomes.push(null)
     } catch (err) {

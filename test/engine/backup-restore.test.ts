@@ -165,6 +165,25 @@ describe('backup and restore', () => {
     await assertSameTree(src, out, { ignore })
   })
 
+  it('restores every file mode exactly, those the umask would mask and special bits included', async () => {
+    const msrc = path.join(work.dir, 'modes')
+    const modes = [0o600, 0o644, 0o400, 0o666, 0o777, 0o4755, 0o1600]
+    await fs.mkdir(msrc)
+    for (const m of modes) {
+      const f = path.join(msrc, `m${m.toString(8)}`)
+      await fs.writeFile(f, `mode ${m.toString(8)}\n`)
+      await fs.chmod(f, m)
+    }
+    const mstorage = new LocalStorage(path.join(work.dir, 'dest-modes'))
+    await init(mstorage, { recipients: [g.keys[0]!.fingerprint] })
+    await backup({ source: msrc, storage: mstorage, cacheBase })
+    const out = path.join(work.dir, 'r-modes')
+    const r = await restore({ storage: mstorage, target: out, cacheBase })
+    assert.deepEqual(r.failed, [])
+    await assertSameTree(msrc, out)
+    for (const m of modes) assert.equal((await fs.stat(path.join(out, `m${m.toString(8)}`))).mode & 0o7777, m)
+  })
+
   it('restores from a destination that has no local files (each pack downloaded first), leaving no temporary file', async () => {
     const mem = new MemoryStorage()
     await init(mem, { recipients: [g.keys[0]!.fingerprint], packBytes: 64 * 1024 })
