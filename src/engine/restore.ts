@@ -111,8 +111,15 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
     const versions = selectVersions(loaded.state.snapshotVersions(snap.seq), o.patterns ?? [])
     if (o.patterns?.length && !versions.length)
       throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
-    const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress)
-    return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
+    // The workers and their private folder first: a TMPDIR where they cannot be made is reported
+    // before anything is written into the target.
+    const unpackers = await UnpackerPool.open(UNPACKERS)
+    try {
+      const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress, unpackers)
+      return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
+    } finally {
+      await unpackers.close()
+    }
   } finally {
     await lock.release()
   }
@@ -129,6 +136,7 @@ async function restoreVersions(
   versions: Version[],
   t0: number,
   progress: ProgressSink,
+  unpackers: UnpackerPool,
 ): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
   const targetBytes = Buffer.from(path.resolve(o.target))
   const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
@@ -188,7 +196,6 @@ async function restoreVersions(
   let filesRestored = 0
   let bytesRestored = 0
 
-  const unpackers = await UnpackerPool.open(UNPACKERS)
   // A pack task waits for an unpacker once its pack is a file, so on a local destination more tasks
   // than unpackers would only wait (measured: 4 tasks were 3 % slower than 2, 5.42 s against 5.23 s);
   // from a remote one, the extra tasks download the next packs meanwhile.
@@ -277,11 +284,7 @@ async function restoreVersions(
     }
   } finally {
     // Every pack task started ends before the workers stop; wait() rethrows the first failure.
-    try {
-      await pool.wait()
-    } finally {
-      await unpackers.close()
-    }
+    await pool.wait()
   }
 
   for (const l of links) {

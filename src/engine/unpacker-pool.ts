@@ -36,15 +36,29 @@ export class UnpackerPool {
 
   /** open makes `size` workers, each with a FIFO in a new private temporary folder. */
   static async open(size: number): Promise<UnpackerPool> {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seb-restore-'))
+    const dir = await fs
+      .mkdtemp(path.join(os.tmpdir(), 'seb-restore-'))
+      .catch((err: NodeJS.ErrnoException) => {
+        throw new SebError(
+          'tmpdir',
+          `${os.tmpdir()}: cannot make restore's temporary folder there (${err.code ?? err.message}); set TMPDIR to a writable local folder`,
+        )
+      })
     const fifos = Array.from({ length: size }, (_, i) => path.join(dir, `fifo-${i}`))
     try {
       await promisify(execFile)('mkfifo', ['-m', '600', ...fifos])
     } catch (err) {
       await fs.rm(dir, { recursive: true, force: true })
-      throw (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? new SebError('mkfifo-missing', 'mkfifo: command not found; install coreutils')
-        : new SebError('mkfifo', `mkfifo in ${dir} failed: ${(err as Error).message}`)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new SebError('mkfifo-missing', 'mkfifo: command not found; install coreutils')
+      const why =
+        String((err as { stderr?: string }).stderr ?? '')
+          .trim()
+          .split('\n')[0] || 'failed'
+      throw new SebError(
+        'mkfifo',
+        `${os.tmpdir()}: cannot make restore's named pipes there (${why}); set TMPDIR to a local folder`,
+      )
     }
     const url = new URL('./unpack-worker.js', import.meta.url)
     const slots = fifos.map((fifo) => {

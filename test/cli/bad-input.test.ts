@@ -172,6 +172,20 @@ describe('bad input', () => {
     assertOneLine(r, 12, /wrong passphrase/)
   })
 
+  it('restore with a TMPDIR where its named pipes cannot be made: one line naming it, nothing written', async () => {
+    const d = path.join(work.dir, 'tmpdir-repo')
+    assert.equal((await runSeb(['init', d, '--recipient', fpr], env)).code, 0)
+    assert.equal((await runSeb(['backup', src, d], env)).code, 0)
+    const target = path.join(work.dir, 'r-tmpdir')
+    const missing = path.join(work.dir, 'no-such-tmp')
+    assertOneLine(
+      await runSeb(['restore', d, target], { ...env, TMPDIR: missing }),
+      1,
+      new RegExp(`${missing}: cannot make restore's temporary folder there \\(ENOENT\\); set TMPDIR`),
+    )
+    await assert.rejects(fs.stat(target), { code: 'ENOENT' })
+  })
+
   it('missing passphrase file: usage error naming it', async () => {
     assertOneLine(
       await runSeb(
