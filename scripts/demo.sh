@@ -43,11 +43,12 @@ diff <(cmp_mtimes "$work/Mail") <(cmp_mtimes "$work/restored") >/dev/null && ech
 
 step "Restore without seb: gpg + zstd + tar only"
 mkdir "$work/manual" && cd "$work/manual"
-for p in "$work"/backup/packs/*/*; do gpg --batch --quiet --decrypt "$p" | zstd -d -q | tar -x; done
+for p in "$work"/backup/packs/*/*; do gpg --batch --quiet --decrypt "$p" | zstd -d -q | tar -x --keep-newer-files --warning=no-ignore-newer; done
 for c in $(ls "$work/backup/index" | sort); do gpg --batch --quiet --decrypt "$work/backup/index/$c" | zstd -d -q | tar -x --exclude=.seb-index; done
 cd - >/dev/null
 missing=0
 while IFS= read -r f; do cmp -s "$work/Mail/$f" "$work/manual/$f" || { echo "differs or missing: $f"; missing=1; }; done < <(cd "$work/Mail" && find . -path '*/tmp/*' -prune -o -type f -print)
-[ "$missing" = 0 ] && echo "every message is back, byte-identical (plus mail deleted today, kept for the retention period)"
+[ "$missing" = 0 ] || { echo "demo: the restore without seb is incomplete" >&2; exit 1; }
+echo "every message is back, byte-identical (plus mail deleted today, kept for the retention period)"
 
 step "Done. Everything is in $work (delete it when you are done)"

@@ -15,8 +15,11 @@ import { assertSameTree, tempDir } from '../helpers/tree.js'
 const MANUAL_RESTORE = `
 set -euo pipefail
 cd "$2"
-# 1. every pack: decrypt, decompress, extract
-find "$1/packs" -type f | while read -r p; do gpg --batch --quiet --decrypt "$p" | zstd -d -q | tar -x; done
+# 1. every pack: decrypt, decompress, extract; where a path's content changed over time the newer wins
+#    (packs are taken newest first here, the order in which an old copy would otherwise win)
+find "$1/packs" -type f -printf '%T@ %p\n' | sort -rn | cut -d' ' -f2- | while read -r p; do
+  gpg --batch --quiet --decrypt "$p" | zstd -d -q | tar -x --keep-newer-files --warning=no-ignore-newer
+done
 # 2. every commit, oldest first: gives renamed and copied files their current names (hard links)
 for c in $(ls "$1/index" | sort); do gpg --batch --quiet --decrypt "$1/index/$c" | zstd -d -q | tar -x --exclude=.seb-index 2>/dev/null; done
 `
@@ -61,6 +64,9 @@ describe('restore without seb (gpg + zstd + tar)', () => {
     await fs.rename(at(made[2]!), at('INBOX/cur/moved,U=7:2,RS'))
     await fs.copyFile(at(made[0]!), at('INBOX/new/copy'))
     await fs.utimes(path.join(src, 'INBOX/new/copy'), 1_400_000_000, 1_400_000_000)
+    // A file rewritten in place, as mbsync does with its .mbsyncstate: the newer content must win.
+    await fs.writeFile(at(made[3]!), 'rewritten in place\n')
+    await fs.utimes(at(made[3]!), 1_900_000_000, 1_900_000_000)
     await backup({ source: src, storage: new LocalStorage(dest), cacheBase })
     const out = path.join(work.dir, 'manual2')
     await fs.mkdir(out)
