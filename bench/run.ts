@@ -16,11 +16,19 @@ const GNU_TIME = '/usr/bin/time'
  * with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH.
  */
 export function sebNodeArgs(bin: string): string[] {
-  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
-  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
-  if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
-  return [...m[1]!.split(' ').filter(Boolean), bin]
+  let flags = nodeFlagsOf.get(bin)
+  if (!flags) {
+    const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
+    const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
+    if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
+    flags = m[1]!.split(' ').filter(Boolean)
+    nodeFlagsOf.set(bin, flags)
+  }
+  return [...flags, bin]
 }
+
+/** the flags read from each executable's first line (read once: the tests run seb hundreds of times) */
+const nodeFlagsOf = new Map<string, string[]>()
 
 /** The result of one measured child process. */
 export interface Measured {

@@ -22,7 +22,7 @@ import { loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
-import type { Failure, UnpackMember } from './unpack-worker.js'
+import type { Failure, Outcome, UnpackMember } from './unpack-worker.js'
 import { UnpackerPool } from './unpacker-pool.js'
 
 /** RestoreOptions are the inputs of a restore. */
@@ -226,15 +226,14 @@ async function restoreVersions(
         }
         if (!wanted.length) return
         let failure: unknown = null
-        let r: { outcomes: Map<number, (string | null)[]>; error: string | null } = {
-          outcomes: new Map(),
-          error: null,
-        }
+        let outcomes = new Map<number, Outcome[]>()
+        let workerError: string | null = null
         try {
           const file = await packFile(o.storage, packId, unpackers.dir, o.signal)
           try {
             const reply = await unpackers.unpack(file.path, ctx, wanted, Boolean(o.overwrite))
-            r = { outcomes: new Map(reply.outcomes), error: reply.error }
+            outcomes = new Map(reply.outcomes)
+            workerError = reply.error
             if (reply.failure) failure = failureError(reply.failure, packId)
           } finally {
             await file.release()
@@ -249,14 +248,14 @@ async function restoreVersions(
           ? failure instanceof DamageError
             ? failure.message
             : describe(failure)
-          : r.error
-            ? `pack ${packId} is damaged: ${r.error}`
+          : workerError
+            ? `pack ${packId} is damaged: ${workerError}`
             : null
         if (reason) progress({ type: 'warning', message: reason })
         for (const [entry, vs] of versionsOf) {
-          const outcomes = r.outcomes.get(entry)
+          const got = outcomes.get(entry)
           vs.forEach((v, i) => {
-            const outcome = outcomes ? outcomes[i] : undefined
+            const outcome = got ? got[i] : undefined
             if (outcome === null) {
               filesRestored++
               bytesRestored += v.size
