@@ -103,6 +103,24 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     return r < 0 ? undefined : this.at(r)
   }
 
+  /**
+   * locate is the row of `hash` (-1 when absent), which packAt and entryAt read without making a
+   * BlobLocation: restore groups every file of a snapshot by pack this way.
+   */
+  locate(hash: string): number {
+    return this.row(hash)
+  }
+
+  /** packAt is the pack id of the blob at a row locate gave. */
+  packAt(row: number): string {
+    return this.packIds[this.packOf[row]!]!
+  }
+
+  /** entryAt is the member ordinal of the blob at a row locate gave. */
+  entryAt(row: number): number {
+    return this.entryOf[row]!
+  }
+
   private at(r: number): BlobLocation {
     return {
       pack: this.packIds[this.packOf[r]!]!,

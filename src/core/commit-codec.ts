@@ -3,6 +3,7 @@
 // "Commit records") and the strict decoder that refuses anything malformed, so a damaged or hostile
 // index is reported, never half-applied.
 
+import { isHexHash } from './hash-column.js'
 import type { EntryKind, SnapshotInfo } from './model.js'
 import { isSafeRelativePath } from './path-bytes.js'
 
@@ -95,24 +96,16 @@ export function decodeCommit(data: Buffer): CommitRecord {
   }
   for (const p of c.packs) {
     check(
-      Array.isArray(p) &&
-        /^[0-9a-f]{64}$/.test(p[0]) &&
-        isCount(p[1]) &&
-        isCount(p[2]) &&
-        Array.isArray(p[3]),
+      Array.isArray(p) && isHexHash(p[0]) && isCount(p[1]) && isCount(p[2]) && Array.isArray(p[3]),
       'bad pack',
     )
     for (const b of p[3])
       check(
-        Array.isArray(b) &&
-          /^[0-9a-f]{64}$/.test(b[0]) &&
-          isCount(b[1]) &&
-          typeof b[2] === 'string' &&
-          isCount(b[3]),
+        Array.isArray(b) && isHexHash(b[0]) && isCount(b[1]) && typeof b[2] === 'string' && isCount(b[3]),
         'bad blob',
       )
   }
-  for (const id of c.dropPacks) check(typeof id === 'string' && /^[0-9a-f]{64}$/.test(id), 'bad dropped pack')
+  for (const id of c.dropPacks) check(typeof id === 'string' && isHexHash(id), 'bad dropped pack')
   for (const e of c.add) checkEntry(e)
   for (const p of c.del) check(typeof p === 'string' && isSafeRelativePath(p), 'bad deleted path')
   for (const s of c.forget) check(isCount(s), 'bad forgotten seq')
@@ -131,7 +124,7 @@ function checkEntry(e: unknown[]): void {
   )
   check(e[1] === 'f' || e[1] === 'l' || e[1] === 'd', 'bad kind')
   check(typeof e[2] === 'string', 'bad ref')
-  if (e[1] === 'f') check(/^[0-9a-f]{64}$/.test(e[2] as string), 'bad content hash')
+  if (e[1] === 'f') check(isHexHash(e[2] as string), 'bad content hash')
   check(isCount(e[3]) && typeof e[4] === 'number' && Number.isFinite(e[4]) && isCount(e[5]), 'bad metadata')
 }
 

@@ -4,8 +4,21 @@
 // back on demand. Values that are not SHA-256 hex (a symlink's target, a folder's empty ref) are kept as
 // strings beside it. Pure: no I/O.
 
-const HEX64 = /^[0-9a-f]{64}$/
 const EMPTY_OTHER = 0
+
+/**
+ * isHexHash says whether `value` is 64 lowercase hex digits (a SHA-256 as the index writes it). A loop
+ * over char codes: the same test as a regular expression took 0.1 s of a 0.85 s index load at 87,000
+ * files, where it runs three times per file.
+ */
+export function isHexHash(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length !== 64) return false
+  for (let i = 0; i < 64; i++) {
+    const c = value.charCodeAt(i)
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
+  }
+  return true
+}
 
 /** HashColumn is a growable column of hash values, indexed by row. */
 export class HashColumn {
@@ -87,7 +100,7 @@ export class HashColumn {
 
   /** isHash says whether `value` is stored as raw bytes (a 64-character lowercase hex hash). */
   static isHash(value: string): boolean {
-    return value.length === 64 && HEX64.test(value)
+    return isHexHash(value)
   }
 
   /** key32 is a 30-bit bucket key taken from a hex hash (its first bytes are uniformly random). */

@@ -43,9 +43,14 @@ function validSequence(bytes: Uint8Array, i: number, len: number): boolean {
   return true
 }
 
+/** hasEscapedBytes says whether `path` holds bytes that were not UTF-8 (else its UTF-8 is its bytes). */
+export function hasEscapedBytes(path: string): boolean {
+  return /[\udc80-\udcff]/.test(path)
+}
+
 /** encodePath turns seb's path string back into the exact original bytes. */
 export function encodePath(path: string): Buffer {
-  if (!/[\udc80-\udcff]/.test(path)) return Buffer.from(path, 'utf8')
+  if (!hasEscapedBytes(path)) return Buffer.from(path, 'utf8')
   const parts: Buffer[] = []
   let run = ''
   for (const ch of path) {

@@ -127,12 +127,15 @@ export class RepoState {
     this.history.push(...history)
   }
 
-  /** snapshotVersions returns the versions that made up the tree at commit `seq`. */
-  snapshotVersions(seq: number): Version[] {
+  /**
+   * snapshotVersions returns the versions that made up the tree at commit `seq`, sorted by path unless
+   * `sorted` is false (restore needs no order, and sorting 87,000 paths took 60 ms of its start).
+   */
+  snapshotVersions(seq: number, sorted = true): Version[] {
     const out: Version[] = []
     for (const v of this.live.values()) if (v.from <= seq) out.push(v)
     for (const v of this.history) if (v.from <= seq && seq < v.to) out.push(v)
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    return sorted ? out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) : out
   }
 
   /** findSnapshot resolves a snapshot by id (or unique id prefix), or 'latest'. */

@@ -22,21 +22,16 @@ import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
 import { KeyError, SebError } from '../errors.js'
 import { TarWalker } from '../pack/tar-walk.js'
 import { FrameDecompressor } from '../pack/zstd.js'
-
-/** UnpackTarget is one path a member's content is written to. */
-export interface UnpackTarget {
-  readonly path: Uint8Array
-  readonly mode: number
-  /** mtime in seconds, as utimes takes it */
-  readonly mtime: number
-}
-
-/** UnpackMember is one wanted member of the pack: its ordinal, expected hash and where it goes. */
-export interface UnpackMember {
-  readonly entry: number
-  readonly hash: string
-  readonly targets: UnpackTarget[]
-}
+import {
+  DAMAGED,
+  FAILED,
+  MISSING,
+  memberHash,
+  type TargetOutcomes,
+  targetPath,
+  type UnpackList,
+  WRITTEN,
+} from './unpack-list.js'
 
 /** UnpackRequest is one pack to unpack: where its ciphertext is, the wanted members, the FIFO to use. */
 export interface UnpackRequest {
@@ -46,12 +41,9 @@ export interface UnpackRequest {
   /** this worker's named pipe, which gpg writes the plaintext into */
   readonly fifo: string
   readonly gpg: GpgContext
-  readonly members: UnpackMember[]
+  readonly list: UnpackList
   readonly overwrite: boolean
 }
-
-/** Outcome is null when a target was written, 'damaged' on a hash mismatch, else an error code. */
-export type Outcome = string | null
 
 /** Failure is what stopped gpg or the pack's file, as a plain object (errors lose their class here). */
 export interface Failure {
@@ -60,10 +52,10 @@ export interface Failure {
   readonly key: boolean
 }
 
-/** UnpackReply is the outcomes per member, a decompression or tar error, and gpg's failure if any. */
+/** UnpackReply is each target's outcome, a decompression or tar error, and gpg's failure if any. */
 export interface UnpackReply {
   readonly id: number
-  readonly outcomes: [entry: number, outcomes: Outcome[]][]
+  readonly outcomes: TargetOutcomes
   readonly error: string | null
   readonly failure: Failure | null
 }
@@ -72,7 +64,8 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW
 
 /** Writing is the member being written: its first target's descriptor, its hash so far. */
 interface Writing {
-  readonly m: UnpackMember
+  /** the member's index in the list */
+  readonly i: number
   readonly fd: number
   firstError: string | null
   readonly hash: Hash
@@ -82,7 +75,9 @@ interface Writing {
 
 interface Job {
   readonly id: number
-  readonly outcomes: [number, Outcome[]][]
+  readonly list: UnpackList
+  readonly overwrite: boolean
+  readonly outcomes: TargetOutcomes
   readonly tar: TarWalker
   readonly zstd: FrameDecompressor
   /** the member being written, if any */
@@ -103,19 +98,20 @@ const UMASK = process.umask()
  * permission bits only, none masked by the umask: 0644 and 0600 mail), else 0600 until finishTarget's
  * fchmod. One system call fewer per file; restore's folders stay 0700 until the end either way.
  */
-function createMode(t: UnpackTarget, overwrite: boolean): number {
-  return !overwrite && (t.mode & ~0o777) === 0 && (t.mode & UMASK) === 0 ? t.mode : 0o600
+function createMode(mode: number, overwrite: boolean): number {
+  return !overwrite && (mode & ~0o777) === 0 && (mode & UMASK) === 0 ? mode : 0o600
 }
 
-function openTarget(t: UnpackTarget, overwrite: boolean): number {
-  const p = Buffer.from(t.path.buffer, t.path.byteOffset, t.path.byteLength)
-  if (overwrite) {
+function openTarget(j: Job, t: number): number {
+  const p = targetPath(j.list, t)
+  if (j.overwrite) {
     // Never write through a symlink that is in the way: replace the link itself.
     try {
       if (lstatSync(p).isSymbolicLink()) unlinkSync(p)
     } catch {}
   }
-  return openSync(p, CREATE | (overwrite ? constants.O_TRUNC : constants.O_EXCL), createMode(t, overwrite))
+  const flags = CREATE | (j.overwrite ? constants.O_TRUNC : constants.O_EXCL)
+  return openSync(p, flags, createMode(j.list.modes[t]!, j.overwrite))
 }
 
 function writeAll(fd: number, data: Uint8Array): void {
@@ -123,25 +119,27 @@ function writeAll(fd: number, data: Uint8Array): void {
   while (off < data.length) off += writeSync(fd, data, off, data.length - off)
 }
 
-function finishTarget(fd: number, t: UnpackTarget, overwrite: boolean): void {
+function finishTarget(j: Job, fd: number, t: number): void {
   try {
-    if (createMode(t, overwrite) !== t.mode) fchmodSync(fd, t.mode)
-    futimesSync(fd, t.mtime, t.mtime)
+    const mode = j.list.modes[t]!
+    if (createMode(mode, j.overwrite) !== mode) fchmodSync(fd, mode)
+    futimesSync(fd, j.list.mtimes[t]!, j.list.mtimes[t]!)
   } finally {
     closeSync(fd)
   }
 }
 
-/** begin opens a member's first target (an error is kept, and the data still hashed). */
-function begin(m: UnpackMember, overwrite: boolean): Writing {
+/** begin opens member i's first target (an error is kept, and the data still hashed). */
+function begin(j: Job, i: number): Writing {
   let fd = -1
   let firstError: string | null = null
   try {
-    fd = openTarget(m.targets[0]!, overwrite)
+    fd = openTarget(j, j.list.firstTarget[i]!)
   } catch (err) {
     firstError = errorCode(err)
   }
-  return { m, fd, firstError, hash: createHash('sha256'), copies: m.targets.length > 1 ? [] : null }
+  const several = j.list.firstTarget[i + 1]! - j.list.firstTarget[i]! > 1
+  return { i, fd, firstError, hash: createHash('sha256'), copies: several ? [] : null }
 }
 
 function write(w: Writing, piece: Uint8Array): void {
@@ -156,75 +154,92 @@ function write(w: Writing, piece: Uint8Array): void {
   }
 }
 
+function setOutcome(j: Job, t: number, error: string | null): void {
+  if (error === null) j.outcomes.codes[t] = WRITTEN
+  else {
+    j.outcomes.codes[t] = FAILED
+    j.outcomes.errors.push([t, error])
+  }
+}
+
 /**
  * finish ends a member: the first target gets its mode and mtime, the others (the same content under
  * several names) are written from the copy. A hash mismatch removes what was written.
  */
-function finish(w: Writing, overwrite: boolean): Outcome[] {
-  const [first, ...rest] = w.m.targets
-  const intact = w.hash.digest('hex') === w.m.hash
+function finish(j: Job, w: Writing): void {
+  const first = j.list.firstTarget[w.i]!
+  const last = j.list.firstTarget[w.i + 1]!
+  const intact = w.hash.digest().equals(memberHash(j.list, w.i))
   if (w.fd >= 0) {
     try {
-      if (intact && !w.firstError) finishTarget(w.fd, first!, overwrite)
+      if (intact && !w.firstError) finishTarget(j, w.fd, first)
       else closeSync(w.fd)
     } catch (err) {
       w.firstError ??= errorCode(err)
     }
-    if (!intact) unlinkQuietly(first!)
+    if (!intact) unlinkQuietly(j, first)
   }
-  if (!intact) return w.m.targets.map(() => 'damaged')
-  const outcomes: Outcome[] = [w.firstError]
+  if (!intact) {
+    j.outcomes.codes.fill(DAMAGED, first, last)
+    return
+  }
+  setOutcome(j, first, w.firstError)
   const content = w.copies ? Buffer.concat(w.copies) : null
-  for (const t of rest) {
+  for (let t = first + 1; t < last; t++) {
     try {
-      const tfd = openTarget(t, overwrite)
+      const tfd = openTarget(j, t)
       try {
         writeAll(tfd, content!)
       } finally {
-        finishTarget(tfd, t, overwrite)
+        finishTarget(j, tfd, t)
       }
-      outcomes.push(null)
+      setOutcome(j, t, null)
     } catch (err) {
-      outcomes.push(errorCode(err))
+      setOutcome(j, t, errorCode(err))
     }
   }
-  return outcomes
 }
 
 /** abandon drops a member cut short by damage: what was written of it is removed. */
-function abandon(w: Writing): void {
+function abandon(j: Job, w: Writing): void {
   if (w.fd < 0) return
   try {
     closeSync(w.fd)
   } catch {}
-  unlinkQuietly(w.m.targets[0]!)
+  unlinkQuietly(j, j.list.firstTarget[w.i]!)
 }
 
-function unlinkQuietly(t: UnpackTarget): void {
+function unlinkQuietly(j: Job, t: number): void {
   try {
-    unlinkSync(Buffer.from(t.path.buffer, t.path.byteOffset, t.path.byteLength))
+    unlinkSync(targetPath(j.list, t))
   } catch {}
 }
 
 function start(req: UnpackRequest): Job {
-  const members = new Map(req.members.map((m) => [m.entry, m]))
-  const outcomes: [number, Outcome[]][] = []
+  const { list } = req
+  const members = new Map<number, number>()
+  list.entries.forEach((entry, i) => {
+    members.set(entry, i)
+  })
+  const targets = list.pathEnds.length
   const j: Job = {
     id: req.id,
-    outcomes,
+    list,
+    overwrite: req.overwrite,
+    outcomes: { codes: new Uint8Array(targets).fill(MISSING), errors: [] },
     zstd: new FrameDecompressor(),
     writing: null,
     error: null,
     tar: new TarWalker({
       member(entry) {
-        const m = members.get(entry)
-        j.writing = m ? begin(m, req.overwrite) : null
+        const i = members.get(entry)
+        j.writing = i === undefined ? null : begin(j, i)
       },
       data(_entry, piece) {
         if (j.writing) write(j.writing, piece)
       },
-      end(entry) {
-        if (j.writing) outcomes.push([entry, finish(j.writing, req.overwrite)])
+      end() {
+        if (j.writing) finish(j, j.writing)
         j.writing = null
       },
     }),
@@ -234,7 +249,7 @@ function start(req: UnpackRequest): Job {
 
 function fail(j: Job, err: unknown): void {
   j.error ??= err instanceof Error ? err.message : String(err)
-  if (j.writing) abandon(j.writing)
+  if (j.writing) abandon(j, j.writing)
   j.writing = null
 }
 
@@ -348,7 +363,9 @@ async function unpack(req: UnpackRequest): Promise<UnpackReply> {
   return { id: j.id, outcomes: j.outcomes, error, failure }
 }
 
-// One pack at a time: the pool sends the next request only after this one's reply.
+// One pack at a time, in the order sent: the pool queues the next request before this one's reply, and
+// the FIFO is this worker's alone, so a request waits for the one before it to end.
+let queue: Promise<void> = Promise.resolve()
 parentPort?.on('message', (req: UnpackRequest) => {
-  void unpack(req).then((reply) => parentPort!.postMessage(reply))
+  queue = queue.then(() => unpack(req).then((reply) => parentPort!.postMessage(reply)))
 })

@@ -112,4 +112,25 @@ describe('decodeCommit', () => {
     assert.throws(() => decodeCommit(Buffer.from('{"seb":2}')), /format version 2/)
     assert.throws(() => decodeCommit(Buffer.from('not json')), /not JSON/)
   })
+
+  it('rejects content hashes and pack ids that are not 64 lowercase hex digits', () => {
+    const bad = (over: Partial<CommitRecord>) => encodeCommit(delta(1, over))
+    for (const h of [H('A'), H('g'), '1'.repeat(63), '1'.repeat(65), null, 7])
+      assert.throws(
+        () => decodeCommit(bad({ add: [['a', 'f', h as string, 1, 1, 0o644]] })),
+        /bad content hash|bad ref/,
+        String(h),
+      )
+    const blob: [string, number, string, number] = [H('1'), 1, 'm/1', 1]
+    for (const id of [P('Z'), null, '0'.repeat(64).slice(1)]) {
+      assert.throws(() => decodeCommit(bad({ packs: [[id as string, 1, 1, [blob]]] })), /bad pack/)
+      assert.throws(() => decodeCommit(bad({ dropPacks: [id as string] })), /bad dropped pack/)
+    }
+    assert.throws(
+      () => decodeCommit(bad({ packs: [[P('2'), 1, 1, [[null as unknown as string, 1, 'm', 1]]]] })),
+      /bad blob/,
+    )
+    assert.ok(decodeCommit(bad({ packs: [[P('2'), 1, 1, [blob]]], add: [['a', 'f', H('1'), 1, 1, 0o644]] })))
+    assert.ok(decodeCommit(bad({ add: [['a', 'f', '0123456789abcdef'.repeat(4), 1, 1, 0o644]] })))
+  })
 })
