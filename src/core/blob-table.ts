@@ -104,7 +104,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   }
 
   /**
-   * locate is the row of `hash` (-1 when absent), which packAt and entryAt read without making a
+   * locate is the row of `hash` (-1 when absent), which packAt, entryAt and tarPathAt read without making a
    * BlobLocation: restore groups every file of a snapshot by pack this way.
    */
   locate(hash: string): number {
@@ -119,6 +119,11 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   /** entryAt is the member ordinal of the blob at a row locate gave. */
   entryAt(row: number): number {
     return this.entryOf[row]!
+  }
+
+  /** tarPathAt is the path in its pack of the blob at a row locate gave. */
+  tarPathAt(row: number): string {
+    return this.tarPathOf[row]!
   }
 
   private at(r: number): BlobLocation {

@@ -99,8 +99,10 @@ export async function commitChanges(
 function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLink[] {
   const links: HardLink[] = []
   const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
-    const loc = state.blobs.get(ref)
-    if (loc && loc.tarPath !== p) links.push({ path: p, target: loc.tarPath, mtimeMs, mode })
+    const row = state.blobs.locate(ref)
+    if (row < 0) return
+    const target = state.blobs.tarPathAt(row)
+    if (target !== p) links.push({ path: p, target, mtimeMs, mode })
   }
   if (adds) {
     for (const [p, kind, ref, , mtimeMs, mode] of adds) if (kind === 'f') linkFor(p, ref, mtimeMs, mode)

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { type GpgContext, type GpgProcess, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
-import { FrameBuilder, FrameCompressor } from './zstd.js'
+import { FrameBuilder, FrameCompressor, INDEX_ZSTD_LEVEL } from './zstd.js'
 
 export { ZSTD_LEVEL } from './zstd.js'
 
@@ -40,6 +40,14 @@ let mainCompressor: FrameCompressor | null = null
 export function mainThreadCompressor(): FrameCompressor {
   mainCompressor ??= new FrameCompressor()
   return mainCompressor
+}
+
+let indexCompressor: FrameCompressor | null = null
+
+/** indexTextCompressor is the main thread's compressor of commit JSON (INDEX_ZSTD_LEVEL). */
+export function indexTextCompressor(): FrameCompressor {
+  indexCompressor ??= new FrameCompressor(INDEX_ZSTD_LEVEL)
+  return indexCompressor
 }
 
 /** mainThreadFrames returns a FrameBuilder on the main thread's compressor. */

@@ -10,7 +10,7 @@ import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, walkSealedTar } from '../pack/pack-reader.js'
-import { mainThreadCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
+import { indexTextCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { TextFrames } from '../pack/zstd.js'
 import { isValidName } from '../storage/layout.js'
@@ -97,7 +97,7 @@ export function commitFrames(record: CommitRecord, links: readonly HardLink[]): 
   const add = (frame: Buffer | null) => {
     if (frame) body.push(frame)
   }
-  const text = new TextFrames(mainThreadCompressor(), add)
+  const text = new TextFrames(indexTextCompressor(), add)
   for (const piece of jsonChunks(record)) text.push(piece)
   text.flush()
   const builder = mainThreadFrames()
