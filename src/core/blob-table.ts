@@ -65,14 +65,22 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   /** slotOf finds the slot holding a hex hash's row, or -1. */
   private slotOf(hash: string): number {
+    if (!this.slots.length) return -1
+    const i = this.probe(hash)
+    return this.slots[i] ? i : -1
+  }
+
+  /**
+   * probe leaves the hash's bytes in the scratch and returns the slot holding its row, or else the
+   * empty slot where it would go (the slots must not be empty).
+   */
+  private probe(hash: string): number {
     const slots = this.slots
-    if (!slots.length) return -1
     HashColumn.toWords(hash, this.scratchBytes)
     const mask = slots.length - 1
-    for (let i = HashColumn.key32(hash) & mask; ; i = (i + 1) & mask) {
+    for (let i = HashColumn.key32Of(this.scratchBytes) & mask; ; i = (i + 1) & mask) {
       const v = slots[i]!
-      if (v === 0) return -1
-      if (this.hashes.equalsWords(v - 1, this.scratch)) return i
+      if (v === 0 || this.hashes.equalsWords(v - 1, this.scratch)) return i
     }
   }
 
@@ -143,18 +151,28 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   /** set records (or replaces) where `hash` is stored. */
   set(hash: string, loc: BlobLocation): this {
-    const hex = HashColumn.isHash(hash)
-    let r = this.row(hash, hex)
-    if (r < 0) {
-      r = this.free.pop() ?? this.used++
-      if (r >= this.cap) this.grow(Math.max(1024, this.cap * 2))
-      this.hashes.set(r, hash, hex)
-      if (hex) {
-        this.ensureSlots(this.hexCount + 1)
-        this.place(r, HashColumn.key32(hash))
+    let r: number
+    if (HashColumn.isHash(hash)) {
+      // One probe finds the row or the free slot, and leaves the hash's bytes to copy (no second
+      // decoding of the hex, no second probe).
+      this.ensureSlots(this.hexCount + 1)
+      const slot = this.probe(hash)
+      r = this.slots[slot]! - 1
+      if (r < 0) {
+        r = this.newRow()
+        this.hashes.setRaw(r, this.scratchBytes)
+        this.slots[slot] = r + 1
         this.hexCount++
-      } else this.otherKeys.set(hash, r)
-      this.count++
+        this.count++
+      }
+    } else {
+      r = this.otherKeys.get(hash) ?? -1
+      if (r < 0) {
+        r = this.newRow()
+        this.hashes.set(r, hash, false)
+        this.otherKeys.set(hash, r)
+        this.count++
+      }
     }
     let p = this.packIndex.get(loc.pack)
     if (p === undefined) {
@@ -167,6 +185,13 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     this.sizeOf[r] = loc.size
     this.tarPathOf[r] = loc.tarPath
     return this
+  }
+
+  /** newRow takes a free row (growing the columns when there is none). */
+  private newRow(): number {
+    const r = this.free.pop() ?? this.used++
+    if (r >= this.cap) this.grow(Math.max(1024, this.cap * 2))
+    return r
   }
 
   /** delete forgets `hash`; true when it was there. */

@@ -32,7 +32,15 @@ describe('BlobTable', () => {
       }
     }
     assert.equal(table.size, model.size)
-    for (const [k, v] of model) assert.deepEqual(table.get(k), v)
+    for (const [k, v] of model) {
+      assert.deepEqual(table.get(k), v)
+      const r = table.locate(k)
+      assert.deepEqual(
+        { pack: table.packAt(r), entry: table.entryAt(r), size: v.size, tarPath: table.tarPathAt(r) },
+        v,
+      )
+    }
+    assert.equal(table.locate(sha(-1)), -1)
     assert.deepEqual([...table].sort(), [...model].sort())
     assert.deepEqual([...table.keys()].sort(), [...model.keys()].sort())
     for (const k of used) assert.equal(table.has(k), model.has(k))
