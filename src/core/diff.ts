@@ -59,12 +59,79 @@ export function diffScan(
   return { toHash, metaAdds, deleted, unchanged }
 }
 
-/** HashedFile is a file that was read: its scan entry and the SHA-256 of what was read. */
+/** HashedFile is a file that was read: its path, metadata and the SHA-256 of what was read. */
 export interface HashedFile {
-  readonly entry: ScanEntry
+  readonly path: string
   readonly hash: string
   /** bytes actually read (a file may change size between scan and read) */
   readonly size: number
+  readonly mtimeMs: number
+  readonly mode: number
+}
+
+/**
+ * HashedFiles is the list of files a run read, as columns: a first backup holds one per file until its
+ * commit, and as objects (with the scan entry each kept alive) that was some 180 bytes a file on the
+ * main thread's heap at its peak; here about 40.
+ */
+export class HashedFiles implements Iterable<HashedFile> {
+  private paths: string[] = []
+  private hashes: string[] = []
+  private numbers = new Float64Array(0)
+  private modes = new Uint32Array(0)
+
+  get length(): number {
+    return this.paths.length
+  }
+
+  /** push records a file read. */
+  push(f: HashedFile): void {
+    const i = this.paths.length
+    if (i >= this.modes.length) this.grow(Math.max(1024, this.modes.length * 2))
+    this.paths.push(f.path)
+    this.hashes.push(f.hash)
+    this.numbers[2 * i] = f.size
+    this.numbers[2 * i + 1] = f.mtimeMs
+    this.modes[i] = f.mode
+  }
+
+  /** at makes the record of file i. */
+  at(i: number): HashedFile {
+    const n = this.numbers
+    return {
+      path: this.paths[i]!,
+      hash: this.hashes[i]!,
+      size: n[2 * i]!,
+      mtimeMs: n[2 * i + 1]!,
+      mode: this.modes[i]!,
+    }
+  }
+
+  /** pathList is the paths read, in order. */
+  pathList(): readonly string[] {
+    return this.paths
+  }
+
+  *[Symbol.iterator](): Iterator<HashedFile> {
+    for (let i = 0; i < this.paths.length; i++) yield this.at(i)
+  }
+
+  /** clear lets the columns go. */
+  clear(): void {
+    this.paths = []
+    this.hashes = []
+    this.numbers = new Float64Array(0)
+    this.modes = new Uint32Array(0)
+  }
+
+  private grow(n: number): void {
+    const numbers = new Float64Array(2 * n)
+    numbers.set(this.numbers)
+    const modes = new Uint32Array(n)
+    modes.set(this.modes)
+    this.numbers = numbers
+    this.modes = modes
+  }
 }
 
 /** ChangeCounts summarise a run for the user (added / changed / renamed / deleted / unchanged). */
@@ -82,7 +149,7 @@ export interface ChangeCounts {
  */
 export function fileAdds(
   live: ReadonlyMap<string, Version>,
-  hashed: readonly HashedFile[],
+  hashed: Iterable<HashedFile>,
   deleted: readonly string[],
 ): { adds: WireEntry[]; counts: ChangeCounts; sameContent: number } {
   // How many deleted paths held each content: each can explain one rename.
@@ -94,14 +161,14 @@ export function fileAdds(
   const counts: ChangeCounts = { added: 0, changed: 0, renamed: 0, deleted: deleted.length, unchanged: 0 }
   const adds: WireEntry[] = []
   let sameContent = 0
-  for (const { entry: e, hash, size } of hashed) {
-    const prev = live.get(e.path)
-    if (prev?.kind === 'f' && prev.ref === hash && prev.mtimeMs === e.mtimeMs && prev.mode === e.mode) {
+  for (const { path, hash, size, mtimeMs, mode } of hashed) {
+    const prev = live.get(path)
+    if (prev?.kind === 'f' && prev.ref === hash && prev.mtimeMs === mtimeMs && prev.mode === mode) {
       sameContent++
       counts.unchanged++
       continue
     }
-    adds.push([e.path, 'f', hash, size, e.mtimeMs, e.mode])
+    adds.push([path, 'f', hash, size, mtimeMs, mode])
     if (prev) counts.changed++
     else if (deletedHashes.get(hash)) {
       deletedHashes.set(hash, deletedHashes.get(hash)! - 1)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { diffScan, fileAdds } from '../../src/core/diff.js'
+import { diffScan, fileAdds, type HashedFile, HashedFiles } from '../../src/core/diff.js'
 import type { LocalFacts, ScanEntry, Version } from '../../src/core/model.js'
 
 const H = (c: string) => c.repeat(64)
@@ -24,6 +24,13 @@ const version = (path: string, ref: string, over: Partial<Version> = {}): Versio
   from: 1,
   to: 0,
   ...over,
+})
+const read = (e: ScanEntry, hash: string, size: number): HashedFile => ({
+  path: e.path,
+  hash,
+  size,
+  mtimeMs: e.mtimeMs,
+  mode: e.mode,
 })
 const facts = (e: ScanEntry): LocalFacts => ({
   size: e.size,
@@ -72,28 +79,45 @@ describe('diffScan', () => {
 describe('fileAdds', () => {
   it("counts a new path holding a deleted path's content as a rename, once per deleted path", () => {
     const live = new Map([['old', version('old', H('a'))]])
-    const r = fileAdds(
-      live,
-      [
-        { entry: file('new1'), hash: H('a'), size: 10 },
-        { entry: file('new2'), hash: H('a'), size: 10 },
-      ],
-      ['old'],
-    )
+    const r = fileAdds(live, [read(file('new1'), H('a'), 10), read(file('new2'), H('a'), 10)], ['old'])
     assert.deepEqual(r.counts, { added: 1, changed: 0, renamed: 1, deleted: 0, unchanged: 0 })
     assert.equal(r.adds.length, 2)
   })
 
   it('a re-read file with the same content, mtime and mode adds nothing', () => {
     const live = new Map([['a', version('a', H('a'))]])
-    const r = fileAdds(live, [{ entry: file('a', { ctimeMs: 5 }), hash: H('a'), size: 10 }], [])
+    const r = fileAdds(live, [read(file('a', { ctimeMs: 5 }), H('a'), 10)], [])
     assert.equal(r.adds.length, 0)
     assert.equal(r.counts.unchanged, 1)
   })
 
   it('a changed mode or mtime with the same content is a change (metadata only)', () => {
     const live = new Map([['a', version('a', H('a'))]])
-    const r = fileAdds(live, [{ entry: file('a', { mode: 0o600 }), hash: H('a'), size: 10 }], [])
+    const r = fileAdds(live, [read(file('a', { mode: 0o600 }), H('a'), 10)], [])
     assert.equal(r.counts.changed, 1)
+  })
+})
+
+describe('HashedFiles', () => {
+  it('gives back every file as pushed, in order, past its first growth', () => {
+    const list = new HashedFiles()
+    const files = Array.from({ length: 2500 }, (_, i) =>
+      read(
+        file(`cur/${i}`, { mtimeMs: 1_700_000_000_123.25 + i, mode: i % 2 ? 0o600 : 0o644 }),
+        H('a'),
+        i * 7,
+      ),
+    )
+    for (const f of files) list.push(f)
+    assert.equal(list.length, files.length)
+    assert.deepEqual([...list], files)
+    assert.deepEqual(list.at(1234), files[1234])
+    assert.deepEqual(
+      list.pathList(),
+      files.map((f) => f.path),
+    )
+    list.clear()
+    assert.equal(list.length, 0)
+    assert.deepEqual([...list], [])
   })
 })
