@@ -129,11 +129,37 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       throw err
     }
     const { loaded, snap, versions } = chosen
+    // An index rebuilt from the destination is saved in the cache once the workers have their first
+    // packs, while this thread would only wait: not before them, where it took 0.1 s of a restore
+    // without a cache. A cache that cannot be written does not fail the restore.
+    let saving: Promise<void> | null = null
+    const saveCache = () => {
+      saving ??= new Promise<void>((r) => setImmediate(r))
+        .then(() => loaded.saveCache?.())
+        .catch((err: unknown) =>
+          progress({
+            type: 'warning',
+            message: `the local cache was not saved (${describe(err)}); the next run reads the index again`,
+          }),
+        )
+    }
     const unpackers = await opening
     try {
-      const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress, unpackers)
+      const r = await restoreVersions(
+        o,
+        ctx,
+        loaded.state,
+        snap,
+        versions,
+        t0,
+        progress,
+        unpackers,
+        saveCache,
+      )
       return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
     } finally {
+      saveCache()
+      await saving
       await unpackers.close()
     }
   } finally {
@@ -155,7 +181,7 @@ async function choose(
   cache: LocalCache,
   progress: ProgressSink,
 ): Promise<Chosen> {
-  const loaded = await loadState(o.storage, ctx, cache, o.signal)
+  const loaded = await loadState(o.storage, ctx, cache, o.signal, { deferSave: true })
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
   const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
@@ -178,6 +204,8 @@ async function restoreVersions(
   t0: number,
   progress: ProgressSink,
   unpackers: UnpackerPool,
+  /** called once the first pack is on its way to a worker */
+  onDispatched: () => void,
 ): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
   const targetBytes = Buffer.from(path.resolve(o.target))
   const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
@@ -274,7 +302,9 @@ async function restoreVersions(
         try {
           const file = await packFile(o.storage, packId, unpackers.dir, o.signal)
           try {
-            const reply = await unpackers.unpack(file.path, ctx, list.build(), Boolean(o.overwrite))
+            const replying = unpackers.unpack(file.path, ctx, list.build(), Boolean(o.overwrite))
+            onDispatched()
+            const reply = await replying
             outcomes = reply.outcomes
             workerError = reply.error
             if (reply.failure) failure = failureError(reply.failure, packId)

@@ -29,6 +29,13 @@ export interface LoadedState {
   readonly cacheBase: string | null
   /** commits logged on top of that state file */
   readonly cacheLogLines: number
+  /** with `deferSave`: saves the rebuilt state in the cache, when that is due (the caller calls it) */
+  readonly saveCache?: () => Promise<void>
+}
+
+/** LoadOptions: `deferSave` leaves saving a rebuilt state to the caller (LoadedState.saveCache). */
+export interface LoadOptions {
+  readonly deferSave?: boolean
 }
 
 /** loadState returns the repository state at its newest readable commit. */
@@ -37,6 +44,7 @@ export async function loadState(
   ctx: GpgContext,
   cache: LocalCache | null,
   signal?: AbortSignal,
+  options: LoadOptions = {},
 ): Promise<LoadedState> {
   const commits = await listCommits(storage, signal)
   const head = commits[commits.length - 1] ?? null
@@ -69,8 +77,10 @@ export async function loadState(
   const facts = cached?.facts ?? new FactsTable()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
   // the cache would then claim to be at a head it does not reflect.
-  if (cache && !damaged.length) await cache.save(head.name, state, facts)
-  return { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
+  const save = cache && !damaged.length ? () => cache.save(head.name, state, facts) : undefined
+  if (save && !options.deferSave) await save()
+  const loaded = { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
+  return options.deferSave && save ? { ...loaded, saveCache: save } : loaded
 }
 
 async function replay(

@@ -163,6 +163,35 @@ describe('backup and restore', () => {
     await fs.rm(cacheBase, { recursive: true, force: true })
     await restore({ storage, target: out, cacheBase })
     await assertSameTree(src, out, { ignore })
+    // The restore left the index it rebuilt in the cache: the next backup needs the public key only.
+    const pub = publicOnlyHome(g.keys[0]!)
+    try {
+      process.env.GNUPGHOME = pub.home
+      const next = await backup({ source: src, storage, cacheBase })
+      assert.equal(next.indexRebuilt, false)
+    } finally {
+      process.env.GNUPGHOME = g.home
+      pub.cleanup()
+    }
+  })
+
+  it('a local cache that cannot be written does not stop a restore: it is a warning', async () => {
+    const blocker = path.join(work.dir, 'not-a-folder')
+    await fs.writeFile(blocker, '')
+    const warnings: string[] = []
+    const out = path.join(work.dir, 'r-nocache-unwritable')
+    const r = await restore({
+      storage,
+      target: out,
+      cacheBase: path.join(blocker, 'cache'),
+      progress: (e) => {
+        if (e.type === 'warning') warnings.push(e.message)
+      },
+    })
+    assert.deepEqual(r.failed, [])
+    await assertSameTree(src, out, { ignore })
+    assert.equal(warnings.length, 1, warnings.join('\n'))
+    assert.match(warnings[0]!, /local cache was not saved/)
   })
 
   it('restores every file mode exactly, those the umask would mask and special bits included', async () => {
