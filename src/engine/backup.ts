@@ -30,7 +30,6 @@ import { removeOrphans } from './cleanup.js'
 import { commitChanges, expiredSnapshots } from './commit.js'
 import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
-import type { PackMember } from './read-worker.js'
 import { PoolClosedError, ReaderPool } from './reader-pool.js'
 import { scanTreeInWorker } from './scanner.js'
 import { uploadPack } from './upload.js'
@@ -221,12 +220,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
           cutBySize(small, BATCH_BYTES, BATCH_FILES),
           2,
           async (batch) => {
-            const read = await readers.read(
-              batch.map((e) => abs(e.path)),
-              batch.map((e) => e.size),
-              batch.map((e) => ({ path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })),
-            )
-            const members: PackMember[] = []
+            const read = await readers.read(rootBytes, batch)
+            const members: number[] = []
             const framed: FramedFile[] = []
             for (let i = 0; i < batch.length; i++) {
               const e = batch[i]!
@@ -241,7 +236,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
               if (!have(r.hash)) {
                 claim(r.hash)
                 bytesNew += r.size
-                members.push({ index: i, path: e.path, mode: e.mode, mtimeMs: e.mtimeMs })
+                members.push(i)
                 framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
               }
             }

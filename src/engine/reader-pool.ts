@@ -3,8 +3,9 @@
 // hashed first; the engine then decides which of its files are new and asks the same worker to pack
 // those, so the worker stays reserved for its batch between the two steps.
 import { Worker } from 'node:worker_threads'
+import { encodePath, hasEscapedBytes } from '../core/path-bytes.js'
 import { WORKER_LIMITS } from './concurrency.js'
-import type { PackMember, PackReply, ReadResult, TarFile } from './read-worker.js'
+import type { PackReply, ReadReply, ReadRequest, ReadResult } from './read-worker.js'
 
 /** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */
 export class PoolClosedError extends Error {
@@ -19,14 +20,54 @@ export interface Frame {
   release(): void
 }
 
+/** BatchFile is a file to read: its path under the source (as seb writes it), size as scanned, mode, mtime. */
+export interface BatchFile {
+  readonly path: string
+  readonly size: number
+  readonly mode: number
+  readonly mtimeMs: number
+}
+
 /** ReadBatch is a batch read and hashed by one worker, which holds its content until pack() is called. */
 export interface ReadBatch {
   readonly results: ReadResult[]
-  /** pack compresses the chosen files as tar members into one zstd frame (null when none is chosen) and frees the worker. */
-  pack(members: PackMember[]): Promise<Frame | null>
+  /**
+   * pack compresses the chosen files (indices into the batch, in order) as tar members into one zstd
+   * frame (null when none is chosen) and frees the worker.
+   */
+  pack(indices: readonly number[]): Promise<Frame | null>
 }
 
-type Reply = { id: number; results?: ReadResult[] } & Partial<PackReply>
+type Reply = { id: number } & Partial<ReadReply> & Partial<PackReply>
+
+/** readRequest lays a batch out as typed arrays: the absolute paths (`root` + '/' + path) as bytes. */
+export function readRequest(root: Uint8Array, files: readonly BatchFile[]): Omit<ReadRequest, 'id'> {
+  let bytes = 0
+  // An escaped byte (a name that is not UTF-8) counts 3 in byteLength and is 1 raw: an upper bound.
+  for (const f of files) bytes += root.length + 1 + Buffer.byteLength(f.path)
+  const paths = Buffer.allocUnsafeSlow(bytes)
+  const pathEnds = new Uint32Array(files.length)
+  const sizes = new Float64Array(files.length)
+  const modes = new Uint32Array(files.length)
+  const mtimes = new Float64Array(files.length)
+  let at = 0
+  files.forEach((f, i) => {
+    paths.set(root, at)
+    at += root.length
+    paths[at++] = 0x2f // '/'
+    if (hasEscapedBytes(f.path)) {
+      const raw = encodePath(f.path)
+      paths.set(raw, at)
+      at += raw.length
+    } else at += paths.write(f.path, at)
+    pathEnds[i] = at
+    sizes[i] = f.size
+    modes[i] = f.mode
+    mtimes[i] = f.mtimeMs
+  })
+  const names = files.map((f) => f.path).join('\0')
+  return { op: 'read', paths: paths.subarray(0, at), pathEnds, sizes, names, modes, mtimes }
+}
 
 /** ReaderPool reads batches of files on worker threads; close() stops them. */
 export class ReaderPool {
@@ -80,36 +121,40 @@ export class ReaderPool {
     })
   }
 
-  /**
-   * read reads and hashes the files at these absolute paths (raw bytes, scanned sizes), in order;
-   * `members` are their tar headers' other fields, should they all be stored.
-   */
-  async read(paths: Buffer[], sizes: number[], members: TarFile[]): Promise<ReadBatch> {
+  /** read reads and hashes `files` (paths under `root`, the source's absolute path as bytes), in order. */
+  async read(root: Uint8Array, files: readonly BatchFile[]): Promise<ReadBatch> {
     if (this.closed) throw new PoolClosedError()
     const w =
       this.idle.pop() ??
       (await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject })))
     let reply: Reply
     try {
-      reply = await this.ask(w, { op: 'read', paths, sizes, members })
+      reply = await this.ask(w, readRequest(root, files))
     } catch (err) {
       this.release(w)
       throw err
     }
     let freed = false
+    const errors = new Map(reply.errors)
+    const results: ReadResult[] = files.map((_, i) => {
+      const error = errors.get(i)
+      return error === undefined
+        ? { size: reply.sizes![i]!, hash: reply.hashes!.slice(64 * i, 64 * i + 64), error: null }
+        : { size: 0, hash: '', error }
+    })
     return {
-      results: reply.results!,
-      pack: async (members) => {
+      results,
+      pack: async (indices) => {
         if (freed) throw new Error('ReadBatch.pack called twice')
         freed = true
-        if (!members.length) {
+        if (!indices.length) {
           this.release(w)
           return null
         }
         const slot = this.slotBytes ? (this.freeSlots.pop() ?? new SharedArrayBuffer(this.slotBytes)) : null
         let r: Reply
         try {
-          r = await this.ask(w, { op: 'pack', members, slot })
+          r = await this.ask(w, { op: 'pack', indices: Uint32Array.from(indices), slot })
         } catch (err) {
           if (slot) this.freeSlots.push(slot)
           throw err
