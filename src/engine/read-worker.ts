@@ -117,10 +117,10 @@ let mtimes: Float64Array = new Float64Array(0)
 const NO_HASH = ' '.repeat(64)
 
 function read(req: ReadRequest): ReadReply {
-  names = req.names.split('\0')
+  const n = req.sizes.length
+  names = n ? req.names.split('\0') : []
   modes = req.modes
   mtimes = req.mtimes
-  const n = req.sizes.length
   const headers = names.map((path, i) =>
     encodeHeader({ path, type: 'file', size: req.sizes[i]!, mode: modes[i]!, mtimeMs: mtimes[i]!, uid, gid }),
   )
