@@ -4,7 +4,7 @@
 // the few pack ids), found through an open-addressing table of row numbers keyed by the hash's first
 // bits (no Map: at a million blobs a Map of buckets cost 0.4 s to build and some 40 MB). It reads like a
 // ReadonlyMap<hash, BlobLocation> so callers need not know. Pure: no I/O.
-import { HashColumn } from './hash-column.js'
+import { HashColumn, isHexHash } from './hash-column.js'
 import type { BlobLocation } from './model.js'
 
 /** BlobColumns are the blobs in a dense order (the cache's state file stores them so). */
@@ -58,7 +58,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   private row(hash: string, hex?: boolean): number {
     // An empty table (a first backup asks once per file) needs no look at the key.
     if (!this.count) return -1
-    if (!(hex ?? HashColumn.isHash(hash))) return this.otherKeys.get(hash) ?? -1
+    if (!(hex ?? isHexHash(hash))) return this.otherKeys.get(hash) ?? -1
     const i = this.slotOf(hash)
     return i < 0 ? -1 : this.slots[i]! - 1
   }
@@ -152,7 +152,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
   /** set records (or replaces) where `hash` is stored. */
   set(hash: string, loc: BlobLocation): this {
     let r: number
-    if (HashColumn.isHash(hash)) {
+    if (isHexHash(hash)) {
       // One probe finds the row or the free slot, and leaves the hash's bytes to copy (no second
       // decoding of the hex, no second probe).
       this.ensureSlots(this.hexCount + 1)
@@ -196,7 +196,7 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
 
   /** delete forgets `hash`; true when it was there. */
   delete(hash: string): boolean {
-    const hex = HashColumn.isHash(hash)
+    const hex = isHexHash(hash)
     const r = this.row(hash, hex)
     if (r < 0) return false
     if (hex) {

@@ -42,7 +42,7 @@ export class HashColumn {
   }
 
   /** set stores `value` at `row` (`hex`: whether it is a hex hash, when the caller knows already). */
-  set(row: number, value: string, hex = HashColumn.isHash(value)): void {
+  set(row: number, value: string, hex = isHexHash(value)): void {
     if (hex) {
       this.bytes.write(value, row * 32, 32, 'hex')
       if (this.other.size) this.other.delete(row)
@@ -101,11 +101,6 @@ export class HashColumn {
   /** isOther says whether `row` holds a value that is not a hex hash. */
   isOther(row: number): boolean {
     return this.other.size > 0 && this.other.has(row)
-  }
-
-  /** isHash says whether `value` is stored as raw bytes (a 64-character lowercase hex hash). */
-  static isHash(value: string): boolean {
-    return isHexHash(value)
   }
 
   /** key32Of is the 30-bit bucket key of a hash's raw bytes (its first bytes are uniformly random). */

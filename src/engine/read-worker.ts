@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
+import { type PathList, pathAt } from '../core/path-list.js'
 import { encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { FrameCompressor } from '../pack/zstd.js'
 
@@ -19,10 +20,8 @@ import { FrameCompressor } from '../pack/zstd.js'
 export interface ReadRequest {
   readonly op: 'read'
   readonly id: number
-  /** the files' absolute paths as bytes, one after the other */
-  readonly paths: Uint8Array
-  /** per file: where its path ends in `paths` (it starts where the previous one ends) */
-  readonly pathEnds: Uint32Array
+  /** the files' absolute paths */
+  readonly paths: PathList
   /** per file: its size as scanned */
   readonly sizes: Float64Array
   /** the tar members' names (the paths under the source, as seb writes them), joined by NUL */
@@ -136,12 +135,11 @@ function read(req: ReadRequest): ReadReply {
   const sizes = new Float64Array(n)
   const hashes: string[] = []
   const errors: [number, string][] = []
-  const paths = Buffer.from(req.paths.buffer, req.paths.byteOffset, req.paths.byteLength)
   for (let i = 0; i < n; i++) {
     const size = req.sizes[i]!
     arena.set(headers[i]!, at)
     at += headers[i]!.length
-    const path = paths.subarray(i === 0 ? 0 : req.pathEnds[i - 1]!, req.pathEnds[i]!)
+    const path = pathAt(req.paths, i)
     // The room is the size plus one byte (the padding's, or the next header's, written afterwards).
     const { data, result } = readOne(path, arena.subarray(at, at + size + 1))
     if (!data || data.length !== size || data.buffer !== arena.buffer) regular = false

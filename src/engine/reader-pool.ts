@@ -3,7 +3,7 @@
 // hashed first; the engine then decides which of its files are new and asks the same worker to pack
 // those, so the worker stays reserved for its batch between the two steps.
 import { Worker } from 'node:worker_threads'
-import { encodePath, hasEscapedBytes } from '../core/path-bytes.js'
+import { joinPaths } from '../core/path-list.js'
 import { WORKER_LIMITS } from './concurrency.js'
 import type { PackReply, ReadReply, ReadRequest, ReadResult } from './read-worker.js'
 
@@ -42,31 +42,15 @@ type Reply = { id: number } & Partial<ReadReply> & Partial<PackReply>
 
 /** readRequest lays a batch out as typed arrays: the absolute paths (`root` + '/' + path) as bytes. */
 export function readRequest(root: Uint8Array, files: readonly BatchFile[]): Omit<ReadRequest, 'id'> {
-  let bytes = 0
-  // An escaped byte (a name that is not UTF-8) counts 3 in byteLength and is 1 raw: an upper bound.
-  for (const f of files) bytes += root.length + 1 + Buffer.byteLength(f.path)
-  const paths = Buffer.allocUnsafeSlow(bytes)
-  const pathEnds = new Uint32Array(files.length)
-  const sizes = new Float64Array(files.length)
-  const modes = new Uint32Array(files.length)
-  const mtimes = new Float64Array(files.length)
-  let at = 0
-  files.forEach((f, i) => {
-    paths.set(root, at)
-    at += root.length
-    paths[at++] = 0x2f // '/'
-    if (hasEscapedBytes(f.path)) {
-      const raw = encodePath(f.path)
-      paths.set(raw, at)
-      at += raw.length
-    } else at += paths.write(f.path, at)
-    pathEnds[i] = at
-    sizes[i] = f.size
-    modes[i] = f.mode
-    mtimes[i] = f.mtimeMs
-  })
-  const names = files.map((f) => f.path).join('\0')
-  return { op: 'read', paths: paths.subarray(0, at), pathEnds, sizes, names, modes, mtimes }
+  const paths = files.map((f) => f.path)
+  return {
+    op: 'read',
+    paths: joinPaths(root, paths),
+    sizes: Float64Array.from(files, (f) => f.size),
+    names: paths.join('\0'),
+    modes: Uint32Array.from(files, (f) => f.mode),
+    mtimes: Float64Array.from(files, (f) => f.mtimeMs),
+  }
 }
 
 /** ReaderPool reads batches of files on worker threads; close() stops them. */

@@ -1,9 +1,9 @@
 // Why: gives back a snapshot (all of it, or the paths matching globs) into a target folder, byte- and
 // mtime-identical, checking every file's SHA-256 against the index. Packs are decrypted by gpg and
 // unpacked on worker threads (unpacker-pool.ts), two at a time; a remote pack is downloaded to a
-// private temporary file first, so the workers always read a file and downloads overlap unpacking. Output paths come only from the
-// (validated) index — never from names inside a pack — and nothing is written through a symlink, so a
-// hostile pack or index cannot write outside the target. Damage is not fatal: everything that can be
+// private temporary file first, so the workers always read a file and downloads overlap unpacking.
+// Output paths come only from the (validated) index — never from names inside a pack — and nothing is
+// written through a symlink, so a hostile pack or index cannot write outside the target. Damage is not fatal: everything that can be
 // restored is, and what could not is listed.
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
@@ -129,37 +129,11 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       throw err
     }
     const { loaded, snap, versions } = chosen
-    // An index rebuilt from the destination is saved in the cache once the workers have their first
-    // packs, while this thread would only wait: not before them, where it took 0.1 s of a restore
-    // without a cache. A cache that cannot be written does not fail the restore.
-    let saving: Promise<void> | null = null
-    const saveCache = () => {
-      saving ??= new Promise<void>((r) => setImmediate(r))
-        .then(() => loaded.saveCache?.())
-        .catch((err: unknown) =>
-          progress({
-            type: 'warning',
-            message: `the local cache was not saved (${describe(err)}); the next run reads the index again`,
-          }),
-        )
-    }
     const unpackers = await opening
     try {
-      const r = await restoreVersions(
-        o,
-        ctx,
-        loaded.state,
-        snap,
-        versions,
-        t0,
-        progress,
-        unpackers,
-        saveCache,
-      )
+      const r = await restoreVersions(o, ctx, loaded.state, snap, versions, t0, progress, unpackers)
       return { ...r, damagedIndex: loaded.damaged.map((d) => d.error) }
     } finally {
-      saveCache()
-      await saving
       await unpackers.close()
     }
   } finally {
@@ -182,6 +156,14 @@ async function choose(
   progress: ProgressSink,
 ): Promise<Chosen> {
   const loaded = await loadState(o.storage, ctx, cache, o.signal, { deferSave: true })
+  // An index rebuilt from the destination is kept in the cache, so that the next backup needs the
+  // public key only; a cache that cannot be written must not stop a disaster restore.
+  await loaded.saveCache?.().catch((err: unknown) =>
+    progress({
+      type: 'warning',
+      message: `the local cache was not saved (${describe(err)}); the next run reads the index again`,
+    }),
+  )
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
   const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
@@ -204,8 +186,6 @@ async function restoreVersions(
   t0: number,
   progress: ProgressSink,
   unpackers: UnpackerPool,
-  /** called once the first pack is on its way to a worker */
-  onDispatched: () => void,
 ): Promise<Omit<RestoreSummary, 'damagedIndex'>> {
   const targetBytes = Buffer.from(path.resolve(o.target))
   const out = (rel: string) => Buffer.concat([targetBytes, Buffer.from('/'), encodePath(rel)])
@@ -302,9 +282,7 @@ async function restoreVersions(
         try {
           const file = await packFile(o.storage, packId, unpackers.dir, o.signal)
           try {
-            const replying = unpackers.unpack(file.path, ctx, list.build(), Boolean(o.overwrite))
-            onDispatched()
-            const reply = await replying
+            const reply = await unpackers.unpack(file.path, ctx, list.build(), Boolean(o.overwrite))
             outcomes = reply.outcomes
             workerError = reply.error
             if (reply.failure) failure = failureError(reply.failure, packId)

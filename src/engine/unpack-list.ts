@@ -3,7 +3,7 @@
 // of structured cloning over a 1.2 GB restore, the worker as much to rebuild, and the replies (an array
 // per member) as much again. Here the list is a few typed arrays, cloned in one copy each; the worker
 // answers with one byte per target. Pure: no I/O.
-import { encodePath, hasEscapedBytes } from '../core/path-bytes.js'
+import { joinPaths, type PathList, pathAt } from '../core/path-list.js'
 
 /** UnpackList is the wanted members of one pack and their targets (in the order added). */
 export interface UnpackList {
@@ -13,10 +13,8 @@ export interface UnpackList {
   readonly hashes: Uint8Array
   /** per member and one more: member i's targets are firstTarget[i] … firstTarget[i + 1] - 1 */
   readonly firstTarget: Uint32Array
-  /** every target's full path, one after the other */
-  readonly paths: Uint8Array
-  /** per target: where its path ends in `paths` (it starts where the previous one ends) */
-  readonly pathEnds: Uint32Array
+  /** every target's full path */
+  readonly paths: PathList
   readonly modes: Uint32Array
   /** per target: mtime in seconds, as utimes takes it */
   readonly mtimes: Float64Array
@@ -49,11 +47,9 @@ export class UnpackListBuilder {
   private readonly entries: number[] = []
   private readonly hashes: string[] = []
   private readonly firstTarget: number[] = []
-  private readonly pathEnds: number[] = []
+  private readonly paths: string[] = []
   private readonly modes: number[] = []
   private readonly mtimes: number[] = []
-  private paths = Buffer.allocUnsafe(64 * 1024)
-  private used = 0
 
   /** `root` is the restore target's absolute path. */
   constructor(private readonly root: Uint8Array) {}
@@ -67,16 +63,9 @@ export class UnpackListBuilder {
   add(entry: number, hash: string, targets: readonly TargetSpec[]): void {
     this.entries.push(entry)
     this.hashes.push(hash)
-    this.firstTarget.push(this.pathEnds.length)
+    this.firstTarget.push(this.paths.length)
     for (const t of targets) {
-      this.append(this.root)
-      this.append(SLASH)
-      if (hasEscapedBytes(t.path)) this.append(encodePath(t.path))
-      else {
-        this.reserve(Buffer.byteLength(t.path))
-        this.used += this.paths.write(t.path, this.used)
-      }
-      this.pathEnds.push(this.used)
+      this.paths.push(t.path)
       this.modes.push(t.mode)
       this.mtimes.push(t.mtime)
     }
@@ -91,34 +80,17 @@ export class UnpackListBuilder {
     return {
       entries: Uint32Array.from(this.entries),
       hashes: new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.length),
-      firstTarget: Uint32Array.from([...this.firstTarget, this.pathEnds.length]),
-      paths: Uint8Array.from(this.paths.subarray(0, this.used)),
-      pathEnds: Uint32Array.from(this.pathEnds),
+      firstTarget: Uint32Array.from([...this.firstTarget, this.paths.length]),
+      paths: joinPaths(this.root, this.paths),
       modes: Uint32Array.from(this.modes),
       mtimes: Float64Array.from(this.mtimes),
     }
   }
-
-  private reserve(n: number): void {
-    if (this.used + n <= this.paths.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(this.paths.length * 2, this.used + n))
-    this.paths.copy(bigger, 0, 0, this.used)
-    this.paths = bigger
-  }
-
-  private append(bytes: Uint8Array): void {
-    this.reserve(bytes.length)
-    this.paths.set(bytes, this.used)
-    this.used += bytes.length
-  }
 }
-
-const SLASH = Buffer.from('/')
 
 /** targetPath is target t's path, as a view of the list's bytes. */
 export function targetPath(list: UnpackList, t: number): Buffer {
-  const start = t === 0 ? 0 : list.pathEnds[t - 1]!
-  return Buffer.from(list.paths.buffer, list.paths.byteOffset + start, list.pathEnds[t]! - start)
+  return pathAt(list.paths, t)
 }
 
 /** memberHash is member i's SHA-256, as a view of the list's bytes. */

@@ -221,7 +221,7 @@ function start(req: UnpackRequest): Job {
   list.entries.forEach((entry, i) => {
     members.set(entry, i)
   })
-  const targets = list.pathEnds.length
+  const targets = list.modes.length
   const j: Job = {
     id: req.id,
     list,

@@ -36,12 +36,6 @@ export function startSeal(ctx: GpgContext, out: number | 'pipe'): Sealer {
 
 let mainCompressor: FrameCompressor | null = null
 
-/** mainThreadCompressor is the main thread's one compressor (made on first use). */
-export function mainThreadCompressor(): FrameCompressor {
-  mainCompressor ??= new FrameCompressor()
-  return mainCompressor
-}
-
 let indexCompressor: FrameCompressor | null = null
 
 /** indexTextCompressor is the main thread's compressor of commit JSON (INDEX_ZSTD_LEVEL). */
@@ -50,9 +44,10 @@ export function indexTextCompressor(): FrameCompressor {
   return indexCompressor
 }
 
-/** mainThreadFrames returns a FrameBuilder on the main thread's compressor. */
+/** mainThreadFrames returns a FrameBuilder on the main thread's one compressor (made on first use). */
 export function mainThreadFrames(): FrameBuilder {
-  return new FrameBuilder(mainThreadCompressor())
+  mainCompressor ??= new FrameCompressor()
+  return new FrameBuilder(mainCompressor)
 }
 
 /** Opener is a running `gpg --decrypt | zstd -d`: read the plaintext from `output`, await `done`. */

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { decodePath } from '../../src/core/path-bytes.js'
+import { pathAt } from '../../src/core/path-list.js'
 import { type BatchFile, ReaderPool, readRequest } from '../../src/engine/reader-pool.js'
 import { TarWalker } from '../../src/pack/tar-walk.js'
 import { FrameDecompressor } from '../../src/pack/zstd.js'
@@ -44,13 +45,9 @@ describe('ReaderPool', () => {
       { path: decodePath(raw), size: 2, mode: 0o644, mtimeMs: 2 },
     ]
     const req = readRequest(Buffer.from('/src'), files)
-    const paths = Buffer.from(req.paths)
-    assert.deepEqual(paths.subarray(0, req.pathEnds[0]), Buffer.from('/src/cur/é'))
-    assert.deepEqual(
-      paths.subarray(req.pathEnds[0], req.pathEnds[1]),
-      Buffer.concat([Buffer.from('/src/'), raw]),
-    )
-    assert.equal(req.pathEnds[1], paths.length)
+    assert.deepEqual(pathAt(req.paths, 0), Buffer.from('/src/cur/é'))
+    assert.deepEqual(pathAt(req.paths, 1), Buffer.concat([Buffer.from('/src/'), raw]))
+    assert.equal(req.paths.ends[1], req.paths.bytes.length)
     assert.deepEqual(
       req.names.split('\0'),
       files.map((f) => f.path),
