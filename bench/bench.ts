@@ -870,6 +870,9 @@ export async function main(argv: string[]): Promise<void> {
   await mkdir(work, { recursive: true })
   log(`work directory ${work}`)
   const gpg = await makeThrowawayGpg()
+  // Every seb run here keeps its local cache in the work folder (removed with it), never in the user's
+  // ~/.cache/seb. A restore then finds the cache its backups left, as restic's and borg's do.
+  gpg.env.SEB_CACHE_DIR = join(work, 'seb-cache')
   const started = new Date()
   const results: Record<string, unknown> = {
     date: started.toISOString(),
