@@ -28,7 +28,9 @@ function members(frame: Buffer): Buffer[] {
       out.push(Buffer.concat(parts))
     },
   })
-  new FrameDecompressor().push(frame, (piece) => tar.push(piece))
+  const zstd = new FrameDecompressor()
+  zstd.push(frame, (piece) => tar.push(piece))
+  zstd.end((piece) => tar.push(piece))
   return out
 }
 

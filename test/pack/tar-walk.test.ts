@@ -111,4 +111,28 @@ describe('tar walker (tar-stream as oracle)', () => {
     assert.throws(() => walk(bad, 4096), /checksum/)
     assert.throws(() => walk(tar.subarray(0, 2000), 4096), /unexpected end/)
   })
+  it('reads numeric fields right-aligned with spaces, and refuses a size field that is not a number', () => {
+    const tar = ourTar()
+    const want = walk(tar, tar.length)
+    // the folder's header (its size is 0 either way)
+    let first = 0
+    while (tar[first + 156] !== '5'.charCodeAt(0)) first += 512
+    const spaced = Buffer.from(tar)
+    setField(spaced, first + 124, 12, '          0 ')
+    assert.deepEqual(walk(spaced, 100), want)
+    const bad = Buffer.from(tar)
+    setField(bad, first + 124, 12, '00000001x34\0')
+    assert.throws(() => walk(bad, 4096), /invalid size field/)
+  })
 })
+
+/** setField writes `text` into a header's field and puts the header's checksum right (octal, spaces first). */
+function setField(tar: Buffer, at: number, length: number, text: string): void {
+  const header = at - (at % 512)
+  tar.fill(0, at, at + length)
+  tar.write(text, at, 'latin1')
+  tar.fill(0x20, header + 148, header + 156)
+  let sum = 0
+  for (let i = header; i < header + 512; i++) sum += tar[i]!
+  tar.write(`  ${sum.toString(8).padStart(5, '0')}\0`, header + 148, 'latin1')
+}

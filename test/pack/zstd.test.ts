@@ -3,7 +3,7 @@
 // run as one stream equal to the plaintext.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import {
   FRAME_BYTES,
@@ -88,18 +88,84 @@ describe('zstd frames (system zstd as oracle)', () => {
       Buffer.alloc(3 * 1024 * 1024, 'mail '),
       randomBytes(1000),
     ])
+    // The CLI's stream from a pipe does not say its size (streamed); seb's frames do (whole).
     const stream = Buffer.from(execFileSync('zstd', ['-3', '-q', '-c'], { input: plain }))
-    const both = Buffer.concat([stream, new FrameCompressor().frame([plain])])
-    for (const piece of [1, 777, 65_536, both.length]) {
+    const both = Buffer.concat([stream, new FrameCompressor().frame([plain]), stream])
+    for (const piece of [1, 777, 15_000, 65_536, both.length]) {
       const d = new FrameDecompressor()
       const out: Buffer[] = []
-      for (let i = 0; i < both.length; i += piece)
-        d.push(both.subarray(i, i + piece), (p) => out.push(Buffer.from(p)))
-      assert.ok(d.complete)
-      assert.deepEqual(Buffer.concat(out), Buffer.concat([plain, plain]))
+      const sink = (p: Buffer) => out.push(Buffer.from(p))
+      for (let i = 0; i < both.length; i += piece) d.push(both.subarray(i, i + piece), sink)
+      d.end(sink)
+      assert.ok(d.complete, `pieces of ${piece}`)
+      assert.deepEqual(Buffer.concat(out), Buffer.concat([plain, plain, plain]), `pieces of ${piece}`)
     }
     const cut = new FrameDecompressor()
     cut.push(stream.subarray(0, stream.length - 10), () => {})
+    cut.end(() => {})
     assert.equal(cut.complete, false)
+    const cutWhole = new FrameDecompressor()
+    const whole = new FrameCompressor().frame([plain])
+    cutWhole.push(whole.subarray(0, whole.length - 10), () => {})
+    cutWhole.end(() => {})
+    assert.equal(cutWhole.complete, false)
+    // reset starts a new stream after a cut one
+    const out: Buffer[] = []
+    cutWhole.reset()
+    cutWhole.push(whole, (p) => out.push(Buffer.from(p)))
+    cutWhole.end(() => {})
+    assert.ok(cutWhole.complete)
+    assert.deepEqual(Buffer.concat(out), plain)
+  })
+
+  it('FrameDecompressor streams a frame too large to take whole (a large attachment), read through space()', () => {
+    const plain = Buffer.concat([randomBytes(5 * 1024 * 1024), Buffer.alloc(5 * 1024 * 1024, 'attachment ')])
+    const c = new FrameCompressor()
+    const frames = Buffer.concat([
+      c.frame([plain.subarray(0, 1000)]),
+      c.frame([plain]),
+      c.frame([plain.subarray(0, 1000)]),
+    ])
+    const d = new FrameDecompressor()
+    const hash = createHash('sha256')
+    let bytes = 0
+    const sink = (p: Buffer) => {
+      hash.update(p)
+      bytes += p.length
+    }
+    for (let off = 0; off < frames.length; ) {
+      const space = d.space()
+      assert.ok(space.length >= 256 * 1024)
+      const n = Math.min(15_000, frames.length - off)
+      frames.copy(space, 0, off, off + n)
+      off += n
+      d.wrote(n, sink)
+    }
+    d.end(sink)
+    assert.ok(d.complete)
+    assert.equal(bytes, plain.length + 2000)
+    const expected = createHash('sha256')
+      .update(plain.subarray(0, 1000))
+      .update(plain)
+      .update(plain.subarray(0, 1000))
+      .digest('hex')
+    assert.equal(hash.digest('hex'), expected)
+  })
+
+  it('FrameDecompressor throws on a damaged frame, whole or streamed', () => {
+    const plain = Buffer.alloc(200_000, 'Subject: x\n')
+    const whole = Buffer.from(new FrameCompressor().frame([plain]))
+    whole[whole.length >> 1] = whole[whole.length >> 1]! ^ 0xff
+    assert.throws(() => {
+      const d = new FrameDecompressor()
+      d.push(whole, () => {})
+      d.end(() => {})
+    })
+    const garbage = randomBytes(100_000)
+    assert.throws(() => {
+      const d = new FrameDecompressor()
+      d.push(garbage, () => {})
+      d.end(() => {})
+    })
   })
 })
