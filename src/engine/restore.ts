@@ -250,8 +250,11 @@ async function restoreVersions(
   // more tasks than the unpackers take would only wait; from a remote one, the extra tasks download the
   // next packs meanwhile.
   const pool = new TaskPool(unpackers.capacity + (o.storage.localPath ? 0 : o.storage.connections))
+  // Largest packs first: the last to finish are the small ones, so neither core idles long at the end.
+  const packBytes = (id: string) => state.packs.get(id)?.size ?? 0
+  const packOrder = [...byPack].sort((a, b) => packBytes(b[0]) - packBytes(a[0]))
   try {
-    for (const [packId, inPack] of byPack) {
+    for (const [packId, inPack] of packOrder) {
       await pool.add(async () => {
         // Folders first (here, where madeDirs is kept); then a worker decrypts, checks and writes.
         // Files with the same content are one member with several targets.
