@@ -61,14 +61,22 @@ export class UnpackListBuilder {
 
   /** add wants member `entry`, whose SHA-256 is `hash` (hex), written to every target. */
   add(entry: number, hash: string, targets: readonly TargetSpec[]): void {
+    this.member(entry, hash)
+    for (const t of targets) this.target(t.path, t.mode, t.mtime)
+  }
+
+  /** member starts member `entry`, whose SHA-256 is `hash` (hex); its targets follow (`target`). */
+  member(entry: number, hash: string): void {
     this.entries.push(entry)
     this.hashes.push(hash)
     this.firstTarget.push(this.paths.length)
-    for (const t of targets) {
-      this.paths.push(t.path)
-      this.modes.push(t.mode)
-      this.mtimes.push(t.mtime)
-    }
+  }
+
+  /** target adds a path the last member goes to (mtime in seconds, as utimes takes it). */
+  target(path: string, mode: number, mtime: number): void {
+    this.paths.push(path)
+    this.modes.push(mode)
+    this.mtimes.push(mtime)
   }
 
   /** build makes the list. */

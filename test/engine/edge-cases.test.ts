@@ -86,6 +86,24 @@ describe('edge cases', () => {
     await assertSameTree(t.src, t.out)
   })
 
+  it('one message in several folders (copies, each with its own mode and mtime) is stored once and restored at every path', async () => {
+    const t = await fresh()
+    const copy = 'Subject: the same message\n\nfiled three times\n'
+    await createTree(t.src, {
+      'INBOX/cur/1:2,S': { data: copy, mode: 0o600, mtime: 1_600_000_000.25 },
+      'Archive/cur/7:2,S': { data: copy, mode: 0o644, mtime: 1_600_000_100 },
+      'Sent/cur/3:2,S': { data: copy, mode: 0o640, mtime: 1_600_000_200.5 },
+      'INBOX/cur/2:2,S': 'another message',
+    })
+    const s = await backup({ ...t, source: t.src })
+    assert.equal(s.filesAdded, 4)
+    assert.equal(s.bytesNew, copy.length + 'another message'.length) // the copies' content is stored once
+    const r = await restore({ ...t, target: t.out })
+    assert.deepEqual(r.failed, [])
+    assert.equal(r.filesRestored, 4)
+    await assertSameTree(t.src, t.out)
+  })
+
   it('a file over 2 GiB round-trips (streamed, not held in memory)', async () => {
     const t = await fresh()
     await fs.mkdir(t.src, { recursive: true })
