@@ -171,13 +171,71 @@ const FRAME_HEADER_MAX = 18
 /** STREAM_OUT_BYTES: the output buffer for streamed frames. */
 const STREAM_OUT_BYTES = 1024 * 1024
 
+/** ZSTD_MAGIC starts every zstd frame (little-endian); skippable frames have others. */
+const ZSTD_MAGIC = 0xfd2fb528
+
+/** FrameScan is where the walk over the pending frame's block headers stands. */
+class FrameScan {
+  /** the frame's plaintext size, or -1 before its header was read */
+  size = -1
+  /** the offset (from the frame's start) of the next block header */
+  at = 0
+  /** the last block was passed; `at` is then the end of the blocks */
+  lastBlock = false
+  /** the frame ends with a 4-byte checksum */
+  checksum = false
+
+  clear(): void {
+    this.size = -1
+    this.at = 0
+    this.lastBlock = false
+    this.checksum = false
+  }
+
+  /**
+   * header reads the frame header at the start of `data` (at least FRAME_HEADER_MAX bytes, or all there
+   * is): false when the frame cannot be taken whole (not a zstd frame, of unknown size, too large).
+   */
+  header(data: Uint8Array): boolean {
+    if (data.length < 5) return false
+    if ((data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0 !== ZSTD_MAGIC) return false
+    const fhd = data[4]!
+    const single = (fhd >> 5) & 1
+    if (fhd & 0x08) return false // a reserved bit: damage, which the streaming decompressor reports
+    const size = wholeFrameSize(data)
+    if (size === null) return false
+    this.size = size
+    this.checksum = ((fhd >> 2) & 1) === 1
+    this.at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [single, 2, 4, 8][fhd >> 6]!
+    return true
+  }
+
+  /**
+   * length walks the block headers now in `data` and returns the frame's whole length once all of it is
+   * in, else null; -1 for a block of the reserved type (damage).
+   */
+  length(data: Uint8Array): number | null {
+    while (!this.lastBlock) {
+      if (data.length < this.at + 3) return null
+      const h = data[this.at]! | (data[this.at + 1]! << 8) | (data[this.at + 2]! << 16)
+      const type = (h >> 1) & 3
+      if (type === 3) return -1
+      this.at += 3 + (type === 1 ? 1 : h >>> 3)
+      this.lastBlock = (h & 1) === 1
+    }
+    const end = this.at + (this.checksum ? 4 : 0)
+    return data.length >= end ? end : null
+  }
+}
+
 /**
  * FrameDecompressor decompresses a zstd stream (any number of frames) written into it in pieces of any
  * size. Compressed bytes are read straight into its input buffer (`space`, then `wrote`); each frame of
- * known size is decompressed in one call once it is all in, into one output buffer reused for every
- * frame. That skips the window a streaming decompressor copies every byte through (restore's
- * decompression took 12 % less CPU, docs/decisions.md) and touches no fresh memory. A frame that
- * does not fit that path is streamed. `end` checks that the stream stopped at a frame boundary.
+ * known size is decompressed in one call once it is all in (its block headers are walked as they
+ * arrive, to know when), into one output buffer reused for every frame. That skips the window a
+ * streaming decompressor copies every byte through (restore's decompression took 12 % less CPU,
+ * docs/decisions.md) and touches no fresh memory. A frame that does not fit that path is streamed.
+ * `end` checks that the stream stopped at a frame boundary.
  */
 export class FrameDecompressor {
   private readonly dctx = new binding.DCtx()
@@ -185,8 +243,8 @@ export class FrameDecompressor {
   /** the unconsumed compressed bytes are input[start, stop) */
   private start = 0
   private stop = 0
-  /** try to find the current frame's end again only once this many bytes are in */
-  private retryAt = 0
+  /** the walk over the pending frame */
+  private readonly scan = new FrameScan()
   /** the current frame is being streamed */
   private streaming = false
   private out = Buffer.allocUnsafeSlow(STREAM_OUT_BYTES)
@@ -196,7 +254,8 @@ export class FrameDecompressor {
   /** reset forgets any partial frame, to start a new stream. */
   reset(): void {
     this.dctx.reset(binding.ResetDirective.sessionOnly)
-    this.start = this.stop = this.retryAt = 0
+    this.start = this.stop = 0
+    this.scan.clear()
     this.streaming = false
     this.complete = true
   }
@@ -214,7 +273,6 @@ export class FrameDecompressor {
         this.input.copy(grown, 0, this.start, this.stop)
         this.input = grown
       }
-      this.retryAt -= this.start
       this.start = 0
       this.stop = pending
     }
@@ -255,29 +313,40 @@ export class FrameDecompressor {
         continue
       }
       if (this.start === this.stop) {
-        this.start = this.stop = this.retryAt = 0
+        this.start = this.stop = 0
         return
       }
-      if (!last && (this.stop < this.retryAt || this.stop - this.start < FRAME_HEADER_MAX)) return
       const pending = this.input.subarray(this.start, this.stop)
-      const size = wholeFrameSize(pending)
-      // Too big, of unknown size, or not a frame at all: the streaming decompressor decides.
-      if (size === null) this.streaming = true
-      else {
-        const length = frameLength(pending)
-        if (length !== null) {
-          if (this.out.length < size) this.out = Buffer.allocUnsafeSlow(size)
-          const produced = this.dctx.decompress(this.out, pending.subarray(0, length))
-          this.start += length
-          this.retryAt = 0
-          if (produced) sink(this.out.subarray(0, produced))
-        } else if (last || pending.length > binding.compressBound(size) + 1024) this.streaming = true
-        else {
-          this.retryAt = this.stop + Math.min(IN_BYTES, binding.compressBound(size) + 1024 - pending.length)
-          return
+      if (this.scan.size < 0) {
+        if (!last && pending.length < FRAME_HEADER_MAX) return
+        // Too big, of unknown size, or not a frame at all: the streaming decompressor decides.
+        if (!this.scan.header(pending)) {
+          this.toStreaming()
+          continue
         }
       }
+      const length = this.scan.length(pending)
+      if (length === null) {
+        // A frame longer than it can be is damage; so is a stream that stops inside one.
+        if (last || pending.length > binding.compressBound(this.scan.size) + 1024) this.toStreaming()
+        else return
+        continue
+      }
+      if (length < 0) {
+        this.toStreaming()
+        continue
+      }
+      if (this.out.length < this.scan.size) this.out = Buffer.allocUnsafeSlow(this.scan.size)
+      const produced = this.dctx.decompress(this.out, pending.subarray(0, length))
+      this.start += length
+      this.scan.clear()
+      if (produced) sink(this.out.subarray(0, produced))
     }
+  }
+
+  private toStreaming(): void {
+    this.scan.clear()
+    this.streaming = true
   }
 
   /** stream runs the streaming decompressor over the pending bytes; false once it needs more input. */
@@ -305,15 +374,6 @@ function wholeFrameSize(data: Uint8Array): number | null {
   try {
     const size = binding.getFrameContentSize(data)
     return size !== null && size <= WHOLE_FRAME_BYTES ? size : null
-  } catch {
-    return null
-  }
-}
-
-/** frameLength is the compressed length of the frame `data` starts with, or null while it is not all in. */
-function frameLength(data: Uint8Array): number | null {
-  try {
-    return binding.findFrameCompressedSize(data)
   } catch {
     return null
   }

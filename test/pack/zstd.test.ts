@@ -168,4 +168,39 @@ describe('zstd frames (system zstd as oracle)', () => {
       d.end(() => {})
     })
   })
+  it('FrameDecompressor takes frames of known size whole (one call each), read in 15 kB pieces', () => {
+    const c = new FrameCompressor()
+    const text = Buffer.from('Received: from mx.example.invalid\nSubject: hi\n\n'.repeat(40_000))
+    const noise = randomBytes(300_000)
+    const all = Buffer.concat([c.frame([text]), c.frame([noise]), c.frame([text.subarray(0, 1000)])])
+    const d = new FrameDecompressor()
+    // White box: count the binding's calls, to catch a silent fall back to streaming (slower, not wrong).
+    const dctx = (d as unknown as { dctx: { decompress: unknown; decompressStream: unknown } }).dctx
+    const calls = { whole: 0, streamed: 0 }
+    const whole = (dctx.decompress as (...a: unknown[]) => number).bind(dctx)
+    const streamed = (dctx.decompressStream as (...a: unknown[]) => unknown).bind(dctx)
+    dctx.decompress = (...a: unknown[]) => (calls.whole++, whole(...a))
+    dctx.decompressStream = (...a: unknown[]) => (calls.streamed++, streamed(...a))
+    const out: Buffer[] = []
+    const sink = (p: Buffer) => out.push(Buffer.from(p))
+    for (let i = 0; i < all.length; i += 15_000) d.push(all.subarray(i, i + 15_000), sink)
+    d.end(sink)
+    assert.ok(d.complete)
+    assert.deepEqual(calls, { whole: 3, streamed: 0 })
+    assert.deepEqual(Buffer.concat(out), Buffer.concat([text, noise, text.subarray(0, 1000)]))
+  })
+
+  it('FrameDecompressor refuses a block of the reserved type', () => {
+    const frame = Buffer.from(new FrameCompressor().frame([Buffer.alloc(100_000, 'x')]))
+    // The first block header follows the frame header: magic, descriptor, then the size fields.
+    const fhd = frame[4]!
+    const single = (fhd >> 5) & 1
+    const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3]! + [single, 2, 4, 8][fhd >> 6]!
+    frame[at] = frame[at]! | 0b110 // block type 3
+    assert.throws(() => {
+      const d = new FrameDecompressor()
+      d.push(frame, () => {})
+      d.end(() => {})
+    })
+  })
 })
