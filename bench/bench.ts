@@ -471,6 +471,8 @@ export interface PeersResult {
     trashEmptied: number
   }
   tools: PeerResult[]
+  /** every timed run's wall time in ms, in the order run, by `tool/step` (first, nothing, restore) */
+  runs?: Record<string, number[]>
 }
 
 /** Run is one timed step of one tool. */
@@ -695,6 +697,7 @@ async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promise<Peers
       trashEmptied: rec.trashEmptied.length,
     },
     tools: results,
+    runs: Object.fromEntries([...runs].map(([k, rs]) => [k, rs.map((r) => Math.round(r.wallMs))])),
   }
 }
 
@@ -779,6 +782,32 @@ export function modeMarkdown(m: ModeResult): string {
 }
 
 /** peersMarkdown renders the peers table (issue 6's layout) with seb's ratios to the floor, restic and borg. */
+/**
+ * runsMarkdown lists every run of the repeated steps (wall seconds, in the order run) and seb's ratio to
+ * the floor round by round: the spread the medians hide. Empty when nothing ran more than once.
+ */
+export function runsMarkdown(runs: Record<string, number[]>): string {
+  const s = (ms: number) => (ms / 1000).toFixed(2)
+  const parts: string[] = []
+  for (const [step, label] of [
+    ['first', 'first backup'],
+    ['nothing', 'nothing changed'],
+    ['restore', 'full restore'],
+  ] as const) {
+    const tools = Object.keys(runs).filter((k) => k.endsWith(`/${step}`) && (runs[k]?.length ?? 0) > 1)
+    if (!tools.length) continue
+    const list = tools.map((k) => `${k.slice(0, -step.length - 1)} ${runs[k]!.map(s).join(', ')}`).join('; ')
+    const seb = runs[`seb/${step}`]
+    const floor = runs[`floor/${step}`]
+    const rounds =
+      seb && floor && seb.length === floor.length
+        ? ` (seb/floor round by round: ${seb.map((v, i) => `${(v / floor[i]!).toFixed(2)}×`).join(', ')})`
+        : ''
+    parts.push(`${label}: ${list}${rounds}`)
+  }
+  return parts.length ? `Every run, in the order run (s): ${parts.join('. ')}.` : ''
+}
+
 export function peersMarkdown(p: PeersResult): string {
   const cols = p.tools
   const get = (n: string) => cols.find((c) => c.tool === n)
@@ -840,6 +869,8 @@ export function peersMarkdown(p: PeersResult): string {
     `Reading the source alone (\`tar -c | cat > /dev/null\`): ${fmtS(p.readFloor.durationMs)}; stat-ing every file (\`find -printf\`): ${fmtS(p.statFloor.durationMs)}. ` +
       `The day: ${p.day.newFiles} new messages (${fmtBytes(p.day.newBytes)}, ${fmtBytes(p.dayFloorBytes)} compressed), ${p.day.flagRenames} renames, ${p.day.moves} moves, ${p.day.deletions} deletions and ${p.day.trashEmptied} messages of an emptied Trash, chosen uniformly over all years.`,
   )
+  const spread = runsMarkdown(p.runs ?? {})
+  if (spread) L.push('', spread)
   for (const c of cols) if (c.note) L.push(`- ${c.tool}: ${c.note}`)
   return L.join('\n')
 }

@@ -6,7 +6,14 @@ import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { compareTrees, fmtBytes, lastJsonLine, medianRun, parseBenchArgs } from '../../bench/bench.js'
+import {
+  compareTrees,
+  fmtBytes,
+  lastJsonLine,
+  medianRun,
+  parseBenchArgs,
+  runsMarkdown,
+} from '../../bench/bench.js'
 import { generateMaildir, isMessagePath, walkTree } from '../../bench/maildir-gen.js'
 
 describe('bench harness', () => {
@@ -72,5 +79,21 @@ describe('bench harness', () => {
     assert.equal(medianRun(runs)?.tag, 'c')
     assert.equal(medianRun([...runs, { wallMs: 4, tag: 'd' }])?.tag, 'd')
     assert.equal(medianRun([]), undefined)
+  })
+  it('runsMarkdown lists every repeated run and seb/floor round by round', () => {
+    const text = runsMarkdown({
+      'floor/first': [7000, 8000, 6000],
+      'seb/first': [8400, 8800, 7500],
+      'restic/first': [14000, 15000, 13000],
+      'seb/nothing': [1200, 1100, 1300],
+      'floor/restore': [3000],
+    })
+    assert.equal(
+      text,
+      'Every run, in the order run (s): first backup: floor 7.00, 8.00, 6.00; seb 8.40, 8.80, 7.50; ' +
+        'restic 14.00, 15.00, 13.00 (seb/floor round by round: 1.20×, 1.10×, 1.25×). ' +
+        'nothing changed: seb 1.20, 1.10, 1.30.',
+    )
+    assert.equal(runsMarkdown({ 'seb/first': [8000] }), '')
   })
 })
