@@ -3,7 +3,10 @@
 // and ctime all match what the local cache saw last time (Maildir renames keep mtime, offlineimap can
 // set old mtimes on new files, so mtime alone lies). Pure.
 import type { WireEntry } from './commit-codec.js'
-import type { LocalFacts, ScanEntry, Version } from './model.js'
+import type { FactsTable } from './facts-table.js'
+import type { ScanEntry, Version } from './model.js'
+import { SCAN_FILE, type ScanList } from './scan-list.js'
+import type { VersionTable } from './version-table.js'
 
 /** ScanDiff is what a scan means against the last commit. */
 export interface ScanDiff {
@@ -18,31 +21,29 @@ export interface ScanDiff {
 }
 
 /** diffScan compares scan entries with the live versions and the local facts of the last run. */
-export function diffScan(
-  live: ReadonlyMap<string, Version>,
-  facts: ReadonlyMap<string, LocalFacts>,
-  scan: Iterable<ScanEntry>,
-): ScanDiff {
+export function diffScan(live: VersionTable, facts: FactsTable, scan: ScanList): ScanDiff {
   const toHash: ScanEntry[] = []
   const metaAdds: WireEntry[] = []
   let unchanged = 0
-  const seen = new Set<string>()
-  for (const e of scan) {
-    seen.add(e.path)
-    const prev = live.get(e.path)
-    if (e.kind === 'f') {
-      const f = facts.get(e.path)
+  // Rows of the live versions the scan saw, marked by row: what is left unmarked was deleted.
+  const seen = new Uint8Array(live.rowCount)
+  const { paths, kinds, numbers: n } = scan.columns
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i]!
+    const r = live.rowIndex(path)
+    if (r >= 0) seen[r] = 1
+    if (kinds[i] === SCAN_FILE) {
+      // Compared in the columns: a run with nothing changed makes no object per file.
       const same =
-        prev?.kind === 'f' &&
-        f &&
-        f.size === e.size &&
-        f.mtimeMs === e.mtimeMs &&
-        f.ino === e.ino &&
-        f.ctimeMs === e.ctimeMs
+        r >= 0 &&
+        live.kindAt(r) === 'f' &&
+        facts.same(path, n[4 * i]!, n[4 * i + 1]!, n[4 * i + 2]!, n[4 * i + 3]!)
       if (same) unchanged++
-      else toHash.push(e)
+      else toHash.push(scan.at(i))
       continue
     }
+    const e = scan.at(i)
+    const prev = r >= 0 ? live.get(path) : undefined
     const ref = e.kind === 'l' ? (e.target ?? '') : ''
     if (
       prev &&
@@ -54,9 +55,62 @@ export function diffScan(
       unchanged++
     else metaAdds.push([e.path, e.kind, ref, 0, e.mtimeMs, e.mode])
   }
-  const deleted: string[] = []
-  for (const path of live.keys()) if (!seen.has(path)) deleted.push(path)
-  return { toHash, metaAdds, deleted, unchanged }
+  return { toHash, metaAdds, deleted: live.pathsNotIn(seen), unchanged }
+}
+
+/** FactsUpdate is the local facts after a run: the table, and what changed since the last run's. */
+export interface FactsUpdate {
+  readonly table: FactsTable
+  /** facts set or replaced: [path, size, mtimeMs, ino, ctimeMs] */
+  readonly set: [string, number, number, number, number][]
+  /** paths whose facts were dropped */
+  readonly drop: string[]
+}
+
+/** unchangedFacts is a FactsUpdate that changes nothing (a run that scanned nothing). */
+export function unchangedFacts(table: FactsTable): FactsUpdate {
+  return { table, set: [], drop: [] }
+}
+
+/**
+ * updateFacts turns the last run's facts (`facts`, changed in place) into this run's: the facts of a
+ * file that was read come from its scan entry (under the index's own path string, from `canonical`);
+ * those of an unchanged file stay; those of paths that are no longer files, or could not be read
+ * (`unreadable`), go. It returns what changed, which is all a daily run's cache log records: with
+ * nothing changed, no facts object is made and nothing is copied.
+ */
+export function updateFacts(
+  facts: FactsTable,
+  scan: ScanList,
+  read: ReadonlySet<string>,
+  unreadable: ReadonlySet<string>,
+  canonical: (path: string) => string,
+): FactsUpdate {
+  const { paths, kinds, numbers: n } = scan.columns
+  // Facts rows still backed by a file of this scan; the rest are dropped before new facts take rows.
+  const kept = new Uint8Array(facts.rowCount)
+  for (let i = 0; i < paths.length; i++) {
+    if (kinds[i] !== SCAN_FILE || unreadable.has(paths[i]!)) continue
+    const r = facts.rowIndex(paths[i]!)
+    if (r >= 0) kept[r] = 1
+  }
+  const drop = facts.pathsNotIn(kept)
+  for (const p of drop) facts.delete(p)
+  const set: FactsUpdate['set'] = []
+  if (read.size)
+    for (let i = 0; i < paths.length; i++) {
+      if (kinds[i] !== SCAN_FILE || !read.has(paths[i]!)) continue
+      const row: FactsUpdate['set'][number] = [
+        canonical(paths[i]!),
+        n[4 * i]!,
+        n[4 * i + 1]!,
+        n[4 * i + 2]!,
+        n[4 * i + 3]!,
+      ]
+      facts.put(...row)
+      set.push(row)
+    }
+  return { table: facts, set, drop }
 }
 
 /** HashedFile is a file that was read: its path, metadata and the SHA-256 of what was read. */

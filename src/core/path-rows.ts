@@ -48,6 +48,23 @@ export abstract class PathRows<V> implements ReadonlyMap<string, V> {
     return this.rows.size
   }
 
+  /** rowIndex is path's row (-1 without one): per-row reads and marks without making a value. */
+  rowIndex(path: string): number {
+    return this.rows.get(path) ?? -1
+  }
+
+  /** rowCount bounds the rows: every row index is below it. */
+  get rowCount(): number {
+    return this.used
+  }
+
+  /** pathsNotIn lists the paths whose row is not marked (non-zero) in `marks`, indexed by row. */
+  pathsNotIn(marks: Uint8Array): string[] {
+    const out: string[] = []
+    for (const [p, r] of this.rows) if (!marks[r]) out.push(p)
+    return out
+  }
+
   has(path: string): boolean {
     return this.rows.has(path)
   }

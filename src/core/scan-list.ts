@@ -6,6 +6,9 @@ import type { EntryKind, ScanEntry } from './model.js'
 
 const KINDS: readonly EntryKind[] = ['f', 'l', 'd']
 
+/** SCAN_FILE is a regular file's code in ScanColumns.kinds. */
+export const SCAN_FILE = 0
+
 /** ScanColumns are a scan's entries as columns; kinds: 0 file, 1 symlink, 2 folder. */
 export interface ScanColumns {
   readonly paths: string[]
@@ -48,6 +51,11 @@ export class ScanList implements Iterable<ScanEntry> {
     return this.c.paths.length
   }
 
+  /** columns are the entries as the scan made them (read them, never change them). */
+  get columns(): ScanColumns {
+    return this.c
+  }
+
   /** at makes the entry at index i. */
   at(i: number): ScanEntry {
     const { paths, kinds, modes, numbers: n } = this.c
@@ -74,7 +82,7 @@ export class ScanList implements Iterable<ScanEntry> {
     let bytes = 0
     const { kinds, numbers } = this.c
     for (let i = 0; i < this.length; i++) {
-      if (kinds[i] !== 0) continue
+      if (kinds[i] !== SCAN_FILE) continue
       files++
       bytes += numbers[i * 4]!
     }

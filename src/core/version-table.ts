@@ -43,6 +43,11 @@ export class VersionTable extends PathRows<Version> {
     return r === undefined ? undefined : KINDS[this.kinds[r]!]
   }
 
+  /** kindAt is the kind of the version in row `r` (a row rowIndex gave). */
+  kindAt(r: number): EntryKind {
+    return KINDS[this.kinds[r]!]!
+  }
+
   /**
    * canonicalPath returns the table's own string for `path` (or undefined): other structures keyed by
    * path can share it instead of holding a copy.

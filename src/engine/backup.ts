@@ -9,9 +9,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { WireEntry, WirePack } from '../core/commit-codec.js'
 import { planCompaction } from '../core/compaction.js'
-import { type ChangeCounts, diffScan, fileAdds, HashedFiles } from '../core/diff.js'
+import { type ChangeCounts, diffScan, fileAdds, HashedFiles, updateFacts } from '../core/diff.js'
 import { DEFAULT_EXCLUDES } from '../core/excludes.js'
-import { FactsTable } from '../core/facts-table.js'
 import type { ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { cutBySize, planPacks } from '../core/plan.js'
@@ -388,17 +387,13 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
     const adds: WireEntry[] = [...diff.metaAdds, ...files.adds]
 
     // Keyed by the index's own path strings where it has them: a path is held once, not per table.
-    const facts = new FactsTable()
-    const hashedPaths = new Set(hashed.pathList())
-    for (const e of scan.entries) {
-      if (e.kind !== 'f') continue
-      const key = state.live.canonicalPath(e.path) ?? e.path
-      if (hashedPaths.has(e.path)) facts.put(key, e.size, e.mtimeMs, e.ino, e.ctimeMs)
-      else {
-        const f = loaded.facts.get(e.path)
-        if (f && !keep.has(e.path)) facts.set(key, f)
-      }
-    }
+    const facts = updateFacts(
+      loaded.facts,
+      scan.entries,
+      new Set(hashed.pathList()),
+      keep,
+      (p) => state.live.canonicalPath(p) ?? p,
+    )
 
     // The per-file working lists are not needed any more: let them go before the commit, which is
     // where a first backup's memory peaks.

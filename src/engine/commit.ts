@@ -2,7 +2,8 @@
 // write it (the commit point), then bring the local cache up to date. Backup and compaction share it,
 // so the write order of docs/design.md holds for both.
 import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
-import type { LocalFacts, SnapshotInfo } from '../core/model.js'
+import type { FactsUpdate } from '../core/diff.js'
+import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { LOG_MAX, type LocalCache } from '../repo/cache.js'
@@ -58,7 +59,7 @@ export async function commitChanges(
   cache: LocalCache,
   loaded: LoadedState,
   changes: Changes,
-  facts: ReadonlyMap<string, LocalFacts>,
+  facts: FactsUpdate,
   makeSnapshot: ((state: RepoState, seq: number) => SnapshotInfo) | null,
 ): Promise<Committed> {
   const { state } = loaded
@@ -88,8 +89,8 @@ export async function commitChanges(
   // checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
-    await cache.append(ref.name, base, record, loaded.facts, facts)
-  else await cache.save(ref.name, state, facts)
+    await cache.append(ref.name, base, record, facts.set, facts.drop)
+  else await cache.save(ref.name, state, facts.table)
   await cache.clearJournal()
   await cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }

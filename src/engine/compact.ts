@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { WirePack } from '../core/commit-codec.js'
 import { type CompactionPlan, DEFAULT_REWRITE_THRESHOLD, planCompaction } from '../core/compaction.js'
+import { unchangedFacts } from '../core/diff.js'
 import { checkTools, type GpgContext } from '../crypto/gpg.js'
 import { DamageError, SebError } from '../errors.js'
 import { readPack } from '../pack/pack-reader.js'
@@ -97,7 +98,7 @@ export async function compact(o: CompactOptions): Promise<CompactSummary> {
       cache,
       loaded,
       { packs: written, dropPacks, add: [], del: [], forget },
-      loaded.facts,
+      unchangedFacts(loaded.facts),
       null,
     )
     // ---- committed: the old packs are no longer referenced ----

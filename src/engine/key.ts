@@ -10,6 +10,7 @@ import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { WirePack } from '../core/commit-codec.js'
+import { unchangedFacts } from '../core/diff.js'
 import {
   checkTools,
   type GpgContext,
@@ -283,7 +284,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
         cache,
         loaded,
         { packs: resized, dropPacks: [], add: [], del: [], forget: [] },
-        loaded.facts,
+        unchangedFacts(loaded.facts),
         null,
       )
       prog.commits.push(committed.ref.name)

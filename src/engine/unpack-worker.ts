@@ -157,8 +157,12 @@ function begin(j: Job, i: number, size: number): Writing {
  * Hash object (creating one per file cost more than hashing a small file).
  */
 function hashPiece(w: Writing, piece: Uint8Array): void {
-  if (!w.hash && piece.length === w.size) w.digest = hash('sha256', piece, 'buffer')
-  else (w.hash ??= createHash('sha256')).update(piece)
+  if (!w.hash && piece.length === w.size) {
+    w.digest = hash('sha256', piece, 'buffer')
+    return
+  }
+  w.hash ??= createHash('sha256')
+  w.hash.update(piece)
 }
 
 const EMPTY_DIGEST = hash('sha256', '', 'buffer')

@@ -245,17 +245,9 @@ export class LocalCache {
     commit: string,
     base: string,
     record: CommitRecord,
-    oldFacts: ReadonlyMap<string, LocalFacts>,
-    facts: ReadonlyMap<string, LocalFacts>,
+    setFacts: LogEntry['setFacts'],
+    dropFacts: string[],
   ): Promise<void> {
-    const setFacts: LogEntry['setFacts'] = []
-    const dropFacts: string[] = []
-    for (const [p, f] of facts) {
-      const o = oldFacts.get(p)
-      if (!o || o.size !== f.size || o.mtimeMs !== f.mtimeMs || o.ino !== f.ino || o.ctimeMs !== f.ctimeMs)
-        setFacts.push([p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
-    }
-    for (const p of oldFacts.keys()) if (!facts.has(p)) dropFacts.push(p)
     const entry: LogEntry = { commit, base, record, setFacts, dropFacts }
     const fh = await fs.open(this.logFile, 'a', 0o600)
     try {

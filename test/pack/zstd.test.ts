@@ -179,8 +179,14 @@ describe('zstd frames (system zstd as oracle)', () => {
     const calls = { whole: 0, streamed: 0 }
     const whole = (dctx.decompress as (...a: unknown[]) => number).bind(dctx)
     const streamed = (dctx.decompressStream as (...a: unknown[]) => unknown).bind(dctx)
-    dctx.decompress = (...a: unknown[]) => (calls.whole++, whole(...a))
-    dctx.decompressStream = (...a: unknown[]) => (calls.streamed++, streamed(...a))
+    dctx.decompress = (...a: unknown[]) => {
+      calls.whole++
+      return whole(...a)
+    }
+    dctx.decompressStream = (...a: unknown[]) => {
+      calls.streamed++
+      return streamed(...a)
+    }
     const out: Buffer[] = []
     const sink = (p: Buffer) => out.push(Buffer.from(p))
     for (let i = 0; i < all.length; i += 15_000) d.push(all.subarray(i, i + 15_000), sink)
