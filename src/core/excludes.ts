@@ -20,14 +20,46 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
 /** Excluder tells whether a relative path is excluded. */
 export type Excluder = (path: string) => boolean
 
-/** makeExcluder compiles glob patterns into one predicate. */
+/**
+ * makeExcluder compiles glob patterns into one predicate. It runs on every path of every scan, so a
+ * relative pattern without `**` (all the defaults) is matched against just the path's last components,
+ * as many as the pattern has: at any depth, that is all it can match. The defaults as eight full-path
+ * regular expressions (the pattern behind a `**` segment) were 16 % of the scan's CPU at 87,000 files.
+ */
 export function makeExcluder(patterns: readonly string[]): Excluder {
   if (patterns.length === 0) return () => false
-  const matchers = patterns.map((p) => {
+  const whole: ((path: string) => boolean)[] = []
+  /** tails[k]: matchers of patterns of k components, tested on the path's last k components */
+  const tails: ((tail: string) => boolean)[][] = []
+  for (const p of patterns) {
     const anchored = p.startsWith('/')
     const glob = anchored ? p.slice(1) : p
-    // A pattern without a slash, or a relative one, matches at any depth (like .gitignore).
-    return picomatch(anchored ? glob : `**/${glob}`, { dot: true })
-  })
-  return (path) => matchers.some((m) => m(path))
+    if (anchored) whole.push(picomatch(glob, { dot: true }))
+    else if (glob.includes('**')) whole.push(picomatch(`**/${glob}`, { dot: true }))
+    else {
+      // A pattern without a slash, or a relative one, matches at any depth (like .gitignore).
+      const k = glob.split('/').length
+      tails[k] ??= []
+      tails[k].push(picomatch(glob, { dot: true }))
+    }
+  }
+  return (path) => {
+    for (let k = 1; k < tails.length; k++) {
+      const matchers = tails[k]
+      if (!matchers) continue
+      const tail = lastComponents(path, k)
+      if (tail !== null && matchers.some((m) => m(tail))) return true
+    }
+    return whole.some((m) => m(path))
+  }
+}
+
+/** lastComponents is the path's last k '/'-separated components, or null when it has fewer. */
+function lastComponents(path: string, k: number): string | null {
+  let cut = path.length
+  for (let i = 0; i < k; i++) {
+    if (cut < 0) return null
+    cut = path.lastIndexOf('/', cut - 1)
+  }
+  return cut < 0 ? path : path.slice(cut + 1)
 }

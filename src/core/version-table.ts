@@ -43,6 +43,21 @@ export class VersionTable extends PathRows<Version> {
     return r === undefined ? undefined : KINDS[this.kinds[r]!]
   }
 
+  /** fileTotals counts the live regular files and their bytes, from the columns (no version objects). */
+  fileTotals(): { files: number; bytes: number } {
+    const file = KINDS.indexOf('f')
+    let files = 0
+    let bytes = 0
+    const count = (r: number) => {
+      if (this.kinds[r] !== file) return
+      files++
+      bytes += this.sizes[r]!
+    }
+    if (this.dense) for (let r = 0; r < this.used; r++) count(r)
+    else for (const r of this.rows.values()) count(r)
+    return { files, bytes }
+  }
+
   /** kindAt is the kind of the version in row `r` (a row rowIndex gave). */
   kindAt(r: number): EntryKind {
     return KINDS[this.kinds[r]!]!

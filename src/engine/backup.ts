@@ -433,13 +433,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       { packs: written, dropPacks: [], add: adds, del: deleted, forget },
       facts,
       (st, seq) => {
-        let files = 0
-        let bytes = 0
-        for (const v of st.live.values()) {
-          if (v.kind !== 'f') continue
-          files++
-          bytes += v.size
-        }
+        const { files, bytes } = st.live.fileTotals()
         return {
           seq,
           id: randomBytes(4).toString('hex'),

@@ -47,6 +47,19 @@ describe('VersionTable', () => {
     const dense = new VersionTable()
     for (const [p, v] of model) dense.set(p, v)
     assert.deepEqual([...VersionTable.fromColumns(dense.exportColumns())].sort(), [...model].sort())
+    // fileTotals counts from the columns what the versions say, rows freed (table) or not (dense).
+    const totals = (m: Iterable<Version>) => {
+      let files = 0
+      let bytes = 0
+      for (const v of m)
+        if (v.kind === 'f') {
+          files++
+          bytes += v.size
+        }
+      return { files, bytes }
+    }
+    assert.deepEqual(table.fileTotals(), totals(model.values()))
+    assert.deepEqual(dense.fileTotals(), totals(model.values()))
     table.clear()
     assert.equal(table.size, 0)
     assert.deepEqual([...table.values()], [])
