@@ -29,8 +29,8 @@ export type Excluder = (path: string) => boolean
 export function makeExcluder(patterns: readonly string[]): Excluder {
   if (patterns.length === 0) return () => false
   const whole: ((path: string) => boolean)[] = []
-  /** tails[k]: matchers of patterns of k components, tested on the path's last k components */
-  const tails: ((tail: string) => boolean)[][] = []
+  /** tailSources[k]: the regular expressions of patterns of k components */
+  const tailSources: string[][] = []
   for (const p of patterns) {
     const anchored = p.startsWith('/')
     const glob = anchored ? p.slice(1) : p
@@ -39,16 +39,19 @@ export function makeExcluder(patterns: readonly string[]): Excluder {
     else {
       // A pattern without a slash, or a relative one, matches at any depth (like .gitignore).
       const k = glob.split('/').length
-      tails[k] ??= []
-      tails[k].push(picomatch(glob, { dot: true }))
+      tailSources[k] ??= []
+      tailSources[k].push(picomatch.makeRe(glob, { dot: true }).source)
     }
   }
+  // One regular expression per number of components, tested on the path's last ones.
+  const tails: [number, RegExp][] = []
+  tailSources.forEach((sources, k) => {
+    if (sources) tails.push([k, new RegExp(sources.map((s) => `(?:${s})`).join('|'))])
+  })
   return (path) => {
-    for (let k = 1; k < tails.length; k++) {
-      const matchers = tails[k]
-      if (!matchers) continue
+    for (const [k, re] of tails) {
       const tail = lastComponents(path, k)
-      if (tail !== null && matchers.some((m) => m(tail))) return true
+      if (tail !== null && re.test(tail)) return true
     }
     return whole.some((m) => m(path))
   }
