@@ -3,9 +3,8 @@
 // touches none of the pack's bytes: the worker starts `gpg --decrypt` on the pack's file with its output
 // into a named pipe (a FIFO) of its own, reads that pipe with blocking reads straight into the
 // decompressor's input buffer, decompresses (zstd, in-process) each frame whole into one reused buffer,
-// walks the tar synchronously (src/pack/tar-walk.ts),
-// checks every member against the index's hash and writes it. Several packs are unpacked at once, one
-// per worker.
+// walks the tar synchronously (src/pack/tar-walk.ts), checks every member against the index's hash and
+// writes it. Several packs are unpacked at once, one per worker.
 import { createHash, type Hash, hash } from 'node:crypto'
 import {
   closeSync,
