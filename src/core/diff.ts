@@ -61,8 +61,8 @@ export function diffScan(live: VersionTable, facts: FactsTable, scan: ScanList):
 /** FactsUpdate is the local facts after a run: the table, and what changed since the last run's. */
 export interface FactsUpdate {
   readonly table: FactsTable
-  /** facts set or replaced: [path, size, mtimeMs, ino, ctimeMs] */
-  readonly set: [string, number, number, number, number][]
+  /** paths whose facts were set or replaced (their values are in the table) */
+  readonly set: string[]
   /** paths whose facts were dropped */
   readonly drop: string[]
 }
@@ -96,19 +96,14 @@ export function updateFacts(
   }
   const drop = facts.pathsNotIn(kept)
   for (const p of drop) facts.delete(p)
-  const set: FactsUpdate['set'] = []
+  // Paths only: a first backup sets all 87,000, and a row array each would sit in memory at its peak.
+  const set: string[] = []
   if (read.size)
     for (let i = 0; i < paths.length; i++) {
       if (kinds[i] !== SCAN_FILE || !read.has(paths[i]!)) continue
-      const row: FactsUpdate['set'][number] = [
-        canonical(paths[i]!),
-        n[4 * i]!,
-        n[4 * i + 1]!,
-        n[4 * i + 2]!,
-        n[4 * i + 3]!,
-      ]
-      facts.put(...row)
-      set.push(row)
+      const key = canonical(paths[i]!)
+      facts.put(key, n[4 * i]!, n[4 * i + 1]!, n[4 * i + 2]!, n[4 * i + 3]!)
+      set.push(key)
     }
   return { table: facts, set, drop }
 }

@@ -89,7 +89,7 @@ export async function commitChanges(
   // checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
-    await cache.append(ref.name, base, record, facts.set, facts.drop)
+    await cache.append(ref.name, base, record, facts)
   else await cache.save(ref.name, state, facts.table)
   await cache.clearJournal()
   await cache.cleanSpool()

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { CommitRecord, WirePack, WireVersion } from '../core/commit-codec.js'
+import type { FactsUpdate } from '../core/diff.js'
 import { FactsTable } from '../core/facts-table.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
@@ -241,13 +242,13 @@ export class LocalCache {
    * facts that changed. Much cheaper than save() for a daily run; save() rewrites the whole state
    * when the log grows long (LOG_MAX lines) or after a checkpoint.
    */
-  async append(
-    commit: string,
-    base: string,
-    record: CommitRecord,
-    setFacts: LogEntry['setFacts'],
-    dropFacts: string[],
-  ): Promise<void> {
+  async append(commit: string, base: string, record: CommitRecord, facts: FactsUpdate): Promise<void> {
+    const setFacts: LogEntry['setFacts'] = []
+    for (const p of facts.set) {
+      const f = facts.table.get(p)
+      if (f) setFacts.push([p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
+    }
+    const dropFacts = facts.drop
     const entry: LogEntry = { commit, base, record, setFacts, dropFacts }
     const fh = await fs.open(this.logFile, 'a', 0o600)
     try {
