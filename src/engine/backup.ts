@@ -29,6 +29,7 @@ import { removeOrphans } from './cleanup.js'
 import { commitChanges, expiredSnapshots } from './commit.js'
 import { compact } from './compact.js'
 import { readAhead, TaskPool } from './concurrency.js'
+import { hashFile } from './hash-file.js'
 import { PoolClosedError, ReaderPool } from './reader-pool.js'
 import { scanTreeInWorker } from './scanner.js'
 import { uploadPack } from './upload.js'
@@ -562,30 +563,4 @@ function summarize(a: {
     skipped: a.skipped,
     indexRebuilt: a.rebuilt,
   }
-}
-
-/** HASH_READ_BYTES: the one buffer a large file is read into to be hashed. */
-const HASH_READ_BYTES = 1024 * 1024
-
-/**
- * hashFile hashes a file through one reused buffer: a stream's fresh 1 MiB chunk per read left a 16 MB
- * attachment's worth of garbage outside the heap until the next full GC, and raised a first backup's
- * peak by as much.
- */
-async function hashFile(file: Buffer): Promise<{ hash: string; size: number }> {
-  const h = createHash('sha256')
-  const buf = Buffer.allocUnsafeSlow(HASH_READ_BYTES)
-  const fh = await fs.open(file, 'r')
-  let size = 0
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
-      if (!bytesRead) break
-      h.update(buf.subarray(0, bytesRead))
-      size += bytesRead
-    }
-  } finally {
-    await fh.close()
-  }
-  return { hash: h.digest('hex'), size }
 }

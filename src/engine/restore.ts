@@ -3,8 +3,8 @@
 // unpacked on worker threads (unpacker-pool.ts), two at a time; a remote pack is downloaded to a
 // private temporary file first, so the workers always read a file and downloads overlap unpacking.
 // Output paths come only from the (validated) index — never from names inside a pack — and nothing is
-// written through a symlink, so a hostile pack or index cannot write outside the target. Damage is not fatal: everything that can be
-// restored is, and what could not is listed.
+// written through a symlink, so a hostile pack or index cannot write outside the target. Damage is not
+// fatal: everything that can be restored is, and what could not is listed.
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import picomatch from 'picomatch'
@@ -147,15 +147,15 @@ async function choose(
   cache: LocalCache,
   progress: ProgressSink,
 ): Promise<Chosen> {
-  const loaded = await loadState(o.storage, ctx, cache, o.signal, { deferSave: true })
   // An index rebuilt from the destination is kept in the cache, so that the next backup needs the
   // public key only; a cache that cannot be written must not stop a disaster restore.
-  await loaded.saveCache?.().catch((err: unknown) =>
-    progress({
-      type: 'warning',
-      message: `the local cache was not saved (${describe(err)}); the next run reads the index again`,
-    }),
-  )
+  const loaded = await loadState(o.storage, ctx, cache, o.signal, {
+    onSaveError: (err) =>
+      progress({
+        type: 'warning',
+        message: `the local cache was not saved (${describe(err)}); the next run reads the index again`,
+      }),
+  })
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
   const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)

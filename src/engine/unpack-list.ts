@@ -20,15 +20,6 @@ export interface UnpackList {
   readonly mtimes: Float64Array
 }
 
-/** TargetSpec is one path a member's content goes to. */
-export interface TargetSpec {
-  /** relative to the restore target, as the index holds it */
-  readonly path: string
-  readonly mode: number
-  /** seconds, as utimes takes it */
-  readonly mtime: number
-}
-
 /** Written, Damaged and Missing are a target's outcome codes; an error code comes as text beside them. */
 export const WRITTEN = 0
 export const DAMAGED = 1
@@ -57,12 +48,6 @@ export class UnpackListBuilder {
   /** size is the number of members added. */
   get size(): number {
     return this.entries.length
-  }
-
-  /** add wants member `entry`, whose SHA-256 is `hash` (hex), written to every target. */
-  add(entry: number, hash: string, targets: readonly TargetSpec[]): void {
-    this.member(entry, hash)
-    for (const t of targets) this.target(t.path, t.mode, t.mtime)
   }
 
   /** member starts member `entry`, whose SHA-256 is `hash` (hex); its targets follow (`target`). */

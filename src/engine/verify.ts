@@ -4,7 +4,7 @@
 // the live source differs from the latest snapshot (--against). It names damaged packs and the files
 // they hold, and tells "damaged" from "could not check".
 import { createHash } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import { getOrCreate } from '../core/maps.js'
 import type { Version } from '../core/model.js'
@@ -16,6 +16,7 @@ import { readPack } from '../pack/pack-reader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from './concurrency.js'
+import { hashFile } from './hash-file.js'
 import { withState } from './inspect.js'
 import { scanTree } from './scanner.js'
 
@@ -212,14 +213,13 @@ async function compareWithSource(
       out.push({ path: e.path, change: 'changed' })
       continue
     }
-    const h = createHash('sha256')
+    let hash: string
     try {
-      for await (const c of createReadStream(Buffer.concat([root, Buffer.from('/'), encodePath(e.path)])))
-        h.update(c as Buffer)
+      hash = (await hashFile(Buffer.concat([root, Buffer.from('/'), encodePath(e.path)]))).hash
     } catch {
       continue // vanished or unreadable meanwhile: not a difference we can state
     }
-    if (h.digest('hex') !== v.ref) out.push({ path: e.path, change: 'changed' })
+    if (hash !== v.ref) out.push({ path: e.path, change: 'changed' })
   }
   for (const p of versions.keys()) out.push({ path: p, change: 'missing' })
   return out.sort((a, b) => (a.path < b.path ? -1 : 1))

@@ -29,13 +29,15 @@ export interface LoadedState {
   readonly cacheBase: string | null
   /** commits logged on top of that state file */
   readonly cacheLogLines: number
-  /** with `deferSave`: saves the rebuilt state in the cache, when that is due (the caller calls it) */
-  readonly saveCache?: () => Promise<void>
 }
 
-/** LoadOptions: `deferSave` leaves saving a rebuilt state to the caller (LoadedState.saveCache). */
+/**
+ * LoadOptions: with `onSaveError`, a rebuilt state that cannot be saved in the cache is reported there
+ * and the load goes on (restore: a disaster restore must not stop at a read-only home); without it, the
+ * failure is the load's.
+ */
 export interface LoadOptions {
-  readonly deferSave?: boolean
+  readonly onSaveError?: (err: unknown) => void
 }
 
 /** loadState returns the repository state at its newest readable commit. */
@@ -77,10 +79,15 @@ export async function loadState(
   const facts = cached?.facts ?? new FactsTable()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
   // the cache would then claim to be at a head it does not reflect.
-  const save = cache && !damaged.length ? () => cache.save(head.name, state, facts) : undefined
-  if (save && !options.deferSave) await save()
-  const loaded = { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
-  return options.deferSave && save ? { ...loaded, saveCache: save } : loaded
+  if (cache && !damaged.length) {
+    try {
+      await cache.save(head.name, state, facts)
+    } catch (err) {
+      if (!options.onSaveError) throw err
+      options.onSaveError(err)
+    }
+  }
+  return { state, facts, commits, head, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
 }
 
 async function replay(

@@ -8,11 +8,11 @@ const H = (c: string) => c.repeat(64)
 describe('UnpackListBuilder', () => {
   it('lays out members, hashes and targets in the order added, with full paths under the root', () => {
     const b = new UnpackListBuilder(Buffer.from('/restore/here'))
-    b.add(7, H('a'), [{ path: 'cur/1:2,S', mode: 0o600, mtime: 1.5 }])
-    b.add(2, H('b'), [
-      { path: 'new/x', mode: 0o644, mtime: 2 },
-      { path: 'tmp/é', mode: 0o640, mtime: 3.25 },
-    ])
+    b.member(7, H('a'))
+    b.target('cur/1:2,S', 0o600, 1.5)
+    b.member(2, H('b'))
+    b.target('new/x', 0o644, 2)
+    b.target('tmp/é', 0o640, 3.25)
     assert.equal(b.size, 2)
     const list = b.build()
     assert.deepEqual([...list.entries], [7, 2])
@@ -30,7 +30,8 @@ describe('UnpackListBuilder', () => {
   it('gives back the exact bytes of a name that is not UTF-8', () => {
     const raw = Buffer.from([0x66, 0xff, 0x2e, 0xe9])
     const b = new UnpackListBuilder(Buffer.from('/r'))
-    b.add(0, H('c'), [{ path: decodePath(raw), mode: 0o600, mtime: 0 }])
+    b.member(0, H('c'))
+    b.target(decodePath(raw), 0o600, 0)
     assert.deepEqual(targetPath(b.build(), 0), Buffer.concat([Buffer.from('/r/'), raw]))
   })
 
@@ -38,7 +39,8 @@ describe('UnpackListBuilder', () => {
     const b = new UnpackListBuilder(Buffer.from('/r'))
     const names = Array.from({ length: 3000 }, (_, i) => `maildir/cur/${i}.${'x'.repeat(40)}:2,S`)
     names.forEach((name, i) => {
-      b.add(i, H('d'), [{ path: name, mode: 0o600, mtime: i }])
+      b.member(i, H('d'))
+      b.target(name, 0o600, i)
     })
     const list = b.build()
     names.forEach((name, i) => {
