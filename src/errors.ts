@@ -1,6 +1,6 @@
 // Why: one error vocabulary for the whole program. Engine and I/O code throw these; the CLI's single
 // error boundary (src/cli/main.ts) turns them into one line on stderr and a documented exit code.
-import { ExitCode } from './cli/exit-codes.js'
+import { ExitCode } from './exit-codes.js'
 
 /** SebError is the base of every expected failure: a stable code, an exit code, one actionable line. */
 export class SebError extends Error {

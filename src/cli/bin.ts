@@ -6,7 +6,7 @@
 // while a first backup allocates, most of it empty): peak memory of a first backup at 87,000 files
 // 264–300 MiB → 234–240 MiB, for about 2 % more time (docs/decisions.md, "Memory"). V8 reads it only
 // at start, so it cannot be set from here; the tests and the benchmark run seb with this same line.
-import { ExitCode } from './exit-codes.js'
+import { ExitCode } from '../exit-codes.js'
 import { processIO } from './io.js'
 import { run } from './main.js'
 

@@ -3,8 +3,8 @@
 // documented exit code; stack traces only with SEB_DEBUG=1.
 import { Command, CommanderError, Option } from 'commander'
 import { SebError } from '../errors.js'
+import { ExitCode, exitCodeTable } from '../exit-codes.js'
 import { registerCommands } from './commands/index.js'
-import { ExitCode, exitCodeTable } from './exit-codes.js'
 import type { CliIO } from './io.js'
 
 const COMMANDS = new Set([

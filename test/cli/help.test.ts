@@ -2,7 +2,7 @@
 // --help (subcommands included) shows an example.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ExitCode } from '../../src/cli/exit-codes.js'
+import { ExitCode } from '../../src/exit-codes.js'
 import { runSeb } from '../helpers/cli.js'
 
 const COMMANDS = [

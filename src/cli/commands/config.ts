@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { checkConfigPaths, loadConfig } from '../../config/load.js'
 import { allProfiles } from '../../config/resolve.js'
 import { ConfigError, formatProblem, type SebConfig } from '../../config/schema.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode } from '../../exit-codes.js'
 import type { CliIO } from '../io.js'
 import { fromCommandLine, type GlobalOptions } from './context.js'
 

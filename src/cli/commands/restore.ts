@@ -3,7 +3,7 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { restore } from '../../engine/restore.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode } from '../../exit-codes.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'

@@ -3,7 +3,7 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { parseSubset, verify } from '../../engine/verify.js'
-import { ExitCode } from '../exit-codes.js'
+import { ExitCode } from '../../exit-codes.js'
 import type { CliIO } from '../io.js'
 import { collect, commandContext } from './context.js'
 
