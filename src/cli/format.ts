@@ -34,3 +34,8 @@ export function formatEta(ms: number): string {
 export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
+
+/** plural prints a count with its noun, singular for one ("1 file", "2 files"). */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatCount(n)} ${n === 1 ? noun : nouns}`
+}

@@ -38,6 +38,7 @@ export function buildProgram(io: CliIO, result: { code: number }): Command {
         'SEB_CONFIG',
       ),
     )
+    .option('--no-config', 'ignore the config file: its defaults and profiles (a plain SRC DEST run)')
     .addOption(
       new Option('--cache-dir <dir>', 'local cache folder (default $XDG_CACHE_HOME/seb or ~/.cache/seb)').env(
         'SEB_CACHE_DIR',

@@ -86,6 +86,10 @@ export interface BackupSummary {
   readonly durationMs: number
   readonly unreadable: { path: string; reason: string }[]
   readonly skipped: { path: string; reason: string }[]
+  /** per exclude pattern, the files it left out (patterns that left out nothing are listed too) */
+  readonly excluded: { pattern: string; files: number }[]
+  /** with dryRun: the paths the excludes matched (a folder ends in '/'; its contents are not listed) */
+  readonly excludedPaths: string[]
   readonly indexRebuilt: boolean
 }
 
@@ -419,6 +423,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
         t0,
         unreadable,
         skipped: scan.skipped,
+        excluded: excludedBy(patterns, scan.excludedCounts),
+        excludedPaths: scan.excludedPaths,
         rebuilt: loaded.rebuilt,
       })
     }
@@ -481,6 +487,8 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
       t0,
       unreadable,
       skipped: scan.skipped,
+      excluded: excludedBy(patterns, scan.excludedCounts),
+      excludedPaths: [],
       rebuilt: loaded.rebuilt,
     })
   })().finally(() => lock?.release())
@@ -523,6 +531,11 @@ function worthCompacting(state: RepoState): boolean {
   return plan.drop.length > 0 || (total > 0 && plan.deadBytes / total >= AUTO_COMPACT_DEAD_SHARE)
 }
 
+/** excludedBy pairs each exclude pattern with the number of files it left out. */
+function excludedBy(patterns: readonly string[], counts: readonly number[]): BackupSummary['excluded'] {
+  return patterns.map((pattern, i) => ({ pattern, files: counts[i] ?? 0 }))
+}
+
 function summarize(a: {
   snapshot: string | null
   seq: number
@@ -538,6 +551,8 @@ function summarize(a: {
   t0: number
   unreadable: { path: string; reason: string }[]
   skipped: { path: string; reason: string }[]
+  excluded: { pattern: string; files: number }[]
+  excludedPaths: string[]
   rebuilt: boolean
 }): BackupSummary {
   return {
@@ -561,6 +576,8 @@ function summarize(a: {
     durationMs: Date.now() - a.t0,
     unreadable: a.unreadable,
     skipped: a.skipped,
+    excluded: a.excluded,
+    excludedPaths: a.excludedPaths,
     indexRebuilt: a.rebuilt,
   }
 }

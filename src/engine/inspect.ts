@@ -1,8 +1,8 @@
 // Why: read-only views of a repository — snapshots, ls, find, stats — all built on one loader that
 // takes a shared lock and replays (or reads from the cache) the index, so they never block each other
 // and never change anything.
-import picomatch from 'picomatch'
 import { planCompaction } from '../core/compaction.js'
+import { pathMatcher } from '../core/glob.js'
 import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
@@ -67,26 +67,6 @@ export interface Listing {
   readonly entries: FileEntry[]
 }
 
-/**
- * pathMatcher compiles globs the way ls and find read them: a glob with a `/` matches the whole path
- * relative to the source; one without matches a name at any depth; a match on a folder takes every
- * path below it.
- */
-export function pathMatcher(patterns: readonly string[]): (path: string) => boolean {
-  if (!patterns.length) return () => true
-  const matchers = patterns.map((raw) => {
-    const p = raw.replace(/^\/+/, '').replace(/\/+$/, '')
-    return picomatch(p.includes('/') ? p : `**/${p}`, { dot: true })
-  })
-  return (path) => {
-    for (let cut = path.length; cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
-      const prefix = path.slice(0, cut)
-      if (matchers.some((m) => m(prefix))) return true
-    }
-    return false
-  }
-}
-
 /** chooseSnapshot picks a snapshot by id or unique id prefix, or the latest. */
 export function chooseSnapshot(state: RepoState, id?: string): SnapshotInfo {
   if (!state.snapshots.length)
@@ -120,7 +100,7 @@ export async function listFiles(
     const match = pathMatcher(o.patterns ?? [])
     const entries = state
       .snapshotVersions(snapshot.seq)
-      .filter((v) => match(v.path))
+      .filter((v) => match(v.path, v.kind === 'd'))
       .map(toEntry)
     return { snapshot, entries }
   })
@@ -141,7 +121,7 @@ export async function findFiles(
     throw new UsageError('find needs a non-empty PATTERN, e.g. "*pineapple*" or "INBOX/cur/*"')
   return withState(o, async ({ state }) => {
     const match = pathMatcher(o.patterns)
-    const versions = [...state.live.values(), ...state.history].filter((v) => match(v.path))
+    const versions = [...state.live.values(), ...state.history].filter((v) => match(v.path, v.kind === 'd'))
     const matches: FoundFile[] = []
     for (const s of state.snapshots) {
       for (const v of versions)

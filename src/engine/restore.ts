@@ -7,7 +7,7 @@
 // fatal: everything that can be restored is, and what could not is listed.
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import picomatch from 'picomatch'
+import { pathMatcher } from '../core/glob.js'
 import { getOrCreate } from '../core/maps.js'
 import type { SnapshotInfo, Version } from '../core/model.js'
 import { displayPath, encodePath } from '../core/path-bytes.js'
@@ -75,18 +75,14 @@ export function pickSnapshot(state: RepoState, id?: string, asOf?: string): Snap
   return state.snapshots[state.snapshots.length - 1]!
 }
 
-/** selectVersions keeps the versions matching any glob (a match on a folder takes all below it). */
+/**
+ * selectVersions keeps the versions matching any glob, under the one rule of ls and find (a match on a
+ * folder takes all below it), and the folders leading to them.
+ */
 export function selectVersions(versions: readonly Version[], patterns: readonly string[]): Version[] {
   if (!patterns.length) return [...versions]
-  const matchers = patterns.map((p) => picomatch(p.replace(/\/+$/, ''), { dot: true }))
-  const matches = (p: string) => {
-    for (let cut = p.length; cut > 0; cut = p.lastIndexOf('/', cut - 1)) {
-      const prefix = p.slice(0, cut)
-      if (matchers.some((m) => m(prefix))) return true
-    }
-    return false
-  }
-  const selected = versions.filter((v) => matches(v.path))
+  const matches = pathMatcher(patterns)
+  const selected = versions.filter((v) => matches(v.path, v.kind === 'd'))
   // Folders leading to selected entries are restored too (with their metadata).
   const dirs = new Set<string>()
   for (const v of selected)

@@ -21,6 +21,10 @@ export interface ScanResult {
   readonly skipped: ScanProblem[]
   /** folders or entries that could not be read (permission denied…) */
   readonly unreadable: ScanProblem[]
+  /** per exclude pattern (by index), how many files it left out (a folder counts the files below it) */
+  readonly excludedCounts: number[]
+  /** the paths an exclude pattern matched, in scan order (a folder's contents are not listed) */
+  readonly excludedPaths: string[]
 }
 
 const NON_ASCII = /[^\x20-\x7e]/
@@ -54,6 +58,8 @@ export interface PackedScan {
   readonly targets: [number, string][]
   readonly skipped: ScanProblem[]
   readonly unreadable: ScanProblem[]
+  readonly excludedCounts: number[]
+  readonly excludedPaths: string[]
 }
 
 /** unpackScan turns a packed scan into its list of entries. */
@@ -65,7 +71,13 @@ export function unpackScan(p: PackedScan): ScanResult {
     numbers: p.numbers,
     targets: new Map(p.targets),
   })
-  return { entries, skipped: p.skipped, unreadable: p.unreadable }
+  return {
+    entries,
+    skipped: p.skipped,
+    unreadable: p.unreadable,
+    excludedCounts: p.excludedCounts,
+    excludedPaths: [...p.excludedPaths].sort(),
+  }
 }
 
 /**
@@ -104,6 +116,8 @@ export async function collectTree(
   const targets: [number, string][] = []
   const skipped: ScanProblem[] = []
   const unreadable: ScanProblem[] = []
+  const excludedCounts = new Array<number>(exclude.patterns.length).fill(0)
+  const excludedPaths: string[] = []
   const add = (rel: string, kind: number, st: BigIntStats, size: number) => {
     const i = paths.length
     if (i === kinds.length) {
@@ -164,7 +178,12 @@ export async function collectTree(
           unreadable.push({ path: rel, reason: describe(err) })
         continue
       }
-      if (exclude(rel)) continue
+      const hit = exclude.matchSelf(rel, st.isDirectory())
+      if (hit >= 0) {
+        excludedCounts[hit]! += st.isDirectory() ? countFiles(full) : 1
+        excludedPaths.push(st.isDirectory() ? `${rel}/` : rel)
+        continue
+      }
       if (st.isFile()) add(rel, 0, st, Number(st.size))
       else if (st.isDirectory()) {
         add(rel, 2, st, 0)
@@ -192,9 +211,34 @@ export async function collectTree(
     targets,
     skipped,
     unreadable,
+    excludedCounts,
+    excludedPaths,
     tasks,
   }
 }
+
+/** countFiles counts what is below an excluded folder (everything but folders), for the run's summary. */
+function countFiles(dir: string | Buffer): number {
+  let names: string[]
+  try {
+    names = readdirSync(dir, 'latin1')
+  } catch {
+    return 0
+  }
+  const base = Buffer.from(dir)
+  let n = 0
+  for (const name of names) {
+    const full = Buffer.concat([base, SLASH, Buffer.from(name, 'latin1')])
+    let folder = false
+    try {
+      folder = lstatSync(full).isDirectory()
+    } catch {}
+    n += folder ? countFiles(full) : 1
+  }
+  return n
+}
+
+const SLASH = Buffer.from('/')
 
 function depthOf(dir: string): number {
   let d = 1
@@ -218,6 +262,13 @@ export function mergeSplitScan(split: PackedScan & { tasks: ScanTask[] }, parts:
   const targets = new Map<number, string>()
   const skipped: ScanProblem[] = []
   const unreadable: ScanProblem[] = []
+  const excludedCounts = [...split.excludedCounts]
+  for (const part of parts)
+    part.excludedCounts.forEach((c, i) => {
+      excludedCounts[i] = (excludedCounts[i] ?? 0) + c
+    })
+  const excludedPaths = [...split.excludedPaths]
+  for (const part of parts) excludedPaths.push(...part.excludedPaths)
   const splitTargets = new Map(split.targets)
   let at = 0
   let s = 0
@@ -254,7 +305,13 @@ export function mergeSplitScan(split: PackedScan & { tasks: ScanTask[] }, parts:
   copy(split, splitPaths, at, splitPaths.length, splitTargets)
   skipped.push(...split.skipped.slice(s))
   unreadable.push(...split.unreadable.slice(u))
-  return { entries: new ScanList({ paths, kinds, modes, numbers, targets }), skipped, unreadable }
+  return {
+    entries: new ScanList({ paths, kinds, modes, numbers, targets }),
+    skipped,
+    unreadable,
+    excludedCounts,
+    excludedPaths: excludedPaths.sort(),
+  }
 }
 
 /**

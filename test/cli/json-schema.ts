@@ -96,6 +96,8 @@ export const SUMMARIES: Record<string, Readonly<Record<string, Schema>>> = {
     durationMs: int,
     unreadable: pathReason,
     skipped: pathReason,
+    excluded: { array: obj({ pattern: str, files: int }) },
+    excludedPaths: { array: str },
     indexRebuilt: bool,
   },
   'backup-all': { profiles: { array: obj({ profile: str, exitCode: int }) }, exitCode: int },

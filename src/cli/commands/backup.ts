@@ -13,6 +13,7 @@ import {
   resolveDefaults,
   resolveProfile,
 } from '../../config/resolve.js'
+import { SETTING_BY_NAME, type SettingName } from '../../config/schema.js'
 import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { displayPath } from '../../core/path-bytes.js'
 import { type BackupSummary, backup } from '../../engine/backup.js'
@@ -21,7 +22,7 @@ import { RepositoryNotFoundError, UsageError } from '../../errors.js'
 import { ExitCode, worstExitCode } from '../../exit-codes.js'
 import { cacheBase } from '../../repo/cache.js'
 import { readConfig } from '../../repo/config.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { formatBytes, formatDuration, plural } from '../format.js'
 import type { CliIO } from '../io.js'
 import { reportError } from '../main.js'
 import { makeReporter } from '../reporter.js'
@@ -57,7 +58,7 @@ export function registerBackup(program: Command, io: CliIO, result: { code: numb
     .option('-a, --all', 'back up every profile of the config file, in turn; exit with the worst exit code')
     .option(
       '-e, --exclude <glob>',
-      'leave out paths matching GLOB (relative to SRC; repeatable)',
+      "leave out paths matching GLOB (repeatable): with a '/' anchored at SRC's top, without one a name at any depth (docs/configuration.md, Patterns)",
       collect,
       [],
     )
@@ -114,9 +115,24 @@ export function registerBackup(program: Command, io: CliIO, result: { code: numb
             "backup needs SRC and DEST (or --profile NAME, or --all): e.g. 'seb backup ~/Mail /mnt/backup/mail'",
           )
         job = { ...resolveDefaults(ctx.config(), overrides, io.env), source: src, destination: dest }
+        noteConfigDefaults(io, ctx, job)
       }
       result.code = await runOne(io, ctx, job, opts, Boolean(opts.profile || opts.initIfMissing))
     })
+}
+
+/**
+ * noteConfigDefaults says so when the config file's `defaults:` change a plain `seb backup SRC DEST`:
+ * excludes, retention or any other setting applied from a file must never be a surprise.
+ */
+function noteConfigDefaults(io: CliIO, ctx: CommandContext, job: Job): void {
+  const fromFile = Object.entries(job.origins).filter(([, origin]) => origin?.endsWith('(defaults)'))
+  if (!fromFile.length || ctx.mode.quiet) return
+  const file = ctx.config().displayFile
+  const names = fromFile.map(([name]) => SETTING_BY_NAME.get(name as SettingName)?.key ?? name)
+  const message = `applying the defaults of ${file}: ${names.join(', ')} (--no-config ignores the file)`
+  if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'warning', message })}\n`)
+  else io.err(`seb: note: ${message}\n`)
 }
 
 /** runAll backs up every profile in turn; one failing profile does not stop the others. */
@@ -251,8 +267,16 @@ function printSummary(
   io.out(
     `${p}files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted, ${s.filesUnchanged} unchanged\n`,
   )
-  if (s.dryRun) io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${s.packsWritten} packs\n`)
-  else
+  const excluded = s.excluded.filter((e) => e.files > 0)
+  if (excluded.length) {
+    const total = excluded.reduce((n, e) => n + e.files, 0)
+    const each = excluded.map((e) => `${e.files} by ${JSON.stringify(e.pattern)}`).join(', ')
+    io.out(`${p}excluded: ${plural(total, 'file')} left out (${each})\n`)
+  }
+  if (s.dryRun) {
+    for (const e of s.excludedPaths) io.out(`${p}  excluded: ${displayPath(e)}\n`)
+    io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${s.packsWritten} packs\n`)
+  } else
     io.out(
       `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${s.packsWritten} packs written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
     )

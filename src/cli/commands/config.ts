@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { checkConfigPaths, loadConfig } from '../../config/load.js'
 import { allProfiles } from '../../config/resolve.js'
 import { ConfigError, formatProblem, type SebConfig } from '../../config/schema.js'
+import { UsageError } from '../../errors.js'
 import { ExitCode } from '../../exit-codes.js'
 import type { CliIO } from '../io.js'
 import { fromCommandLine, type GlobalOptions } from './context.js'
@@ -24,9 +25,13 @@ export function registerConfig(program: Command, io: CliIO, result: { code: numb
     .action(async (_opts: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions
       const json = Boolean(g.json)
+      if (g.config === false) throw new UsageError('seb config check: --no-config leaves no file to check')
       let c: SebConfig
       try {
-        c = loadConfig({ configFile: fromCommandLine(cmd, 'config') ? g.config : undefined, env: io.env })
+        c = loadConfig({
+          configFile: fromCommandLine(cmd, 'config') ? (g.config as string) : undefined,
+          env: io.env,
+        })
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err
         for (const p of err.problems) io.err(`seb: ${formatProblem(err.file, p)}\n`)

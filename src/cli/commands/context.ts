@@ -4,7 +4,7 @@
 import type { Command } from 'commander'
 import { loadConfig, rate } from '../../config/load.js'
 import { type Overrides, type ResolvedSettings, resolveDefaults } from '../../config/resolve.js'
-import type { SebConfig } from '../../config/schema.js'
+import { emptyConfig, type SebConfig } from '../../config/schema.js'
 import { UsageError } from '../../errors.js'
 import { cacheBase } from '../../repo/cache.js'
 import { openDestination } from '../destination.js'
@@ -14,7 +14,8 @@ import { readPassphrase } from '../secrets.js'
 
 /** GlobalOptions are the options every command accepts. */
 export interface GlobalOptions {
-  config?: string
+  /** the config file, or false with --no-config */
+  config?: string | false
   cacheDir?: string
   passphraseFile?: string
   passphraseFd?: string
@@ -93,7 +94,11 @@ export function commandContext(cmd: Command, io: CliIO): CommandContext {
   let config: SebConfig | undefined
   let settings: ResolvedSettings | undefined
   const getConfig = () => {
-    config ??= loadConfig({ configFile: fromCommandLine(cmd, 'config') ? g.config : undefined, env: io.env })
+    if (g.config === false) config ??= emptyConfig()
+    config ??= loadConfig({
+      configFile: fromCommandLine(cmd, 'config') ? (g.config as string) : undefined,
+      env: io.env,
+    })
     return config
   }
   const getSettings = () => {
