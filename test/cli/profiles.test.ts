@@ -241,7 +241,7 @@ ${extra}`
     assert.equal((await runSeb(['backup', mail('personal'), d], env)).code, 0)
   })
 
-  it("a plain SRC DEST run names the config file whose defaults it applied; --no-config ignores the file", async () => {
+  it('a plain SRC DEST run names the config file whose defaults it applied; --no-config ignores the file', async () => {
     const d = path.join(work.dir, 'noted')
     const fpr = g.keys[0]!.fingerprint
     const r = await runSeb(['backup', mail('work'), d, '--init-if-missing', '--recipient', fpr], env)
@@ -250,7 +250,10 @@ ${extra}`
       r.stderr.split('\n')[0],
       `seb: note: applying the defaults of ${file}: exclude (--no-config ignores the file)`,
     )
-    assert.match(r.stdout, /\nexcluded: 5 files left out \(1 by "\*\*\/tmp\/\*", 4 by "Archive.2019\/\*\*"\)\n/)
+    assert.match(
+      r.stdout,
+      /\nexcluded: 5 files left out \(1 by "\*\*\/tmp\/\*", 4 by "Archive.2019\/\*\*"\)\n/,
+    )
     const bare = await runSeb(['--no-config', 'backup', mail('work'), d], env)
     assert.equal(bare.code, 0, bare.stderr)
     assert.doesNotMatch(bare.stderr, /note: applying/)
