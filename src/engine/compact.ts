@@ -12,13 +12,13 @@ import { DamageError, SebError } from '../errors.js'
 import { readPack } from '../pack/pack-reader.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
+import { commitChanges, expiredSnapshots } from '../repo/commit-writer.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
+import { uploadPack } from '../repo/upload.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
-import { commitChanges, expiredSnapshots } from './commit.js'
-import { uploadPack } from './upload.js'
 
 /** CompactOptions are the inputs of a compaction. */
 export interface CompactOptions {

@@ -24,14 +24,14 @@ import { DamageError, SebError, UsageError } from '../errors.js'
 import { explain } from '../pack/pack-reader.js'
 import { sealBuffer } from '../pack/seal.js'
 import { LocalCache } from '../repo/cache.js'
+import { commitChanges } from '../repo/commit-writer.js'
 import { listCommits } from '../repo/commits.js'
 import { type RepoConfig, readConfig, writeConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { loadState } from '../repo/state-loader.js'
 import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
-import { commitChanges } from './commit.js'
-import { TaskPool } from './concurrency.js'
+import { TaskPool } from '../util/concurrency.js'
 
 const GPG_LIST = ['--batch', '--no-tty', '--quiet', '--with-colons', '--fixed-list-mode']
 

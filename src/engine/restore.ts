@@ -15,16 +15,23 @@ import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
 import { explain, packFile } from '../pack/pack-reader.js'
+import {
+  DAMAGED,
+  FAILED,
+  MISSING,
+  type TargetOutcomes,
+  UnpackListBuilder,
+  WRITTEN,
+} from '../pipeline/unpack-list.js'
+import type { Failure } from '../pipeline/unpack-worker.js'
+import { UnpackerPool } from '../pipeline/unpacker-pool.js'
 import { LocalCache } from '../repo/cache.js'
 import { readConfig } from '../repo/config.js'
 import { acquireLock } from '../repo/lock.js'
 import { type LoadedState, loadState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
-import { TaskPool } from './concurrency.js'
-import { DAMAGED, FAILED, MISSING, type TargetOutcomes, UnpackListBuilder, WRITTEN } from './unpack-list.js'
-import type { Failure } from './unpack-worker.js'
-import { UnpackerPool } from './unpacker-pool.js'
+import { TaskPool } from '../util/concurrency.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions {

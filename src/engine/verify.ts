@@ -13,12 +13,12 @@ import type { RepoState } from '../core/repo-state.js'
 import { canDecrypt, checkTools } from '../crypto/gpg.js'
 import { DamageError, KeyError, UsageError } from '../errors.js'
 import { readPack } from '../pack/pack-reader.js'
+import { hashFile } from '../pipeline/hash-file.js'
+import { scanTree } from '../pipeline/scanner.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
-import { TaskPool } from './concurrency.js'
-import { hashFile } from './hash-file.js'
+import { TaskPool } from '../util/concurrency.js'
 import { withState } from './inspect.js'
-import { scanTree } from './scanner.js'
 
 /** VerifyOptions choose what to check. */
 export interface VerifyOptions {

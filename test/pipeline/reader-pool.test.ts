@@ -8,9 +8,9 @@ import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { decodePath } from '../../src/core/path-bytes.js'
 import { pathAt } from '../../src/core/path-list.js'
-import { type BatchFile, ReaderPool, readRequest } from '../../src/engine/reader-pool.js'
 import { TarWalker } from '../../src/pack/tar-walk.js'
 import { FrameDecompressor } from '../../src/pack/zstd.js'
+import { type BatchFile, ReaderPool, readRequest } from '../../src/pipeline/reader-pool.js'
 import { tempDir } from '../helpers/tree.js'
 
 /** members unpacks a frame: each tar member's content, in order. */

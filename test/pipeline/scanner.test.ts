@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { makeExcluder } from '../../src/core/excludes.js'
-import { scanTree, scanTreeInWorker } from '../../src/engine/scanner.js'
+import { scanTree, scanTreeInWorker } from '../../src/pipeline/scanner.js'
 import { createTree, tempDir } from '../helpers/tree.js'
 
 describe('scanTreeInWorker', () => {

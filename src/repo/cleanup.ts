@@ -2,8 +2,8 @@
 // superseded by two checkpoints — is removed here, and only here: after a commit, under the exclusive
 // lock, so nothing another run may still own is touched, and never anything the committed index uses.
 import type { RepoState } from '../core/repo-state.js'
-import type { CommitRef } from '../repo/commits.js'
 import type { Storage } from '../storage/storage.js'
+import type { CommitRef } from './commits.js'
 
 /** removeOrphans deletes packs the index does not reference and commits older than `keepFromSeq`. */
 export async function removeOrphans(

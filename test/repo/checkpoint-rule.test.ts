@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { needsCheckpoint } from '../../src/engine/commit.js'
+import { needsCheckpoint } from '../../src/repo/commit-writer.js'
 
 const ref = (seq: number, size: number) => ({
   seq,

@@ -4,8 +4,8 @@
 import { promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
 import type { FinishedPack } from '../pack/pack-writer.js'
-import type { LocalCache } from '../repo/cache.js'
 import { fileBody, type Storage } from '../storage/storage.js'
+import type { LocalCache } from './cache.js'
 
 /** uploadPack saves a finished pack and journals it; it returns the pack as the commit records it. */
 export async function uploadPack(

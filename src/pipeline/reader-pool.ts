@@ -4,7 +4,7 @@
 // those, so the worker stays reserved for its batch between the two steps.
 import { Worker } from 'node:worker_threads'
 import { joinPaths } from '../core/path-list.js'
-import { WORKER_LIMITS } from './concurrency.js'
+import { WORKER_LIMITS } from '../util/concurrency.js'
 import type { PackReply, ReadReply, ReadRequest, ReadResult } from './read-worker.js'
 
 /** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { decodePath } from '../../src/core/path-bytes.js'
-import { memberHash, targetPath, UnpackListBuilder } from '../../src/engine/unpack-list.js'
+import { memberHash, targetPath, UnpackListBuilder } from '../../src/pipeline/unpack-list.js'
 
 const H = (c: string) => c.repeat(64)
 

@@ -6,10 +6,10 @@ import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
-import { LOG_MAX, type LocalCache } from '../repo/cache.js'
-import { type CommitRef, type HardLink, writeCommit } from '../repo/commits.js'
-import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
+import { LOG_MAX, type LocalCache } from './cache.js'
+import { type CommitRef, type HardLink, writeCommit } from './commits.js'
+import type { LoadedState } from './state-loader.js'
 
 /**
  * CHECKPOINT_SHARE: a checkpoint (the whole index in one commit) is written when the deltas written

@@ -11,7 +11,7 @@ import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import type { GpgContext } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
-import { WORKER_LIMITS } from './concurrency.js'
+import { WORKER_LIMITS } from '../util/concurrency.js'
 import type { UnpackList } from './unpack-list.js'
 import type { UnpackReply, UnpackRequest } from './unpack-worker.js'
 
