@@ -7,10 +7,10 @@
 // crosses between threads uncompressed.
 import { hash } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
 import { type PathList, pathAt } from '../core/path-list.js'
 import { encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { FrameCompressor } from '../pack/zstd.js'
+import { serve } from './channel.js'
 
 /**
  * ReadRequest asks to read and hash a batch of files. Its lists are a few typed arrays and one string,
@@ -18,8 +18,6 @@ import { FrameCompressor } from '../pack/zstd.js'
  * thread some 0.3 s over a first backup of 87,000 files.
  */
 export interface ReadRequest {
-  readonly op: 'read'
-  readonly id: number
   /** the files' absolute paths */
   readonly paths: PathList
   /** per file: its size as scanned */
@@ -32,7 +30,6 @@ export interface ReadRequest {
 
 /** ReadReply is each file's size and hash (64 hex digits each, in order), and the files that failed. */
 export interface ReadReply {
-  readonly id: number
   readonly sizes: Float64Array
   /** the hashes one after the other; a failed file's place holds 64 spaces */
   readonly hashes: string
@@ -41,8 +38,6 @@ export interface ReadReply {
 
 /** PackRequest asks for the chosen files of the last batch (by index) as one zstd frame of tar members. */
 export interface PackRequest {
-  readonly op: 'pack'
-  readonly id: number
   readonly indices: Uint32Array
   /** shared memory to write the frame into, if it is large enough (see ReaderPool's frame slots) */
   readonly slot: SharedArrayBuffer | null
@@ -50,7 +45,6 @@ export interface PackRequest {
 
 /** PackReply is the frame: its length in the slot, or a buffer of its own when it did not fit. */
 export interface PackReply {
-  readonly id: number
   readonly inSlot: number
   readonly frame: Uint8Array | null
 }
@@ -153,10 +147,10 @@ function read(req: ReadRequest): ReadReply {
     if (result.error !== null) errors.push([i, result.error])
   }
   laidOut = at
-  return { id: req.id, sizes, hashes: hashes.join(''), errors }
+  return { sizes, hashes: hashes.join(''), errors }
 }
 
-function pack(req: PackRequest): Buffer | null {
+function packFrame(req: PackRequest): Buffer | null {
   const into = req.slot ? new Uint8Array(req.slot) : undefined
   const everyFile = req.indices.length === batch.length && req.indices.every((index, i) => index === i)
   const frame =
@@ -190,15 +184,24 @@ function pack(req: PackRequest): Buffer | null {
   return parts.length ? compressor.frame(parts, into) : null
 }
 
-parentPort?.on('message', (req: ReadRequest | PackRequest) => {
-  if (req.op === 'read') {
-    parentPort!.postMessage(read(req))
-    return
-  }
-  const frame = pack(req)
-  const reply: PackReply =
-    frame && frame.buffer === req.slot
-      ? { id: req.id, inSlot: frame.length, frame: null }
-      : { id: req.id, inSlot: -1, frame }
-  parentPort!.postMessage(reply, reply.frame ? [reply.frame.buffer as ArrayBuffer] : [])
-})
+/** ReadProtocol is what the reader pool asks of this worker. */
+export type ReadProtocol = {
+  read: [ReadRequest, ReadReply]
+  pack: [PackRequest, PackReply]
+}
+
+serve<ReadProtocol>(
+  {
+    read,
+    pack(req) {
+      const frame = packFrame(req)
+      return frame && frame.buffer === req.slot
+        ? { inSlot: frame.length, frame: null }
+        : { inSlot: -1, frame }
+    },
+  },
+  (op, reply) => {
+    const frame = op === 'pack' ? (reply as PackReply).frame : null
+    return frame ? [frame.buffer as ArrayBuffer] : []
+  },
+)

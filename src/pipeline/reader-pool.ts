@@ -2,10 +2,9 @@
 // compression run in parallel with each other and with the main thread feeding gpg. A batch is read and
 // hashed first; the engine then decides which of its files are new and asks the same worker to pack
 // those, so the worker stays reserved for its batch between the two steps.
-import { Worker } from 'node:worker_threads'
 import { joinPaths } from '../core/path-list.js'
-import { WORKER_LIMITS } from '../util/concurrency.js'
-import type { PackReply, ReadReply, ReadRequest, ReadResult } from './read-worker.js'
+import { WorkerChannel } from './channel.js'
+import type { PackReply, ReadProtocol, ReadReply, ReadRequest, ReadResult } from './read-worker.js'
 
 /** PoolClosedError is what a caller still waiting gets once the pool is closed: a consequence, never the cause. */
 export class PoolClosedError extends Error {
@@ -38,13 +37,10 @@ export interface ReadBatch {
   pack(indices: readonly number[]): Promise<Frame | null>
 }
 
-type Reply = { id: number } & Partial<ReadReply> & Partial<PackReply>
-
 /** readRequest lays a batch out as typed arrays: the absolute paths (`root` + '/' + path) as bytes. */
-export function readRequest(root: Uint8Array, files: readonly BatchFile[]): Omit<ReadRequest, 'id'> {
+export function readRequest(root: Uint8Array, files: readonly BatchFile[]): ReadRequest {
   const paths = files.map((f) => f.path)
   return {
-    op: 'read',
     paths: joinPaths(root, paths),
     sizes: Float64Array.from(files, (f) => f.size),
     names: paths.join('\0'),
@@ -55,13 +51,14 @@ export function readRequest(root: Uint8Array, files: readonly BatchFile[]): Omit
 
 /** ReaderPool reads batches of files on worker threads; close() stops them. */
 export class ReaderPool {
-  private readonly workers: Worker[] = []
-  private readonly idle: Worker[] = []
+  private readonly workers: WorkerChannel<ReadProtocol>[] = []
+  private readonly idle: WorkerChannel<ReadProtocol>[] = []
   /** callers waiting for a worker, served first come first served (a batch read ahead must not overtake an earlier one) */
-  private readonly waiting: { resolve: (w: Worker) => void; reject: (e: unknown) => void }[] = []
+  private readonly waiting: {
+    resolve: (w: WorkerChannel<ReadProtocol>) => void
+    reject: (e: unknown) => void
+  }[] = []
   private closed = false
-  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>()
-  private nextId = 0
   /**
    * Frames are written by the workers into slots of shared memory that are reused, not into fresh
    * buffers: a fresh buffer per frame, allocated on one thread and freed on another, fragmented the
@@ -76,33 +73,16 @@ export class ReaderPool {
   ) {
     const url = new URL('./read-worker.js', import.meta.url)
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { resourceLimits: WORKER_LIMITS })
-      w.on('message', (m: Reply) => {
-        const p = this.pending.get(m.id)
-        this.pending.delete(m.id)
-        p?.resolve(m)
-      })
-      w.on('error', (err) => {
-        for (const p of this.pending.values()) p.reject(err)
-        this.pending.clear()
-      })
+      const w = new WorkerChannel<ReadProtocol>(url)
       this.workers.push(w)
       this.idle.push(w)
     }
   }
 
-  private release(w: Worker): void {
+  private release(w: WorkerChannel<ReadProtocol>): void {
     const next = this.waiting.shift()
     if (next) next.resolve(w)
     else this.idle.push(w)
-  }
-
-  private ask(w: Worker, msg: object, transfer: ArrayBuffer[] = []): Promise<Reply> {
-    const id = this.nextId++
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      w.postMessage({ ...msg, id }, transfer)
-    })
   }
 
   /** read reads and hashes `files` (paths under `root`, the source's absolute path as bytes), in order. */
@@ -110,20 +90,22 @@ export class ReaderPool {
     if (this.closed) throw new PoolClosedError()
     const w =
       this.idle.pop() ??
-      (await new Promise<Worker>((resolve, reject) => this.waiting.push({ resolve, reject })))
-    let reply: Reply
+      (await new Promise<WorkerChannel<ReadProtocol>>((resolve, reject) =>
+        this.waiting.push({ resolve, reject }),
+      ))
+    let reply: ReadReply
     try {
-      reply = await this.ask(w, readRequest(root, files))
+      reply = await w.ask('read', readRequest(root, files))
     } catch (err) {
       this.release(w)
-      throw err
+      throw this.closed ? new PoolClosedError() : err
     }
     let freed = false
     const errors = new Map(reply.errors)
     const results: ReadResult[] = files.map((_, i) => {
       const error = errors.get(i)
       return error === undefined
-        ? { size: reply.sizes![i]!, hash: reply.hashes!.slice(64 * i, 64 * i + 64), error: null }
+        ? { size: reply.sizes[i]!, hash: reply.hashes.slice(64 * i, 64 * i + 64), error: null }
         : { size: 0, hash: '', error }
     })
     return {
@@ -136,16 +118,16 @@ export class ReaderPool {
           return null
         }
         const slot = this.slotBytes ? (this.freeSlots.pop() ?? new SharedArrayBuffer(this.slotBytes)) : null
-        let r: Reply
+        let r: PackReply
         try {
-          r = await this.ask(w, { op: 'pack', indices: Uint32Array.from(indices), slot })
+          r = await w.ask('pack', { indices: Uint32Array.from(indices), slot })
         } catch (err) {
           if (slot) this.freeSlots.push(slot)
-          throw err
+          throw this.closed ? new PoolClosedError() : err
         } finally {
           this.release(w)
         }
-        if (slot && r.inSlot !== undefined && r.inSlot >= 0) {
+        if (slot && r.inSlot >= 0) {
           let released = false
           return {
             bytes: Buffer.from(slot, 0, r.inSlot),
@@ -169,9 +151,7 @@ export class ReaderPool {
     this.closed = true
     const stopped = new PoolClosedError()
     for (const w of this.waiting.splice(0)) w.reject(stopped)
-    for (const p of this.pending.values()) p.reject(stopped)
-    this.pending.clear()
     this.freeSlots.length = 0
-    await Promise.all(this.workers.map((w) => w.terminate()))
+    await Promise.all(this.workers.map((w) => w.close(stopped)))
   }
 }

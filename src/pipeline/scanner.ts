@@ -3,10 +3,10 @@
 // between readdir and lstat is not an error (its new name is picked up now or next run). Unreadable
 // folders are reported, never fatal.
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
-import { Worker } from 'node:worker_threads'
-import type { Excluder } from '../core/excludes.js'
+import { type Excluder, makeExcluder } from '../core/excludes.js'
 import { decodePath, encodePath } from '../core/path-bytes.js'
 import { ScanList } from '../core/scan-list.js'
+import { WorkerChannel, WorkerFailedError } from './channel.js'
 
 /** ScanProblem is an entry that was skipped, with why. */
 export interface ScanProblem {
@@ -331,67 +331,71 @@ function describe(err: unknown): string {
 /** SPLIT_DEPTH: a parallel scan hands out the folders this deep (account/folder in a usual mail tree). */
 const SPLIT_DEPTH = 2
 
+/** ScanProtocol is what a scan worker (src/pipeline/scan-worker.ts) is asked. */
+export type ScanProtocol = {
+  /** the first request: what to scan, and what to leave out */
+  setup: [{ root: string; patterns: string[] }, null]
+  /** a part of the tree (see CollectOptions), answered with its columns */
+  scan: [ScanTaskRequest, PackedScan & { tasks: ScanTask[] }]
+}
+
+/** ScanTaskRequest asks a scan worker for part of the tree (see CollectOptions). */
+export interface ScanTaskRequest extends CollectOptions {}
+
 /**
- * scanTreeInWorker runs scanTree on worker threads (src/engine/scan-worker.ts), so the caller's thread
- * is free meanwhile. The first worker lists the top of the tree and leaves each folder SPLIT_DEPTH deep
- * as a task; `workers` workers then take the tasks in turn, and the parts are merged in order (the
- * result is the same as one scanner's). Patterns are the exclude patterns given to makeExcluder.
+ * scanTreeInWorker runs scanTree on worker threads (src/pipeline/scan-worker.ts), so the caller's
+ * thread is free meanwhile. The first worker lists the top of the tree and leaves each folder
+ * SPLIT_DEPTH deep as a task; `workers` workers then take the tasks in turn, and the parts are merged in
+ * order (the result is the same as one scanner's). Patterns are exclude patterns (core/excludes.ts);
+ * a malformed one fails here, before any worker starts.
  */
-export function scanTreeInWorker(
+export async function scanTreeInWorker(
   root: string,
   patterns: readonly string[],
   signal?: AbortSignal,
   workers = 2,
 ): Promise<ScanResult> {
   signal?.throwIfAborted()
-  const pool: Worker[] = []
+  makeExcluder(patterns)
+  const url = new URL('./scan-worker.js', import.meta.url)
+  const pool: WorkerChannel<ScanProtocol>[] = []
+  const start = async () => {
+    const w = new WorkerChannel<ScanProtocol>(url, { limits: false })
+    pool.push(w)
+    await w.ask('setup', { root, patterns: [...patterns] })
+    return w
+  }
   let onAbort = () => {}
-  return new Promise<ScanResult>((resolve, reject) => {
+  const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(signal!.reason)
     signal?.addEventListener('abort', onAbort, { once: true })
-    const start = () => {
-      const w = new Worker(new URL('./scan-worker.js', import.meta.url))
-      w.once('error', reject)
-      w.once('exit', () => reject(new Error('scan worker stopped')))
-      w.postMessage({ root, patterns: [...patterns] })
-      pool.push(w)
-      return w
-    }
-    const ask = (w: Worker, req: ScanTaskRequest) =>
-      new Promise<PackedScan & { tasks: ScanTask[] }>((done, fail) => {
-        w.once('message', (m: ScanReply) => {
-          if (m.result) done(m.result)
-          else fail(new Error(`scan failed: ${m.error}`))
-        })
-        w.postMessage(req)
-      })
-    const first = start()
-    ask(first, { start: [''], splitDepth: SPLIT_DEPTH })
-      .then(async (split) => {
-        const parts: PackedScan[] = new Array(split.tasks.length)
-        let next = 0
-        const drain = async (w: Worker) => {
-          while (next < split.tasks.length) {
-            const k = next++
-            parts[k] = await ask(w, { start: [split.tasks[k]!.dir] })
-          }
-        }
-        const helpers = split.tasks.length > 1 ? Array.from({ length: workers - 1 }, start) : []
-        await Promise.all([first, ...helpers].map(drain))
-        resolve(mergeSplitScan(split, parts))
-      })
-      .catch(reject)
-  }).finally(() => {
-    signal?.removeEventListener('abort', onAbort)
-    for (const w of pool) void w.terminate()
   })
-}
-
-/** ScanTaskRequest asks a scan worker for part of the tree (see CollectOptions). */
-export interface ScanTaskRequest extends CollectOptions {}
-
-/** ScanReply is a scan worker's answer. */
-export interface ScanReply {
-  readonly result?: PackedScan & { tasks: ScanTask[] }
-  readonly error?: string
+  aborted.catch(() => {})
+  const work = async (): Promise<ScanResult> => {
+    const first = await start()
+    const split = await first.ask('scan', { start: [''], splitDepth: SPLIT_DEPTH })
+    const parts: PackedScan[] = new Array(split.tasks.length)
+    let next = 0
+    const drain = async (w: WorkerChannel<ScanProtocol>) => {
+      while (next < split.tasks.length) {
+        const k = next++
+        parts[k] = await w.ask('scan', { start: [split.tasks[k]!.dir] })
+      }
+    }
+    const helpers =
+      split.tasks.length > 1 ? await Promise.all(Array.from({ length: workers - 1 }, start)) : []
+    await Promise.all([first, ...helpers].map(drain))
+    return mergeSplitScan(split, parts)
+  }
+  try {
+    return await Promise.race([work(), aborted])
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason
+    throw err instanceof Error && !(err instanceof WorkerFailedError)
+      ? new Error(`scan failed: ${err.message}`)
+      : err
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    for (const w of pool) void w.close()
+  }
 }

@@ -17,11 +17,11 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs'
-import { parentPort } from 'node:worker_threads'
 import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
 import { KeyError, SebError } from '../errors.js'
 import { TarWalker } from '../pack/tar-walk.js'
 import { FrameDecompressor } from '../pack/zstd.js'
+import { serve } from './channel.js'
 import {
   DAMAGED,
   FAILED,
@@ -35,7 +35,6 @@ import {
 
 /** UnpackRequest is one pack to unpack: where its ciphertext is, the wanted members, the FIFO to use. */
 export interface UnpackRequest {
-  readonly id: number
   /** the pack's file (on a local destination, the object itself; else a downloaded copy) */
   readonly pack: string
   /** this worker's named pipe, which gpg writes the plaintext into */
@@ -54,7 +53,6 @@ export interface Failure {
 
 /** UnpackReply is each target's outcome, a decompression or tar error, and gpg's failure if any. */
 export interface UnpackReply {
-  readonly id: number
   readonly outcomes: TargetOutcomes
   readonly error: string | null
   readonly failure: Failure | null
@@ -82,7 +80,6 @@ interface Writing {
 }
 
 interface Job {
-  readonly id: number
   readonly list: UnpackList
   readonly overwrite: boolean
   readonly outcomes: TargetOutcomes
@@ -252,7 +249,6 @@ function start(req: UnpackRequest): Job {
   const targets = list.modes.length
   zstd.reset()
   const j: Job = {
-    id: req.id,
     list,
     overwrite: req.overwrite,
     outcomes: { codes: new Uint8Array(targets).fill(MISSING), errors: [] },
@@ -382,12 +378,12 @@ async function unpack(req: UnpackRequest): Promise<UnpackReply> {
     closeQuietly(readFd)
   }
   const error = end(j)
-  return { id: j.id, outcomes: j.outcomes, error, failure }
+  return { outcomes: j.outcomes, error, failure }
 }
 
-// One pack at a time, in the order sent: the pool queues the next request before this one's reply, and
-// the FIFO is this worker's alone, so a request waits for the one before it to end.
-let queue: Promise<void> = Promise.resolve()
-parentPort?.on('message', (req: UnpackRequest) => {
-  queue = queue.then(() => unpack(req).then((reply) => parentPort!.postMessage(reply)))
-})
+/** UnpackProtocol is what the unpacker pool asks of this worker. */
+export type UnpackProtocol = { unpack: [UnpackRequest, UnpackReply] }
+
+// One pack at a time, in the order sent (serve's rule): the FIFO is this worker's alone, so a request
+// waits for the one before it to end.
+serve<UnpackProtocol>({ unpack })

@@ -8,24 +8,15 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { Worker } from 'node:worker_threads'
 import type { GpgContext } from '../crypto/gpg.js'
 import { SebError } from '../errors.js'
-import { WORKER_LIMITS } from '../util/concurrency.js'
+import { WorkerChannel } from './channel.js'
 import type { UnpackList } from './unpack-list.js'
-import type { UnpackReply, UnpackRequest } from './unpack-worker.js'
-
-/** Pending is a request sent to a worker and not yet answered. */
-interface Pending {
-  readonly resolve: (r: UnpackReply) => void
-  readonly reject: (err: unknown) => void
-}
+import type { UnpackProtocol, UnpackReply } from './unpack-worker.js'
 
 interface Slot {
-  readonly worker: Worker
+  readonly worker: WorkerChannel<UnpackProtocol>
   readonly fifo: string
-  /** requests sent and not yet answered, by id; the worker takes them in order */
-  readonly pending: Map<number, Pending>
 }
 
 /**
@@ -40,7 +31,6 @@ export const DEPTH = 2
 /** UnpackerPool unpacks packs on worker threads; close() stops them and removes the FIFOs. */
 export class UnpackerPool {
   private readonly waiting: (() => void)[] = []
-  private nextId = 0
 
   private constructor(
     /** the private folder of the FIFOs (and of downloaded packs) */
@@ -80,23 +70,7 @@ export class UnpackerPool {
       )
     }
     const url = new URL('./unpack-worker.js', import.meta.url)
-    const slots = fifos.map((fifo) => {
-      const slot: Slot = {
-        worker: new Worker(url, { resourceLimits: WORKER_LIMITS }),
-        fifo,
-        pending: new Map(),
-      }
-      slot.worker.on('message', (r: UnpackReply) => {
-        const p = slot.pending.get(r.id)
-        slot.pending.delete(r.id)
-        p?.resolve(r)
-      })
-      slot.worker.on('error', (err) => {
-        for (const p of slot.pending.values()) p.reject(err)
-        slot.pending.clear()
-      })
-      return slot
-    })
+    const slots = fifos.map((fifo): Slot => ({ worker: new WorkerChannel<UnpackProtocol>(url), fifo }))
     return new UnpackerPool(dir, slots)
   }
 
@@ -104,8 +78,8 @@ export class UnpackerPool {
   private async slot(): Promise<Slot> {
     for (;;) {
       let best: Slot | null = null
-      for (const s of this.slots) if (!best || s.pending.size < best.pending.size) best = s
-      if (best && best.pending.size < DEPTH) return best
+      for (const s of this.slots) if (!best || s.worker.inFlight < best.worker.inFlight) best = s
+      if (best && best.worker.inFlight < DEPTH) return best
       await new Promise<void>((r) => this.waiting.push(r))
     }
   }
@@ -113,13 +87,8 @@ export class UnpackerPool {
   /** unpack writes the members `list` wants of the pack whose ciphertext is the file `pack`. */
   async unpack(pack: string, gpg: GpgContext, list: UnpackList, overwrite: boolean): Promise<UnpackReply> {
     const slot = await this.slot()
-    const id = this.nextId++
     try {
-      return await new Promise<UnpackReply>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject })
-        const req: UnpackRequest = { id, pack, fifo: slot.fifo, gpg, list, overwrite }
-        slot.worker.postMessage(req)
-      })
+      return await slot.worker.ask('unpack', { pack, fifo: slot.fifo, gpg, list, overwrite })
     } finally {
       this.waiting.shift()?.()
     }
@@ -127,7 +96,7 @@ export class UnpackerPool {
 
   /** close terminates the workers and removes the private folder. */
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+    await Promise.all(this.slots.map((s) => s.worker.close()))
     await fs.rm(this.dir, { recursive: true, force: true })
   }
 }

@@ -50,11 +50,3 @@ export class TaskPool {
     if (this.failure) throw this.failure
   }
 }
-
-/**
- * WORKER_LIMITS are the V8 limits of seb's byte-crunching workers (read, unpack). Their data is file
- * content in Buffers, outside the JS heap; V8's default young generation (up to 3 × 16 MB) only let
- * short-lived garbage pile up: 4 MB took about 25 MB off each worker's memory at no measurable cost in
- * time (docs/benchmarks.md, "Memory").
- */
-export const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4 } as const
