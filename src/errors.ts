@@ -58,6 +58,17 @@ export class DamageError extends SebError {
   }
 }
 
+/**
+ * AuthenticityError: something read back from the destination is not the owner's: a forged, spliced or
+ * replaced object, a rolled-back history, settings changed without the owner's signature. Nothing was
+ * restored, deleted or written because of it.
+ */
+export class AuthenticityError extends SebError {
+  constructor(message: string) {
+    super('untrusted', message, ExitCode.Untrusted)
+  }
+}
+
 /** InterruptedError: the run was stopped by SIGINT/SIGTERM after leaving the repository consistent. */
 export class InterruptedError extends SebError {
   constructor() {

@@ -11,6 +11,7 @@ export const ExitCode = {
   Locked: 11,
   Key: 12,
   Damaged: 13,
+  Untrusted: 14,
   Interrupted: 130,
 } as const
 
@@ -24,6 +25,7 @@ export const exitCodeTable = `Exit codes:
   11   the repository is locked by another run
   12   key or passphrase problem (unknown recipient, no secret key, wrong passphrase)
   13   damage found (verify/restore: missing, truncated or corrupt data)
+  14   the destination failed authentication (forged, replaced or rolled-back data); nothing was changed
   130  interrupted (Ctrl-C / SIGTERM); the repository is consistent`
 
 /**

@@ -15,8 +15,10 @@ import type { ScanEntry } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import { cutBySize, planPacks } from '../core/plan.js'
 import type { RepoState } from '../core/repo-state.js'
-import { canDecrypt, checkTools, type GpgContext } from '../crypto/gpg.js'
+import { checkTools, type GpgContext } from '../crypto/gpg.js'
+import { canDecrypt } from '../crypto/keyring.js'
 import { InterruptedError, UsageError } from '../errors.js'
+import { MEMBER_OVERHEAD } from '../pack/member.js'
 import { type FramedFile, newPackId, PackWriter } from '../pack/pack-writer.js'
 import { frameBound } from '../pack/zstd.js'
 import { hashFile } from '../pipeline/hash-file.js'
@@ -42,8 +44,6 @@ const WHOLE_READ_MAX = 16 * 1024 * 1024
 /** Files are read and hashed on worker threads in batches of at most this many files or bytes. */
 const BATCH_FILES = 128
 const BATCH_BYTES = 4 * 1024 * 1024
-/** what a tar member adds to a file's bytes, at most for usual names: header, pax header, padding */
-const MEMBER_OVERHEAD = 2048
 
 /** BackupOptions are the inputs of one run. */
 export interface BackupOptions {

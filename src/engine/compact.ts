@@ -9,7 +9,7 @@ import { type CompactionPlan, DEFAULT_REWRITE_THRESHOLD, planCompaction } from '
 import { unchangedFacts } from '../core/diff.js'
 import { checkTools, type GpgContext } from '../crypto/gpg.js'
 import { DamageError, SebError } from '../errors.js'
-import { readPack } from '../pack/pack-reader.js'
+import { readPack, wholeMembers } from '../pack/pack-reader.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { LocalCache } from '../repo/cache.js'
 import { commitChanges, expiredSnapshots } from '../repo/commit-writer.js'
@@ -157,25 +157,24 @@ async function rewritePacks(
         o.storage,
         ctx,
         u.pack.id,
-        async (entry, _header, data) => {
-          const want = byHash.get(`${u.pack.id}:${entry}`)
-          if (!want) return
-          const chunks: Buffer[] = []
-          for await (const c of data) chunks.push(c)
-          const buf = Buffer.concat(chunks)
-          const hash = createHash('sha256').update(buf).digest('hex')
-          const loc = state.blobs.get(hash)
-          if (loc?.pack !== u.pack.id || loc.entry !== entry)
-            throw new DamageError(
-              `pack ${u.pack.id}: member ${entry} does not match the index; run seb verify`,
-            )
-          const m = meta.get(hash) ?? { mode: 0o600, mtimeMs: 0 }
-          await writer.addFile(want.tarPath, m.mode, m.mtimeMs, buf, hash)
-          if (writer.contentBytes >= 32 * 1024 * 1024) {
-            await flush()
-            writer = await PackWriter.start(ctx, cache.spoolDir)
-          }
-        },
+        wholeMembers(
+          (entry) => byHash.has(`${u.pack.id}:${entry}`),
+          async (entry, buf) => {
+            const want = byHash.get(`${u.pack.id}:${entry}`)!
+            const hash = createHash('sha256').update(buf).digest('hex')
+            const loc = state.blobs.get(hash)
+            if (loc?.pack !== u.pack.id || loc.entry !== entry)
+              throw new DamageError(
+                `pack ${u.pack.id}: member ${entry} does not match the index; run seb verify`,
+              )
+            const m = meta.get(hash) ?? { mode: 0o600, mtimeMs: 0 }
+            await writer.addFile(want.tarPath, m.mode, m.mtimeMs, buf, hash)
+            if (writer.contentBytes >= 32 * 1024 * 1024) {
+              await flush()
+              writer = await PackWriter.start(ctx, cache.spoolDir)
+            }
+          },
+        ),
         o.signal,
       )
     }

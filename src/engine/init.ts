@@ -1,6 +1,7 @@
 // Why: creating a repository: resolve the recipients to full fingerprints in the user's keyring (or
 // take a passphrase), prove gpg can encrypt with them, then write the config — the only plaintext.
-import { type Encryption, type GpgContext, resolveRecipients } from '../crypto/gpg.js'
+import type { Encryption, GpgContext } from '../crypto/gpg.js'
+import { resolveRecipients } from '../crypto/keyring.js'
 import { NotFoundError, RepositoryNotFoundError, SebError, UsageError } from '../errors.js'
 import { sealBuffer } from '../pack/seal.js'
 import { newConfig, type RepoConfig, readConfig, writeConfig } from '../repo/config.js'

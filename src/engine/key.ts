@@ -11,17 +11,12 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { WirePack } from '../core/commit-codec.js'
 import { unchangedFacts } from '../core/diff.js'
-import {
-  checkTools,
-  type GpgContext,
-  type KeyInfo,
-  parseColonKeys,
-  resolveRecipients,
-  runCapture,
-  spawnGpg,
-} from '../crypto/gpg.js'
+import { getOrCreate } from '../core/maps.js'
+import { checkTools, type GpgContext, spawnGpg } from '../crypto/gpg.js'
+import { hasSecretKey, type KeyInfo, listKeys, resolveRecipients } from '../crypto/keyring.js'
 import { DamageError, SebError, UsageError } from '../errors.js'
-import { explain } from '../pack/pack-reader.js'
+import { explain, memberHashes } from '../pack/pack-reader.js'
+import { PackStream } from '../pack/pack-stream.js'
 import { sealBuffer } from '../pack/seal.js'
 import { LocalCache } from '../repo/cache.js'
 import { commitChanges } from '../repo/commit-writer.js'
@@ -32,8 +27,6 @@ import { loadState } from '../repo/state-loader.js'
 import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
-
-const GPG_LIST = ['--batch', '--no-tty', '--quiet', '--with-colons', '--fixed-list-mode']
 
 /** RecipientInfo is one recipient of the repository, with what the local keyring knows of it. */
 export interface RecipientInfo {
@@ -59,16 +52,14 @@ export async function listRecipients(storage: Storage, gpgPath = 'gpg'): Promise
   if (config.encryption.type === 'passphrase') return { encryption: 'passphrase', recipients: [] }
   const out: RecipientInfo[] = []
   for (const fpr of config.encryption.recipients) {
-    const pub = await runCapture(gpgPath, [...GPG_LIST, '--list-keys', '--', fpr])
-    const key = pub.code === 0 ? parseColonKeys(pub.stdout)[0] : undefined
-    const sec = await runCapture(gpgPath, [...GPG_LIST, '--list-secret-keys', '--', fpr])
+    const key = (await listKeys([fpr], false, gpgPath))[0]
     out.push({
       fingerprint: fpr,
       uid: key?.uid ?? null,
       canEncrypt: key?.canEncrypt ?? false,
       expired: key?.expired ?? false,
       revoked: key?.revoked ?? false,
-      secretKey: sec.code === 0 && /^sec:/m.test(sec.stdout),
+      secretKey: await hasSecretKey(fpr, gpgPath),
     })
   }
   return { encryption: 'recipients', recipients: out }
@@ -118,10 +109,7 @@ export async function removeRecipient(storage: Storage, key: string, gpgPath = '
     )
   }
   const next = current.filter((f) => f !== fpr)
-  const uid =
-    (await runCapture(gpgPath, [...GPG_LIST, '--list-keys', '--', fpr]).then((r) =>
-      r.code === 0 ? parseColonKeys(r.stdout)[0]?.uid : undefined,
-    )) ?? null
+  const uid = (await listKeys([fpr], false, gpgPath))[0]?.uid ?? null
   await updateRecipients(storage, config, next)
   return { changed: true, key: { fingerprint: fpr, uid }, recipients: next }
 }
@@ -133,8 +121,7 @@ async function matchRecipient(current: readonly string[], key: string, gpgPath: 
     const hits = current.filter((f) => f.toUpperCase().endsWith(hex))
     if (hits.length === 1) return hits[0]!
   }
-  const r = await runCapture(gpgPath, [...GPG_LIST, '--list-keys', '--', key])
-  const fprs = r.code === 0 ? parseColonKeys(r.stdout).map((k) => k.fingerprint.toUpperCase()) : []
+  const fprs = (await listKeys([key], false, gpgPath)).map((k) => k.fingerprint.toUpperCase())
   const hits = current.filter((f) => fprs.includes(f.toUpperCase()))
   if (hits.length === 1) return hits[0]!
   if (hits.length > 1)
@@ -244,8 +231,13 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
     let bytesUploaded = 0
     const report = () =>
       progress({ type: 'progress', filesDone, filesTotal, bytesDone, bytesTotal, bytesUploaded })
+    // What the index says each pack holds, checked while it is re-encrypted.
+    const members = new Map<string, Map<number, string>>()
+    for (const [hash, loc] of loaded.state.blobs)
+      getOrCreate(members, loc.pack, () => new Map()).set(loc.entry, hash)
     const one = async (h: Handle, oldSize: number) => {
-      const size = await reencrypt(o.storage, ctx, h, cache.spoolDir, o.signal)
+      const expected = h.type === 'pack' ? (members.get(h.name) ?? new Map<number, string>()) : null
+      const size = await reencrypt(o.storage, ctx, h, expected, cache.spoolDir, o.signal)
       filesDone++
       bytesDone += oldSize
       bytesUploaded += size
@@ -322,6 +314,7 @@ async function reencrypt(
   storage: Storage,
   ctx: GpgContext,
   h: Handle,
+  expected: ReadonlyMap<number, string> | null,
   spoolDir: string,
   signal?: AbortSignal,
 ): Promise<number> {
@@ -345,7 +338,7 @@ async function reencrypt(
             stream.pipe(input)
             // The plaintext passes through memory only, to check it is what seb sealed (a zstd frame):
             // gpg may "decrypt" some garbage to nothing and exit 0, and that must not replace a pack.
-            const checked = pipeline(dec.child.stdout!, zstdCheck(what), enc.child.stdin!).catch(
+            const checked = pipeline(dec.child.stdout!, archiveCheck(what, expected), enc.child.stdin!).catch(
               (err: unknown) => {
                 dec.child.kill('SIGKILL')
                 enc.child.kill('SIGKILL')
@@ -373,27 +366,31 @@ async function reencrypt(
   }
 }
 
-/** ZSTD_MAGIC starts every zstd frame: a decrypted pack or commit must begin with it. */
-const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd])
-
-/** zstdCheck passes data through, failing with DamageError unless it starts with a zstd frame. */
-function zstdCheck(what: string): Transform {
-  let head = Buffer.alloc(0)
-  let ok = false
-  const bad = () => new DamageError(`${what} is damaged: it does not decrypt to zstd data`)
+/**
+ * archiveCheck passes the plaintext through while reading it with the one archive reader: a pack or
+ * commit is re-encrypted only if it is a whole, undamaged archive, and a pack only if every member the
+ * index locates in it hashes to what the index says (`expected`: ordinal → SHA-256). gpg may "decrypt"
+ * garbage to nothing and exit 0, and that must never replace a pack.
+ */
+function archiveCheck(what: string, expected: ReadonlyMap<number, string> | null): Transform {
+  const hashes = memberHashes((entry) => expected?.has(entry) ?? false)
+  const stream = new PackStream(hashes.visitor)
+  const verdict = (): Error | null => {
+    const damage = stream.finish()
+    if (damage) return new DamageError(`${what} is damaged: ${damage.message}`)
+    for (const [entry, hash] of expected ?? [])
+      if (hashes.hashes.get(entry) !== hash)
+        return new DamageError(`${what} is damaged: member ${entry} does not match the index; run seb verify`)
+    return null
+  }
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
-      if (!ok) {
-        head = Buffer.concat([head, chunk])
-        if (head.length < ZSTD_MAGIC.length) return done()
-        if (!head.subarray(0, 4).equals(ZSTD_MAGIC)) return done(bad())
-        ok = true
-        chunk = head
-      }
+      stream.push(chunk)
+      if (stream.error) return done(new DamageError(`${what} is damaged: ${stream.error.message}`))
       done(null, chunk)
     },
     flush(done) {
-      done(ok ? null : bad())
+      done(verdict())
     },
   })
 }

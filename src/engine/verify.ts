@@ -1,18 +1,13 @@
-// Why: a backup is only worth what it gives back. verify checks, at increasing cost: that the index is
-// readable and every pack it needs exists with the right size (quick); that every stored file decrypts
-// and hashes to what the index says (--read-data, or a rotating share of packs with a subset); and how
-// the live source differs from the latest snapshot (--against). It names damaged packs and the files
-// they hold, and tells "damaged" from "could not check".
-import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import { getOrCreate } from '../core/maps.js'
 import type { Version } from '../core/model.js'
 import { encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
-import { canDecrypt, checkTools } from '../crypto/gpg.js'
+import { checkTools } from '../crypto/gpg.js'
+import { canDecrypt } from '../crypto/keyring.js'
 import { DamageError, KeyError, UsageError } from '../errors.js'
-import { readPack } from '../pack/pack-reader.js'
+import { memberHashes, readPack } from '../pack/pack-reader.js'
 import { hashFile } from '../pipeline/hash-file.js'
 import { scanTree } from '../pipeline/scanner.js'
 import type { Storage } from '../storage/storage.js'
@@ -106,24 +101,10 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
           if (!listed.has(id)) continue // already reported missing
           await pool.add(async () => {
             const want = expected.get(id) ?? new Map<number, string>()
-            const seen = new Set<number>()
             const bad: string[] = []
+            const read = memberHashes((entry) => want.has(entry))
             try {
-              await readPack(
-                o.storage,
-                ctx,
-                id,
-                async (entry, _h, data) => {
-                  const hash = want.get(entry)
-                  if (!hash) return
-                  const h = createHash('sha256')
-                  for await (const c of data) h.update(c)
-                  seen.add(entry)
-                  filesChecked++
-                  if (h.digest('hex') !== hash) bad.push(hash)
-                },
-                o.signal,
-              )
+              await readPack(o.storage, ctx, id, read.visitor, o.signal)
             } catch (err) {
               if (err instanceof KeyError) throw err
               problems.push({
@@ -135,7 +116,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
             } finally {
               packsRead++
             }
-            for (const [entry, hash] of want) if (!seen.has(entry)) bad.push(hash)
+            filesChecked += read.hashes.size
+            for (const [entry, hash] of want) if (read.hashes.get(entry) !== hash) bad.push(hash)
             if (bad.length)
               problems.push({
                 object: `pack ${id}`,

@@ -1,28 +1,40 @@
-// Why: the reverse of the pack writer, for restore and verify: download a pack, `gpg -d | zstd -d` it
-// and walk its tar members in order. Members are identified by their ordinal (the index records it),
-// never by the names inside the tar, so a crafted pack cannot steer where restore writes.
+// Why: reading an archive (a pack or a commit) on the main thread, for verify, compaction, key rotation
+// and the commit loader: get the ciphertext (a local file gpg reads itself, or the download stream),
+// `gpg --decrypt` it, and push the plaintext through the one archive reader (pack-stream.ts) that
+// restore's workers use too. Members are identified by their ordinal (the index records it), never by
+// the names inside the tar, so a crafted pack cannot steer where anything is written.
+import { createHash, type Hash } from 'node:crypto'
 import { createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { extract, type Header } from 'tar-stream'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
-import { startOpen } from './seal.js'
+import { type MemberVisitor, PackStream } from './pack-stream.js'
+import { startDecrypt } from './seal.js'
 
-/** PackEntryHandler receives each member: its ordinal, its tar header and a stream of its data. */
-export type PackEntryHandler = (entry: number, header: Header, data: AsyncIterable<Buffer>) => Promise<void>
+/** ArchiveDamage is damage found in an archive's zstd frames or tar (explain names the object). */
+export class ArchiveDamage extends DamageError {}
 
-/** readPack streams every member of a pack to `onEntry`; damage is reported as DamageError naming the pack. */
+/**
+ * ArchiveVisitor receives each member, synchronously (see MemberVisitor). `drain`, when given, is
+ * awaited after each piece of input: a visitor that hands members to asynchronous work (a pack writer)
+ * lets it catch up there, and the reading waits meanwhile.
+ */
+export interface ArchiveVisitor extends MemberVisitor {
+  drain?(): Promise<void>
+}
+
+/** readPack walks every member of a pack; damage is reported as DamageError naming the pack. */
 export function readPack(
   storage: Storage,
   ctx: GpgContext,
   packId: string,
-  onEntry: PackEntryHandler,
+  visitor: ArchiveVisitor,
   signal?: AbortSignal,
 ): Promise<void> {
-  return withPack(storage, packId, (input) => walkSealedTar(ctx, input, onEntry), signal)
+  return withPack(storage, packId, (input) => readSealed(ctx, input, visitor), signal)
 }
 
 /**
@@ -89,29 +101,41 @@ async function withPack(
   }
 }
 
-/** walkSealedTar opens an encrypted tar.zst stream and hands each member to `onEntry`. */
-export async function walkSealedTar(
+/**
+ * readSealed decrypts an archive (a stream, or the descriptor of a local file gpg reads itself) and
+ * walks it. gpg's verdict comes first (a damaged message also breaks the archive, but gpg says why),
+ * then the archive's own damage; a visitor's error is rethrown as it is.
+ */
+export async function readSealed(
   ctx: GpgContext,
-  stream: Readable | number,
-  onEntry: PackEntryHandler,
+  input: Readable | number,
+  visitor: ArchiveVisitor,
 ): Promise<void> {
-  const opener = startOpen(ctx, stream)
-  const ex = extract()
-  opener.output.pipe(ex)
-  let index = 0
-  let walkError: unknown = null
+  const gpg = startDecrypt(ctx, input)
+  const stream = new PackStream(visitor)
+  let readError: unknown = null
   try {
-    for await (const member of ex) {
-      await onEntry(index++, member.header, member as AsyncIterable<Buffer>)
-      member.resume()
+    for await (const chunk of gpg.child.stdout!) {
+      stream.push(chunk as Buffer)
+      if (stream.error) break
+      if (visitor.drain) await visitor.drain()
     }
   } catch (err) {
-    walkError = err
-    opener.kill()
+    readError = err
   }
-  // gpg's and zstd's verdict explains a tar error (a damaged message yields a broken tar).
-  await opener.done
-  if (walkError) throw walkError
+  if (stream.error || readError) gpg.child.kill('SIGKILL')
+  const damage = stream.error ?? stream.finish()
+  if (stream.visitorError) {
+    await gpg.done.catch(() => {})
+    throw stream.visitorError
+  }
+  await gpg.done.catch((err: unknown) => {
+    // Killed by us after damage: the damage is the verdict, not the signal.
+    if (!damage && !readError) throw err
+  })
+  if (readError) throw readError
+  if (damage) throw new ArchiveDamage(damage.message)
+  if (visitor.drain) await visitor.drain()
 }
 
 /** explain maps a failure while reading an object to KeyError (keys) or DamageError (the object). */
@@ -119,18 +143,79 @@ export function explain(err: unknown, what: string): unknown {
   if (err instanceof KeyError) return err
   if (
     err instanceof SebError &&
-    (err.code === 'gpg-missing' ||
-      err.code === 'zstd-missing' ||
-      err.code === 'not-found' ||
-      err.code === 'storage-permanent')
+    (err.code === 'gpg-missing' || err.code === 'not-found' || err.code === 'storage-permanent')
   ) {
     if (err.code === 'not-found') return new DamageError(`${what} is missing from the destination`)
     return err
   }
-  if (err instanceof SebError && (err.code === 'gpg-corrupt' || err.code === 'zstd' || err.code === 'gpg')) {
-    return new DamageError(`${what} is damaged: ${err.message}`)
+  if (
+    err instanceof SebError &&
+    (err.code === 'gpg-corrupt' ||
+      err.code === 'gpg' ||
+      err.code === 'gpg-unencrypted' ||
+      err.code === 'untrusted')
+  ) {
+    return new DamageError(
+      `${what} is ${err.code === 'gpg-corrupt' || err.code === 'gpg' ? 'damaged' : 'refused'}: ${err.message}`,
+    )
   }
-  if (err instanceof Error && /tar|header|Unexpected end|premature/i.test(err.message))
-    return new DamageError(`${what} is damaged: ${err.message}`)
+  if (err instanceof ArchiveDamage) return new DamageError(`${what} is damaged: ${err.message}`)
   return err
+}
+
+/**
+ * wholeMembers is a visitor that gathers each wanted member's bytes and hands them, member by member,
+ * to `use` (awaited: a pack writer may apply backpressure). Members are seb's own sizes (mail), so
+ * holding one at a time is fine; `maxBytes` bounds what a hostile header could make it hold.
+ */
+export function wholeMembers(
+  want: (entry: number, size: number) => boolean,
+  use: (entry: number, data: Buffer) => Promise<void>,
+  maxBytes = 256 * 1024 * 1024,
+): ArchiveVisitor {
+  let parts: Buffer[] | null = null
+  const ready: [number, Buffer][] = []
+  return {
+    member(entry, size) {
+      if (size > maxBytes) throw new DamageError(`member ${entry} claims ${size} bytes`)
+      parts = want(entry, size) ? [] : null
+    },
+    data(_entry, piece) {
+      parts?.push(Buffer.from(piece))
+    },
+    end(entry) {
+      if (parts) ready.push([entry, Buffer.concat(parts)])
+      parts = null
+    },
+    async drain() {
+      while (ready.length) {
+        const [entry, data] = ready.shift()!
+        await use(entry, data)
+      }
+    },
+  }
+}
+
+/** memberHashes is a visitor that records the SHA-256 of each wanted member, by ordinal. */
+export function memberHashes(want: (entry: number) => boolean): {
+  visitor: ArchiveVisitor
+  hashes: Map<number, string>
+} {
+  const hashes = new Map<number, string>()
+  let h: Hash | null = null
+  return {
+    hashes,
+    visitor: {
+      member(entry) {
+        h = want(entry) ? createHash('sha256') : null
+      },
+      data(_entry, piece) {
+        h?.update(piece)
+      },
+      end(entry) {
+        if (h) hashes.set(entry, h.digest('hex'))
+        h = null
+      },
+    },
+  }
 }

@@ -10,8 +10,9 @@ import type { Readable } from 'node:stream'
 import type { PackBlob } from '../core/model.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { PermanentStorageError } from '../errors.js'
+import { END_OF_ARCHIVE, memberHeader, paddingFor } from './member.js'
 import { mainThreadFrames, type Sealer, startSeal } from './seal.js'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntry } from './tar-header.js'
+import type { TarEntry } from './tar-header.js'
 import type { FrameBuilder } from './zstd.js'
 
 /** FramedFile is a file whose tar member is inside a frame given to addFrame. */
@@ -49,8 +50,6 @@ export class PackWriter {
     private readonly sealer: Sealer,
     private readonly fh: fs.FileHandle,
     readonly spoolPath: string,
-    private readonly uid: number,
-    private readonly gid: number,
     /** what holds the spool file, for error messages: 'destination' or 'local cache' */
     private readonly where: string,
   ) {
@@ -77,15 +76,7 @@ export class PackWriter {
     const fh = await fs.open(spoolPath, 'wx', 0o600)
     try {
       const sealer = startSeal(ctx, fh.fd)
-      return new PackWriter(
-        id,
-        sealer,
-        fh,
-        spoolPath,
-        process.getuid?.() ?? 0,
-        process.getgid?.() ?? 0,
-        at ? 'destination' : 'local cache',
-      )
+      return new PackWriter(id, sealer, fh, spoolPath, at ? 'destination' : 'local cache')
     } catch (err) {
       await fh.close()
       await fs.rm(spoolPath, { force: true })
@@ -144,8 +135,8 @@ export class PackWriter {
     return err
   }
 
-  private async header(e: TarEntry): Promise<number> {
-    await this.write(encodeHeader({ ...e, uid: this.uid, gid: this.gid }))
+  private async header(e: Omit<TarEntry, 'uid' | 'gid'>): Promise<number> {
+    await this.write(memberHeader(e))
     return this.entries++
   }
 

@@ -1,13 +1,10 @@
-// Why: the process pipelines every pack and commit goes through — `gpg --encrypt` of zstd frames to
-// seal, and `gpg --decrypt | zstd -d` to open — with the child processes wired to each other directly,
-// so decryption and decompression run in their own processes, off Node's main thread. Compression when
-// sealing is done in-process (pack/zstd.ts), mostly on the read workers. The same commands are what a
-// user types to restore without seb.
-import { spawn } from 'node:child_process'
+// Why: the gpg processes every pack and commit goes through — `gpg --encrypt` of zstd frames to seal,
+// `gpg --decrypt` to open (the plaintext is then read by pack-stream.ts, in-process). Compression is
+// done in-process too (pack/zstd.ts), mostly on the read workers. `gpg --decrypt | zstd -d | tar -x` is
+// what a user types to restore without seb.
 import { promises as fs } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
-import { type GpgContext, type GpgProcess, type StdioSlot, spawnGpg } from '../crypto/gpg.js'
-import { SebError } from '../errors.js'
+import { type GpgContext, type GpgProcess, spawnGpg } from '../crypto/gpg.js'
 import { FrameBuilder, FrameCompressor, INDEX_ZSTD_LEVEL } from './zstd.js'
 
 export { ZSTD_LEVEL } from './zstd.js'
@@ -17,7 +14,7 @@ export interface Sealer {
   readonly input: Writable
   /** gpg's stdout when the output was 'pipe' */
   readonly output: Readable | null
-  readonly done: Promise<void>
+  readonly done: Promise<unknown>
   kill(): void
 }
 
@@ -50,13 +47,6 @@ export function mainThreadFrames(): FrameBuilder {
   return new FrameBuilder(mainCompressor)
 }
 
-/** Opener is a running `gpg --decrypt | zstd -d`: read the plaintext from `output`, await `done`. */
-export interface Opener {
-  readonly output: Readable
-  readonly done: Promise<void>
-  kill(): void
-}
-
 /**
  * startDecrypt starts `gpg --decrypt` reading the ciphertext from `input` (a stream, or a file
  * descriptor gpg reads itself); the plaintext comes out of the child's stdout.
@@ -70,63 +60,6 @@ export function startDecrypt(ctx: GpgContext, input: Readable | number): GpgProc
     input.pipe(gin)
   }
   return gpg
-}
-
-/**
- * startOpen starts `gpg --decrypt | zstd -d` reading the ciphertext from `input`: a stream, or the file
- * descriptor of a local file, which gpg then reads itself.
- */
-export function startOpen(ctx: GpgContext, input: Readable | number): Opener {
-  const gpg = startDecrypt(ctx, input)
-  const zstd = spawnZstd(['-q', '-d', '-c'], gpg.child.stdout!)
-  gpg.child.stdout!.destroy()
-  return {
-    output: zstd.child.stdout!,
-    // gpg's verdict first: a damaged message makes zstd fail too, but gpg says why.
-    done: firstFailure([gpg.done, zstd.done]),
-    kill: () => {
-      gpg.child.kill('SIGKILL')
-      zstd.child.kill('SIGKILL')
-    },
-  }
-}
-
-/** firstFailure waits for all promises and rejects with the first (in list order) that failed. */
-async function firstFailure(ps: Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(ps)
-  for (const r of results) if (r.status === 'rejected') throw r.reason
-}
-
-function spawnZstd(args: string[], stdin: StdioSlot) {
-  const child = spawn('zstd', args, { stdio: [stdin, 'pipe', 'pipe'] as never })
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000)
-  })
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'ENOENT'
-          ? new SebError(
-              'zstd-missing',
-              'zstd: command not found; install it (Debian/Ubuntu: apt-get install zstd)',
-            )
-          : err,
-      ),
-    )
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve()
-      else
-        reject(
-          new SebError(
-            'zstd',
-            `zstd failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`,
-          ),
-        )
-    })
-  })
-  done.catch(() => {})
-  return { child, done }
 }
 
 /** sealFrames encrypts a zstd stream given as a list of frames (in order, with backpressure). */
@@ -194,15 +127,4 @@ export function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
     ctx,
     [frames.push(plain) ?? frames.flush()].filter((f) => f !== null),
   )
-}
-
-/** openToBuffer decrypts a stream of ciphertext into memory. */
-export async function openToBuffer(ctx: GpgContext, input: Readable): Promise<Buffer> {
-  const o = startOpen(ctx, input)
-  const chunks: Buffer[] = []
-  o.output.on('data', (d: Buffer) => chunks.push(d))
-  const ended = new Promise<void>((r) => o.output.on('end', () => r()))
-  await o.done
-  await ended
-  return Buffer.concat(chunks)
 }

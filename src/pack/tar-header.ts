@@ -1,6 +1,6 @@
 // Why: pack tars must carry names as the exact bytes of the source (non-UTF-8 Maildir names exist),
 // long paths, and sub-second mtimes, in a form GNU tar and bsdtar extract as-is: POSIX pax. tar-stream
-// (used to read packs) can only write names as UTF-8 strings, so headers are encoded here. Pure.
+// and node-tar can only write names as UTF-8 strings, so headers are encoded here. Pure.
 import { encodePath } from '../core/path-bytes.js'
 
 /** TarEntryType: regular file, directory, symbolic link, hard link. */

@@ -1,11 +1,12 @@
-// Why: restore's hot path. tar-stream hands every member's data over as views of the buffers it was
-// given and releases them asynchronously, so those buffers can never be reused: each 1 MiB of
-// decompressed pack was fresh memory, and its page faults cost more than the decompression (1.7 s of a
-// worker's 3.6 s at 87,000 files). This walker is synchronous: it hands each piece of member data to the
-// caller before returning, so the caller can decompress into one buffer over and over. It reads what
-// seb's packs hold (ustar headers, pax `x` records) and skips pax globals and GNU long names; members
-// are counted exactly as tar-stream counts them (src/pack/pack-reader.ts), since the index locates
-// content by ordinal, never by name. Pure.
+// Why: the tar half of the one archive reader (pack-stream.ts), on restore's hot path. A streaming
+// parser such as tar-stream hands member data over as views of the buffers it was given and releases
+// them asynchronously, so those buffers can never be reused: each 1 MiB of decompressed pack was fresh
+// memory, and its page faults cost more than the decompression (1.7 s of a worker's 3.6 s at 87,000
+// files). This walker is synchronous: it hands each piece of member data to the caller before
+// returning, so the caller can decompress into one buffer over and over. It reads what seb's archives
+// hold (ustar headers, pax `x` records) and skips pax globals and GNU long names; members are counted
+// as GNU tar lists them (its test has GNU tar as the oracle), since the index locates content by
+// ordinal, never by name. Pure.
 
 const BLOCK = 512
 

@@ -8,7 +8,7 @@
 import { hash } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
 import { type PathList, pathAt } from '../core/path-list.js'
-import { encodeHeader, paddingFor } from '../pack/tar-header.js'
+import { fileHeader, fileMember, paddingFor } from '../pack/member.js'
 import { FrameCompressor } from '../pack/zstd.js'
 import { serve } from './channel.js'
 
@@ -62,8 +62,6 @@ const KEEP_BYTES = 5 * 1024 * 1024
 let arena = Buffer.allocUnsafeSlow(KEEP_BYTES)
 let batch: (Buffer | null)[] = []
 const compressor = new FrameCompressor()
-const uid = process.getuid?.() ?? 0
-const gid = process.getgid?.() ?? 0
 
 /** readOne reads one file into `into` (or a buffer of its own if it grew past the room given). */
 function readOne(path: Buffer, into: Buffer): { data: Buffer | null; result: ReadResult } {
@@ -115,9 +113,7 @@ function read(req: ReadRequest): ReadReply {
   names = n ? req.names.split('\0') : []
   modes = req.modes
   mtimes = req.mtimes
-  const headers = names.map((path, i) =>
-    encodeHeader({ path, type: 'file', size: req.sizes[i]!, mode: modes[i]!, mtimeMs: mtimes[i]!, uid, gid }),
-  )
+  const headers = names.map((path, i) => fileHeader(path, req.sizes[i]!, modes[i]!, mtimes[i]!))
   let room = 1
   req.sizes.forEach((s, i) => {
     room += headers[i]!.length + s + paddingFor(s).length
@@ -165,20 +161,7 @@ function packFrame(req: PackRequest): Buffer | null {
   for (const index of req.indices) {
     const data = batch[index]
     if (!data) throw new Error(`pack: file ${index} of the batch was not read`)
-    parts.push(
-      encodeHeader({
-        path: names[index]!,
-        type: 'file',
-        size: data.length,
-        mode: modes[index]!,
-        mtimeMs: mtimes[index]!,
-        uid,
-        gid,
-      }),
-    )
-    if (data.length) parts.push(data)
-    const pad = paddingFor(data.length)
-    if (pad.length) parts.push(pad)
+    parts.push(...fileMember(names[index]!, modes[index]!, mtimes[index]!, data))
   }
   batch = []
   return parts.length ? compressor.frame(parts, into) : null

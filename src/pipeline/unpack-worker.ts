@@ -19,8 +19,7 @@ import {
 } from 'node:fs'
 import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
 import { KeyError, SebError } from '../errors.js'
-import { TarWalker } from '../pack/tar-walk.js'
-import { FrameDecompressor } from '../pack/zstd.js'
+import { PackStream } from '../pack/pack-stream.js'
 import { serve } from './channel.js'
 import {
   DAMAGED,
@@ -60,8 +59,8 @@ export interface UnpackReply {
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW
 
-/** zstd is this worker's decompressor, kept from pack to pack: its buffers stay warm. */
-const zstd = new FrameDecompressor()
+/** stream is this worker's pack reader, kept from pack to pack: its buffers stay warm. */
+const stream = new PackStream({ member() {}, data() {}, end() {} })
 
 /** Writing is the member being written: its first target's descriptor, its hash so far. */
 interface Writing {
@@ -83,9 +82,6 @@ interface Job {
   readonly list: UnpackList
   readonly overwrite: boolean
   readonly outcomes: TargetOutcomes
-  readonly tar: TarWalker
-  /** sink hands decompressed plaintext to the tar walker */
-  readonly sink: (piece: Uint8Array) => void
   /** the member being written, if any */
   writing: Writing | null
   /** the first failure of decompression or parsing; later data is ignored */
@@ -239,36 +235,33 @@ function unlinkQuietly(j: Job, t: number): void {
 
 function start(req: UnpackRequest): Job {
   const { list } = req
-  // members[entry] is the member's index in the list, -1 for members not wanted
-  let last = -1
-  for (const entry of list.entries) last = Math.max(last, entry)
-  const members = new Int32Array(last + 1).fill(-1)
+  // The wanted members by ordinal, in a Map: an ordinal is only a number from the index, and a dense
+  // array sized by the largest one would let one absurd ordinal allocate gigabytes.
+  const members = new Map<number, number>()
   list.entries.forEach((entry, i) => {
-    members[entry] = i
+    members.set(entry, i)
   })
   const targets = list.modes.length
-  zstd.reset()
   const j: Job = {
     list,
     overwrite: req.overwrite,
     outcomes: { codes: new Uint8Array(targets).fill(MISSING), errors: [] },
     writing: null,
     error: null,
-    sink: (piece) => j.tar.push(piece),
-    tar: new TarWalker({
-      member(entry, size) {
-        const i = entry < members.length ? members[entry]! : -1
-        j.writing = i < 0 ? null : begin(j, i, size)
-      },
-      data(_entry, piece) {
-        if (j.writing) write(j.writing, piece)
-      },
-      end() {
-        if (j.writing) finish(j, j.writing)
-        j.writing = null
-      },
-    }),
   }
+  stream.reset({
+    member(entry, size) {
+      const i = members.get(entry)
+      j.writing = i === undefined ? null : begin(j, i, size)
+    },
+    data(_entry, piece) {
+      if (j.writing) write(j.writing, piece)
+    },
+    end() {
+      if (j.writing) finish(j, j.writing)
+      j.writing = null
+    },
+  })
   return j
 }
 
@@ -278,25 +271,17 @@ function fail(j: Job, err: unknown): void {
   j.writing = null
 }
 
-/** feed decompresses the `n` bytes just read into the decompressor's space, walking the tar. */
+/** feed takes the `n` bytes just read into the stream's space: decompressed, walked, written. */
 function feed(j: Job, n: number): void {
   if (j.error) return
-  try {
-    zstd.wrote(n, j.sink)
-  } catch (err) {
-    fail(j, err)
-  }
+  stream.wrote(n)
+  if (stream.error) fail(j, stream.error)
 }
 
 function end(j: Job): string | null {
   if (j.error) return j.error
-  try {
-    zstd.end(j.sink)
-    if (!zstd.complete) throw new Error('zstd: the compressed stream ends in the middle of a frame')
-    j.tar.finish()
-  } catch (err) {
-    fail(j, err)
-  }
+  const damage = stream.finish()
+  if (damage) fail(j, damage)
   return j.error
 }
 
@@ -319,7 +304,7 @@ function readPipe(fd: number, into: Buffer): number {
  */
 function readAll(fd: number, j: Job): void {
   for (;;) {
-    const n = readPipe(fd, zstd.space())
+    const n = readPipe(fd, stream.space())
     if (!n) return
     feed(j, n)
   }

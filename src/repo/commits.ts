@@ -9,9 +9,9 @@ import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
 import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
-import { explain, walkSealedTar } from '../pack/pack-reader.js'
+import { END_OF_ARCHIVE, memberHeader, paddingFor } from '../pack/member.js'
+import { explain, readSealed, wholeMembers } from '../pack/pack-reader.js'
 import { indexTextCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../pack/tar-header.js'
 import { TextFrames } from '../pack/zstd.js'
 import { isValidName } from '../storage/layout.js'
 import { fileBody, type Storage } from '../storage/storage.js'
@@ -63,7 +63,7 @@ export function commitTarParts(record: CommitRecord, links: readonly HardLink[])
 
 /** commitHeader is the tar header of the commit record's member. */
 function commitHeader(record: CommitRecord, length: number): Buffer {
-  return encodeHeader({
+  return memberHeader({
     path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
     type: 'file',
     size: length,
@@ -76,7 +76,7 @@ function commitHeader(record: CommitRecord, length: number): Buffer {
 function* commitTail(length: number, links: readonly HardLink[]): Generator<Buffer> {
   yield paddingFor(length)
   for (const l of links)
-    yield encodeHeader({
+    yield memberHeader({
       path: l.path,
       type: 'link',
       size: 0,
@@ -149,15 +149,22 @@ export async function readCommit(
       undefined,
       async (stream) => {
         let json: Buffer | null = null
-        await walkSealedTar(ctx, stream, async (entry, header, data) => {
-          if (entry !== 0) return
-          if (!header.name.startsWith(`${INDEX_DIR_IN_TAR}/`))
-            throw new DamageError(`index ${ref.name}: first member is not a commit record`)
-          const chunks: Buffer[] = []
-          for await (const c of data) chunks.push(c)
-          json = Buffer.concat(chunks)
+        let firstType = ''
+        const gather = wholeMembers(
+          (entry) => entry === 0,
+          async (_entry, data) => {
+            json = data
+          },
+        )
+        await readSealed(ctx, stream, {
+          ...gather,
+          member(entry, size, typeflag) {
+            if (entry === 0) firstType = typeflag
+            gather.member(entry, size, typeflag)
+          },
         })
-        if (!json) throw new DamageError(`index ${ref.name}: empty commit`)
+        if (!json || (firstType !== '0' && firstType !== '\0'))
+          throw new DamageError(`index ${ref.name}: its first member is not a commit record`)
         const record = decodeCommit(json)
         if (record.seq !== ref.seq)
           throw new DamageError(`index ${ref.name}: holds commit ${record.seq}, not ${ref.seq}`)
