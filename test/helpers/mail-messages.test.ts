@@ -24,6 +24,15 @@ describe('generated mail', () => {
     assert.ok(share((m) => m.expected.date === null) > 0.005)
   })
 
+  it('keeps that mean in mailboxes as small as 150 messages', () => {
+    for (const seed of [1, 2, 3, 2026]) {
+      const mails = generateMails(seed, 150)
+      const mean = mails.reduce((n, m) => n + m.bytes.length, 0) / mails.length
+      assert.ok(mean >= 10_000 && mean <= 15_000, `seed ${seed}: mean ${mean}`)
+      assert.ok(mails.some((m) => m.bytes.length > 100_000))
+    }
+  })
+
   it('is deterministic', () => {
     assert.deepEqual(generateMail(7, 11).bytes, generateMail(7, 11).bytes)
     assert.notDeepEqual(generateMail(7, 11).bytes, generateMail(8, 11).bytes)

@@ -198,11 +198,26 @@ function base64Lines(seed: number, n: number): string {
   return `${lines.join('\n')}\n`
 }
 
-/** Attachment size in raw bytes: most messages none, some small, a few of 100 kB–2 MB (log-uniform). */
-function attachmentSize(r: Rand): number {
-  const v = r()
-  if (v < 0.006) return Math.round(100_000 * 20 ** r())
-  if (v < 0.08) return Math.round(4_000 * 15 ** r())
+/** vanDerCorput is the base-2 radical inverse of k: 0.5, 0.25, 0.75, 0.125, … for k = 1, 2, 3, 4 (evenly spread). */
+function vanDerCorput(k: number): number {
+  let v = 0
+  let f = 0.5
+  for (let n = k; n > 0; n >>= 1, f /= 2) if (n & 1) v += f
+  return v
+}
+
+/**
+ * Attachment size in raw bytes. Real mail's mean is made by its few large messages, so a random draw
+ * per message would give small mailboxes means anywhere from 7 to 20 kB. Instead the attachments are
+ * placed evenly: one message in 25 (by a golden-ratio sequence over the index) carries 15–200 kB, and
+ * message 101 of every 500 a large one, its size (100 kB–2 MB, log-uniform) taken in turn from an even
+ * spread. Any 150 consecutive messages then have a mean of 10–15 kB.
+ */
+function attachmentSize(r: Rand, seed: number, index: number): number {
+  const u = r()
+  if (index % 500 === 101) return Math.round(100_000 * 20 ** vanDerCorput(Math.floor(index / 500) + 2))
+  const slot = (index * 0.6180339887498949 + (seed % 1000) / 1000) % 1
+  if (slot < 0.04) return Math.round(15_000 * (40 / 3) ** u)
   return 0
 }
 
@@ -242,7 +257,7 @@ export function generateMail(seed: number, index: number): GeneratedMail {
   if (!tiny && r() < 0.3) head.push(`In-Reply-To: <${(t - 86_400_000).toString(36)}@${idDomain}>`)
   head.push('MIME-Version: 1.0')
 
-  const attachment = tiny ? 0 : attachmentSize(r)
+  const attachment = tiny ? 0 : attachmentSize(r, seed, index)
   const textChars = tiny ? 40 + Math.floor(r() * 200) : Math.min(logNormal(r, 2600, 1.0), 150_000)
   const intl = r() < 0.3
   const text = bodyText(r, textChars, intl)
