@@ -50,13 +50,8 @@ export function decoderFor(charset: string): Decode | null {
  * valid UTF-8, else as windows-1252 (the superset of latin-1 that unlabelled Western mail used).
  */
 export function decodeRawHeader(bytes: Uint8Array): string {
-  let ascii = true
-  for (const b of bytes)
-    if (b >= 0x80) {
-      ascii = false
-      break
-    }
-  if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+  if (!/[\x80-\xff]/.test(latin1)) return latin1
   try {
     return utf8Strict.decode(bytes)
   } catch {

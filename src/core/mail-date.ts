@@ -86,6 +86,7 @@ const TIME = /^(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?$/
 const OFFSET = /^([+-])(\d{2}):?(\d{2})$/
 const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/
 const DASHED_DATE = /^(\d{1,2})-([a-z]+)-(\d{2,4})$/
+const GLUED_OFFSET = /^(?:gmt|utc?)([+-]\d{2}:?\d{2})$/
 
 interface Parts {
   year?: number
@@ -157,9 +158,9 @@ function readToken(t: string, p: Parts): boolean {
     p.numbers.push(m[3]!)
     return true
   }
-  m = /^(?:gmt|utc?)([+-]\d{2}:?\d{2})$/.exec(t)
+  m = GLUED_OFFSET.exec(t)
   if (m) return readToken(m[1]!, p)
-  const word = t.replace(/\.$/, '')
+  const word = t.endsWith('.') ? t.slice(0, -1) : t
   if (/^[a-z]+$/.test(word)) {
     const month = monthOf(word)
     if (month !== undefined && p.month === undefined) p.month = month

@@ -33,6 +33,12 @@ export interface SearchHeaders {
 export const MAX_HEADER_CHARS = 1000
 
 const WANTED = new Set(['subject', 'from', 'to', 'date', 'message-id'])
+// First bytes of the wanted names, either case: most header lines (Received, X-…) are skipped on it.
+const FIRST_BYTE = new Uint8Array(256)
+for (const name of WANTED) {
+  FIRST_BYTE[name.charCodeAt(0)] = 1
+  FIRST_BYTE[name.toUpperCase().charCodeAt(0)] = 1
+}
 
 /**
  * readSearchHeaders reads the searchable headers of a message, or returns null when the file does not
@@ -51,6 +57,7 @@ export function readSearchHeaders(content: Uint8Array): SearchHeaders | null {
     const start = pos
     pos = lineEnd(head, pos)
     while (pos < head.length && isContinuation(head, pos)) pos = lineEnd(head, pos)
+    if (FIRST_BYTE[head[start]!] !== 1) continue
     const colon = head.indexOf(58, start)
     if (colon < 0 || colon >= pos) continue
     const name = Buffer.from(head.buffer, head.byteOffset + start, colon - start)
@@ -64,24 +71,26 @@ export function readSearchHeaders(content: Uint8Array): SearchHeaders | null {
   }
   const first = (name: string) => {
     const v = fields.get(name)?.[0]
-    return v ? decodeRawHeader(unfold(v)) : ''
+    return v ? unfold(decodeRawHeader(v)) : ''
   }
   const date = first('date')
   return {
     subject: cleanText(decodeEncodedWords(first('subject'))),
     from: cleanText(decodeEncodedWords(first('from'))),
     to: cleanText(
-      (fields.get('to') ?? []).map((v) => decodeEncodedWords(decodeRawHeader(unfold(v)))).join(', '),
+      (fields.get('to') ?? []).map((v) => decodeEncodedWords(unfold(decodeRawHeader(v)))).join(', '),
     ),
     date: date ? parseMailDate(date) : null,
     messageId: normalizeMessageId(first('message-id')),
   }
 }
 
-/** unfold drops the CR and LF bytes of a field's value (RFC 5322 §2.2.3), keeping the folding spaces. */
-function unfold(value: Uint8Array): Uint8Array {
-  if (value.indexOf(10) < 0 && value.indexOf(13) < 0) return value
-  return value.filter((b) => b !== 10 && b !== 13)
+/**
+ * unfold drops the CRs and LFs of a field's value (RFC 5322 §2.2.3), keeping the folding spaces. Done on
+ * the decoded text: both decodings of raw headers (UTF-8, windows-1252) keep ASCII bytes as they are.
+ */
+function unfold(value: string): string {
+  return value.replace(/[\r\n]+/g, '')
 }
 
 /** cleanText turns control characters and whitespace runs into one space, trims and caps the text. */
