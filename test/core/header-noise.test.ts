@@ -195,6 +195,16 @@ describe('header noise', () => {
     assert.equal(findNoise(Buffer.from(many(MAX_NOISE_LINES + 1))), null)
     const big = `Subject: a\nX-TUID: ${'a'.repeat(MAX_NOISE_BYTES)}\n\nbody\n`
     assert.equal(findNoise(Buffer.from(big)), null)
+    // The largest noise findNoise accepts, in the longest form (base64, apart, far in), still decodes.
+    const line = `X-TUID: ${'\u00ff'.repeat(Math.floor(MAX_NOISE_BYTES / MAX_NOISE_LINES) - 9)}\n`
+    const pad = `X-Pad: ${'p'.repeat(6000)}\n`
+    const worst = Buffer.from(`Subject: a\n${(pad + line).repeat(MAX_NOISE_LINES)}\nbody\n`, 'latin1')
+    const noise = findNoise(worst)
+    assert.equal(noise?.length, MAX_NOISE_LINES)
+    const encoded = encodePatch(makePatch(worst, noise))
+    assert.ok(encoded.length <= MAX_ENCODED_PATCH, `${encoded.length} characters`)
+    const stripped = Buffer.concat(normalizedParts(worst, noise))
+    assert.deepEqual(applyPatch(stripped, null, decodePatch(encoded)), worst)
   })
 
   it('returns views, not copies', () => {
