@@ -7,18 +7,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { PassThrough, pipeline, type Readable } from 'node:stream'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
+import { abortReason, raceAbort } from '../util/abort.js'
+import { Semaphore } from '../util/semaphore.js'
 import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK } from './layout.js'
 import { markTransient } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import {
-  abortReason,
   describe,
   emptyStream,
   exactLength,
   LengthMismatchError,
   listConfig,
   notFound,
-  raceAbort,
   rangeBounds,
   tempPath,
 } from './util.js'
@@ -58,35 +58,6 @@ interface Run {
   done: Promise<{ code: number | null; stderr: string }>
 }
 
-class Slots {
-  private queue: (() => void)[] = []
-  constructor(private free: number) {}
-  async take(signal?: AbortSignal): Promise<() => void> {
-    if (this.free > 0) this.free--
-    else
-      await new Promise<void>((resolve, reject) => {
-        const go = () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        }
-        const onAbort = () => {
-          this.queue = this.queue.filter((q) => q !== go)
-          reject(abortReason(signal!))
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        this.queue.push(go)
-      })
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const next = this.queue.shift()
-      if (next) next()
-      else this.free++
-    }
-  }
-}
-
 /** lastLine returns the most useful line of rclone's stderr, without its timestamp. */
 function lastLine(stderr: string): string {
   const lines = stderr
@@ -100,13 +71,13 @@ function lastLine(stderr: string): string {
 export class RcloneStorage implements Storage {
   readonly location: string
   readonly connections: number
-  private readonly slots: Slots
+  private readonly slots: Semaphore
   private readonly env: NodeJS.ProcessEnv
 
   constructor(private readonly options: RcloneOptions) {
     this.location = options.location ?? `rclone:${options.remote}`
     this.connections = Math.max(1, options.connections ?? 4)
-    this.slots = new Slots(this.connections)
+    this.slots = new Semaphore(this.connections)
     this.env = { ...ENV_DEFAULTS, ...process.env, ...options.env }
   }
 
@@ -173,7 +144,7 @@ export class RcloneStorage implements Storage {
 
   /** call runs one rclone command to completion and returns its stdout. */
   private async call(args: string[], signal: AbortSignal | undefined, h?: Handle): Promise<string> {
-    const release = await this.slots.take(signal)
+    const release = await this.slots.acquire(signal)
     try {
       const run = this.spawnRclone(args, 'pipe')
       run.child.stdin!.end()
@@ -193,7 +164,7 @@ export class RcloneStorage implements Storage {
     const target = this.path(objectPath(h))
     const tmp = this.path(tempPath(h))
     const work = async () => {
-      const release = await this.slots.take(signal)
+      const release = await this.slots.acquire(signal)
       let uploaded = false
       try {
         const run = this.spawnRclone(['rcat', '--size', String(body.length), tmp], 'ignore')
@@ -243,7 +214,7 @@ export class RcloneStorage implements Storage {
         await this.stat(h, signal)
         return consume(emptyStream())
       }
-      const release = await this.slots.take(signal)
+      const release = await this.slots.acquire(signal)
       const args = ['cat', file]
       if (start > 0) args.push('--offset', String(start))
       if (length !== undefined) args.push('--count', String(length))

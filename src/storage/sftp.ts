@@ -10,6 +10,8 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import ssh2 from 'ssh2'
 import { PermanentStorageError } from '../errors.js'
+import { abortReason, raceAbort } from '../util/abort.js'
+import { type Release, Semaphore } from '../util/semaphore.js'
 import {
   checkHostKey,
   type HostKeyVerdict,
@@ -22,13 +24,11 @@ import { classifyStorageError, markTransient } from './retry.js'
 import { resolveSshHost } from './ssh-config.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import {
-  abortReason,
   describe,
   emptyStream,
   LengthMismatchError,
   listConfig,
   notFound,
-  raceAbort,
   rangeBounds,
   tempPath,
 } from './util.js'
@@ -104,46 +104,6 @@ function call<T>(
 
 function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
-}
-
-/** Semaphore hands out `n` permits, in order, with abortable waiting. */
-class Semaphore {
-  private waiters: {
-    resolve: () => void
-    reject: (e: unknown) => void
-    signal?: AbortSignal
-    onAbort?: () => void
-  }[] = []
-  constructor(private free: number) {}
-
-  acquire(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal))
-    if (this.free > 0) {
-      this.free--
-      return Promise.resolve()
-    }
-    return new Promise((resolve, reject) => {
-      const w: (typeof this.waiters)[number] = { resolve, reject, signal }
-      if (signal) {
-        w.onAbort = () => {
-          this.waiters = this.waiters.filter((x) => x !== w)
-          reject(abortReason(signal))
-        }
-        signal.addEventListener('abort', w.onAbort, { once: true })
-      }
-      this.waiters.push(w)
-    })
-  }
-
-  release(): void {
-    const w = this.waiters.shift()
-    if (!w) {
-      this.free++
-      return
-    }
-    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort)
-    w.resolve()
-  }
 }
 
 /** SftpStorage keeps a repository in a folder of an SFTP server. */
@@ -318,35 +278,35 @@ export class SftpStorage implements Storage {
     )
   }
 
-  private async acquire(signal?: AbortSignal): Promise<Session> {
+  private async acquire(signal?: AbortSignal): Promise<{ s: Session; release: Release }> {
     if (this.closed) throw new Error(`${this.location}: storage is closed`)
-    await this.permits.acquire(signal)
+    const release = await this.permits.acquire(signal)
     for (let s = this.idle.pop(); s; s = this.idle.pop()) {
-      if (!s.dead) return s
+      if (!s.dead) return { s, release }
       this.live.delete(s)
     }
     try {
       const s = await raceAbort(this.connect(), signal)
       this.live.add(s)
-      return s
+      return { s, release }
     } catch (err) {
-      this.permits.release()
+      release()
       throw err
     }
   }
 
-  private release(s: Session): void {
+  private release(s: Session, permit: Release): void {
     if (s.dead || this.closed) {
       this.live.delete(s)
       s.client.end()
     } else this.idle.push(s)
-    this.permits.release()
+    permit()
   }
 
   /** withSession runs `fn` on a pooled session; the call settles promptly on abort. */
   private withSession<T>(signal: AbortSignal | undefined, fn: (s: Session) => Promise<T>): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortReason(signal))
-    const work = this.acquire(signal).then((s) => fn(s).finally(() => this.release(s)))
+    const work = this.acquire(signal).then(({ s, release }) => fn(s).finally(() => this.release(s, release)))
     return raceAbort(work, signal)
   }
 
