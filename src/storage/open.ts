@@ -49,7 +49,7 @@ export async function openStorage(dest: string, options: OpenOptions = {}): Prom
     case 'sftp': {
       // Backends are loaded on demand: the AWS SDK and ssh2 cost a few hundred ms to load, which a
       // daily run to a local disk should not pay.
-      const { SftpStorage } = await import('./sftp.js')
+      const { SftpStorage } = await import('./sftp/store.js')
       backend = new SftpStorage({
         host: d.host,
         user: d.user,

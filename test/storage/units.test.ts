@@ -8,17 +8,17 @@ import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { NotFoundError, PermanentStorageError, UsageError } from '../../src/errors.js'
 import { isRemoteDestination, parseDestination } from '../../src/storage/destination.js'
+import { parseRate, RateLimitStorage } from '../../src/storage/limit.js'
+import { MemoryStorage } from '../../src/storage/memory.js'
+import { openStorage } from '../../src/storage/open.js'
+import { classifyStorageError, isTransient, RetryStorage } from '../../src/storage/retry.js'
 import {
   checkHostKey,
   knownHostsName,
   parseKnownHosts,
   preferredHostKeyAlgorithms,
-} from '../../src/storage/known-hosts.js'
-import { parseRate, RateLimitStorage } from '../../src/storage/limit.js'
-import { MemoryStorage } from '../../src/storage/memory.js'
-import { openStorage } from '../../src/storage/open.js'
-import { classifyStorageError, isTransient, RetryStorage } from '../../src/storage/retry.js'
-import { resolveSshHost } from '../../src/storage/ssh-config.js'
+} from '../../src/storage/ssh/known-hosts.js'
+import { resolveSshHost } from '../../src/storage/ssh/ssh-config.js'
 import { bufferBody, type Storage } from '../../src/storage/storage.js'
 import { pack } from './suite.js'
 
