@@ -11,7 +11,13 @@ import { after, before, describe, it } from 'node:test'
 import { PermanentStorageError, UsageError } from '../../src/errors.js'
 import { SftpStorage } from '../../src/storage/sftp/store.js'
 import { algorithmList, parseJumpSpec, settingsFromDump } from '../../src/storage/ssh/host-settings.js'
-import { checkOptions, UnsupportedSshOptionError, unusedAuth } from '../../src/storage/ssh/policy.js'
+import {
+  checkOptions,
+  optionsTreated,
+  type Treatment,
+  UnsupportedSshOptionError,
+  unusedAuth,
+} from '../../src/storage/ssh/policy.js'
 import { parseDump, resolveSshSettings } from '../../src/storage/ssh/resolve.js'
 import { bufferBody } from '../../src/storage/storage.js'
 import { type Sshd, startSshd } from '../helpers/sshd.js'
@@ -402,6 +408,36 @@ describe('ssh option policy and settings (no server)', () => {
     })
     assert.deepEqual(s.identityFiles, ['/home/u/.ssh/id_real.example_bob'])
     assert.deepEqual(s.userKnownHostsFiles, ['/home/u/.ssh/known_hosts', '/home/u/.ssh/known_hosts2'])
+  })
+
+  it('docs/storage.md lists every option with the treatment the policy gives it', () => {
+    const docs = readFileSync(new URL('../../../docs/storage.md', import.meta.url), 'utf8')
+    const rows = new Map(
+      docs
+        .split('\n')
+        .filter((l) => l.startsWith('| **'))
+        .map((l) => [l.slice(4, l.indexOf('**', 4)), l] as const),
+    )
+    const heading: Record<Treatment, string> = {
+      honoured: 'Honoured',
+      session: 'Not for a file transfer',
+      hostkey: 'Host key check',
+      auth: 'Login methods seb does not use',
+      refused: 'Refused',
+    }
+    for (const [treatment, title] of Object.entries(heading) as [Treatment, string][]) {
+      const row = rows.get(title)
+      assert.ok(row, `no row "${title}"`)
+      const written = [...row.matchAll(/`([A-Za-z0-9]+)(\*?)/g)].map((m) => ({
+        name: m[1]!,
+        prefix: m[2] === '*',
+      }))
+      for (const name of optionsTreated(treatment))
+        assert.ok(
+          written.some((w) => (w.prefix ? name.startsWith(w.name) : name === w.name)),
+          `${name} (${treatment}) is not in its row of docs/storage.md`,
+        )
+    }
   })
 
   it('reads ProxyJump hops in every form ssh accepts', () => {

@@ -6,7 +6,7 @@
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type ssh2 from 'ssh2'
-import { PermanentStorageError } from '../../errors.js'
+import { PermanentStorageError, SebError } from '../../errors.js'
 import { abortReason } from '../../util/abort.js'
 import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK, tempDirs } from '../layout.js'
 import { classifyStorageError } from '../retry.js'
@@ -86,7 +86,11 @@ export class SftpStorage implements Storage {
     this.resolved ??= resolveSshSettings(
       { alias: o.host, user: o.user, port: o.port },
       { configFile: o.sshConfigPath, home: o.home, sshBinary: o.sshBinary },
-    )
+    ).catch((err: unknown) => {
+      // A configuration seb refuses stays refused; anything else (ssh could not be started) is tried again.
+      if (!(err instanceof SebError)) this.resolved = undefined
+      throw err
+    })
     return this.resolved
   }
 

@@ -65,8 +65,6 @@ export interface SshSettings {
   readonly bindAddress?: string
   /** unusedAuth names the login options set for the host that seb does not use. */
   readonly unusedAuth: readonly string[]
-  /** via says how the settings were read, for messages: 'ssh -G' or seb's own ssh_config parser. */
-  readonly via: string
   /** jump is the host this one is reached through (the last ProxyJump hop), resolved. */
   readonly jump?: SshSettings
 }
@@ -319,7 +317,6 @@ export function settingsFromDump(ctx: BuildContext): SshSettings {
     addressFamily: family === 'inet' || family === 'inet6' ? family : 'any',
     bindAddress: bind && bind.toLowerCase() !== 'none' ? bind : undefined,
     unusedAuth: unusedAuth(ctx.policy),
-    via: ctx.policy.how,
   }
 }
 
