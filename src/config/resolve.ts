@@ -3,7 +3,6 @@
 // rule (docs/configuration.md, "Precedence"). Pure: the environment is passed in.
 import os from 'node:os'
 import { UsageError } from '../errors.js'
-import { type Env, expandHome, isHttpUrl, rate, suggest } from './load.js'
 import {
   MAX_CONNECTIONS,
   type ProfileConfig,
@@ -11,6 +10,7 @@ import {
   type SebConfig,
   type SettingName,
 } from './schema.js'
+import { type Env, expandHome, isHttpUrl, rate, suggest } from './values.js'
 
 /**
  * Overrides are settings given on the command line, already parsed. `undefined` means "not given";

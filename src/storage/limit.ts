@@ -3,8 +3,8 @@
 // one token bucket shared by all parallel transfers.
 import { Readable } from 'node:stream'
 import { UsageError } from '../errors.js'
+import { abortReason } from '../util/abort.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
-import { abortReason } from './util.js'
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }
 

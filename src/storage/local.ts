@@ -7,6 +7,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
+import { errnoCode, errnoText } from '../util/errno.js'
 import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK, tempDirs } from './layout.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import { listConfig } from './util.js'
@@ -200,20 +201,13 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 function classify(err: unknown, context: string, h?: Handle): unknown {
-  const code = (err as NodeJS.ErrnoException)?.code
+  const code = errnoCode(err)
   if (h && code === 'ENOENT') return new NotFoundError(`${h.type} ${h.name || 'config'}`)
   if (code === 'ENOTDIR' || (code === 'EEXIST' && !h)) {
-    return new PermanentStorageError(`${context}: a part of the path is not a folder (${code})`, {
-      cause: err,
-    })
+    return new PermanentStorageError(`${context}: ${errnoText('ENOTDIR')} (${code})`, { cause: err })
   }
   if (code && PERMANENT.has(code)) {
-    const why =
-      code === 'ENOSPC' || code === 'EDQUOT'
-        ? 'no space left on the destination'
-        : code === 'EROFS'
-          ? 'the destination is read-only'
-          : 'permission denied'
+    const why = code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left on the destination' : errnoText(code)
     return new PermanentStorageError(`${context}: ${why} (${code})`, { cause: err })
   }
   return err

@@ -4,21 +4,26 @@
 //
 // Atomicity: `rclone rcat` may leave a partial object on some remotes (local and SFTP write in place),
 // so a save uploads to a temp name (never listed) and then `moveto`s it over the final name.
+//
+// Host keys: rclone's sftp backend accepts any host key unless told a known_hosts_file; before the
+// first call seb makes every sftp remote on the way check ~/.ssh/known_hosts (rclone-host-keys.ts).
 import { type ChildProcess, spawn } from 'node:child_process'
+import os from 'node:os'
 import { PassThrough, pipeline, type Readable } from 'node:stream'
 import { NotFoundError, PermanentStorageError } from '../errors.js'
+import { abortReason, raceAbort } from '../util/abort.js'
+import { Semaphore } from '../util/semaphore.js'
 import { DIRS, isValidName, objectPath, TEMP_LOCK_GRACE_MS, TEMP_MARK } from './layout.js'
+import { planHostKeyChecks, type RemoteConfig, type SftpRemote, sshCommand } from './rclone-host-keys.js'
 import { markTransient } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import {
-  abortReason,
   describe,
   emptyStream,
   exactLength,
   LengthMismatchError,
   listConfig,
   notFound,
-  raceAbort,
   rangeBounds,
   tempPath,
 } from './util.js'
@@ -36,6 +41,8 @@ export interface RcloneOptions {
   readonly env?: Record<string, string>
   /** args are extra global flags passed to every rclone call. */
   readonly args?: readonly string[]
+  /** home is the folder whose .ssh/known_hosts sftp remotes check host keys against (default $HOME). */
+  readonly home?: string
 }
 
 /** Flags that make rclone fail fast: seb's RetryStorage does the retrying, with backoff. */
@@ -58,35 +65,6 @@ interface Run {
   done: Promise<{ code: number | null; stderr: string }>
 }
 
-class Slots {
-  private queue: (() => void)[] = []
-  constructor(private free: number) {}
-  async take(signal?: AbortSignal): Promise<() => void> {
-    if (this.free > 0) this.free--
-    else
-      await new Promise<void>((resolve, reject) => {
-        const go = () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        }
-        const onAbort = () => {
-          this.queue = this.queue.filter((q) => q !== go)
-          reject(abortReason(signal!))
-        }
-        signal?.addEventListener('abort', onAbort, { once: true })
-        this.queue.push(go)
-      })
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const next = this.queue.shift()
-      if (next) next()
-      else this.free++
-    }
-  }
-}
-
 /** lastLine returns the most useful line of rclone's stderr, without its timestamp. */
 function lastLine(stderr: string): string {
   const lines = stderr
@@ -100,18 +78,60 @@ function lastLine(stderr: string): string {
 export class RcloneStorage implements Storage {
   readonly location: string
   readonly connections: number
-  private readonly slots: Slots
+  private readonly slots: Semaphore
   private readonly env: NodeJS.ProcessEnv
+  /** remote is the rclone path used (options.remote, with known_hosts_file for an on-the-fly sftp remote). */
+  private remote: string
+  private sftp: readonly SftpRemote[] = []
+  private prepared?: Promise<void>
 
   constructor(private readonly options: RcloneOptions) {
     this.location = options.location ?? `rclone:${options.remote}`
     this.connections = Math.max(1, options.connections ?? 4)
-    this.slots = new Slots(this.connections)
+    this.slots = new Semaphore(this.connections)
     this.env = { ...ENV_DEFAULTS, ...process.env, ...options.env }
+    this.remote = options.remote
+  }
+
+  /** prepare makes rclone check the host keys of the sftp remotes on the way, once, before the first call. */
+  private prepare(): Promise<void> {
+    this.prepared ??= planHostKeyChecks({
+      remote: this.options.remote,
+      env: this.env,
+      args: this.options.args ?? [],
+      home: this.options.home ?? os.homedir(),
+      location: this.location,
+      dump: () => this.configDump(),
+    }).then(
+      (plan) => {
+        Object.assign(this.env, plan.env)
+        this.remote = plan.remote
+        this.sftp = plan.sftp
+      },
+      (err: unknown) => {
+        // Tried again by the next call (RetryStorage retries what is transient).
+        this.prepared = undefined
+        throw err
+      },
+    )
+    return this.prepared
+  }
+
+  /** configDump returns the remotes of rclone's config file (`rclone config dump`). */
+  private async configDump(): Promise<Record<string, RemoteConfig>> {
+    const run = this.spawnRclone(['config', 'dump'], 'pipe')
+    run.child.stdin!.end()
+    let out = ''
+    run.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    const { code, stderr } = await run.done
+    if (code !== 0) throw this.error('config dump', code, stderr)
+    return JSON.parse(out || '{}') as Record<string, RemoteConfig>
   }
 
   private path(rel: string): string {
-    const base = this.options.remote
+    const base = this.remote
     if (base === '' || base.endsWith(':') || base.endsWith('/')) return base + rel
     return `${base}/${rel}`
   }
@@ -153,6 +173,8 @@ export class RcloneStorage implements Storage {
     )
       return notFound(h)
     const ctx = `${this.location}: rclone ${cmd}: ${line}`
+    const hostKey = this.hostKeyError(stderr)
+    if (hostKey) return hostKey
     if (
       /unable to authenticate|handshake failed|knownhosts|host key|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|\b40[13]\b|permission denied|unauthori[sz]ed|forbidden|didn't find section in config file/i.test(
         stderr,
@@ -171,9 +193,31 @@ export class RcloneStorage implements Storage {
     return err
   }
 
+  /** hostKeyError is the one-line refusal of an sftp server's unknown or changed host key, if that is what failed. */
+  private hostKeyError(stderr: string): PermanentStorageError | undefined {
+    const unknown = /knownhosts: key is unknown/.test(stderr)
+    const changed = /knownhosts: key mismatch/.test(stderr)
+    if (!unknown && !changed) return undefined
+    // With one sftp remote on the way the message can name it; otherwise it names the files.
+    const r = this.sftp.length === 1 ? this.sftp[0] : undefined
+    const server = r?.host
+      ? `the sftp server ${r.host}${r.port && r.port !== 22 ? `:${r.port}` : ''}`
+      : 'the sftp server'
+    const file = r?.knownHostsFile ?? [...new Set(this.sftp.map((x) => x.knownHostsFile))].join(', ')
+    const ssh = r ? sshCommand(r) : 'ssh HOST'
+    if (unknown)
+      return new PermanentStorageError(
+        `${this.location}: ${server}: host key is not in ${file || 'known_hosts'}; seb never accepts a new host key by itself: run '${ssh}' once to check and accept it, then run seb again`,
+      )
+    const name = r?.host ? (r.port && r.port !== 22 ? `[${r.host}]:${r.port}` : r.host) : 'HOST'
+    return new PermanentStorageError(
+      `${this.location}: ${server}: HOST KEY CHANGED: the key does not match ${file || 'known_hosts'}; this could be an attack. If the change is expected, run 'ssh-keygen -R "${name}"' and then '${ssh}' once to accept the new key`,
+    )
+  }
+
   /** call runs one rclone command to completion and returns its stdout. */
   private async call(args: string[], signal: AbortSignal | undefined, h?: Handle): Promise<string> {
-    const release = await this.slots.take(signal)
+    const release = await this.slots.acquire(signal)
     try {
       const run = this.spawnRclone(args, 'pipe')
       run.child.stdin!.end()
@@ -190,10 +234,11 @@ export class RcloneStorage implements Storage {
   }
 
   async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+    await raceAbort(this.prepare(), signal)
     const target = this.path(objectPath(h))
     const tmp = this.path(tempPath(h))
     const work = async () => {
-      const release = await this.slots.take(signal)
+      const release = await this.slots.acquire(signal)
       let uploaded = false
       try {
         const run = this.spawnRclone(['rcat', '--size', String(body.length), tmp], 'ignore')
@@ -237,13 +282,14 @@ export class RcloneStorage implements Storage {
     signal?: AbortSignal,
   ): Promise<T> {
     const { start, length } = rangeBounds(range)
+    await raceAbort(this.prepare(), signal)
     const file = this.path(objectPath(h))
     const work = async (): Promise<T> => {
       if (length === 0) {
         await this.stat(h, signal)
         return consume(emptyStream())
       }
-      const release = await this.slots.take(signal)
+      const release = await this.slots.acquire(signal)
       const args = ['cat', file]
       if (start > 0) args.push('--offset', String(start))
       if (length !== undefined) args.push('--count', String(length))
@@ -294,6 +340,7 @@ export class RcloneStorage implements Storage {
   }
 
   async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
+    await raceAbort(this.prepare(), signal)
     const out = await this.call(['lsjson', '--stat', '--no-mimetype', this.path(objectPath(h))], signal, h)
     const info = JSON.parse(out) as { Size: number; IsDir: boolean }
     if (info.IsDir) throw notFound(h)
@@ -302,6 +349,7 @@ export class RcloneStorage implements Storage {
 
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     signal?.throwIfAborted()
+    await raceAbort(this.prepare(), signal)
     if (type === 'config') {
       yield* listConfig((h, sig) => this.stat(h, sig), signal)
       return
@@ -326,6 +374,7 @@ export class RcloneStorage implements Storage {
   }
 
   async remove(h: Handle, signal?: AbortSignal): Promise<void> {
+    await raceAbort(this.prepare(), signal)
     await this.call(['deletefile', this.path(objectPath(h))], signal, h)
   }
 
@@ -334,6 +383,7 @@ export class RcloneStorage implements Storage {
    * folders only; see Storage.removeTemp) and returns how many it removed.
    */
   async removeTemp(signal?: AbortSignal): Promise<number> {
+    await raceAbort(this.prepare(), signal)
     const now = Date.now()
     const doomed: string[] = []
     for (const dir of ['', DIRS.index, DIRS.lock, DIRS.pack]) {

@@ -3,8 +3,10 @@
 // line. RetryStorage wraps any backend with bounded exponential backoff; classifyStorageError turns the
 // raw errors of ssh2, the AWS SDK, rclone and the filesystem into that distinction.
 import { NotFoundError, PermanentStorageError, SebError } from '../errors.js'
+import { abortReason } from '../util/abort.js'
+import { errnoText } from '../util/errno.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
-import { abortReason, describe } from './util.js'
+import { describe } from './util.js'
 
 /** TRANSIENT marks an error a backend knows to be worth retrying (e.g. rclone exit code 5). */
 export const TRANSIENT = Symbol.for('seb.storage.transient')
@@ -109,13 +111,15 @@ export function classifyStorageError(err: unknown, context: string): unknown {
       )
     if (e.name === 'NoSuchBucket')
       return new PermanentStorageError(`${context}: the bucket does not exist`, { cause: err })
-    const code = e.code
+    const code = typeof e.code === 'string' ? e.code : undefined
     if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left|quota exceeded|disk quota/i.test(msg))
       return new PermanentStorageError(`${context}: no space left on the destination`, { cause: err })
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || /permission denied/i.test(msg))
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      return new PermanentStorageError(`${context}: ${errnoText(code)}`, { cause: err })
+    if (/permission denied/i.test(msg))
       return new PermanentStorageError(`${context}: permission denied`, { cause: err })
     if (code === 'ENOTFOUND')
-      return new PermanentStorageError(`${context}: unknown host (${msg})`, { cause: err })
+      return new PermanentStorageError(`${context}: ${errnoText(code)} (${msg})`, { cause: err })
   }
   return err
 }

@@ -19,18 +19,17 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { NotFoundError } from '../errors.js'
+import { abortReason, raceAbort } from '../util/abort.js'
 import { DIRS, isValidName, objectPath } from './layout.js'
 import { classifyStorageError } from './retry.js'
 import type { ByteRange, FileType, Handle, ObjectInfo, SaveBody, Storage } from './storage.js'
 import {
-  abortReason,
   describe,
   emptyStream,
   exactLength,
   LengthMismatchError,
   listConfig,
   notFound,
-  raceAbort,
   rangeBounds,
 } from './util.js'
 

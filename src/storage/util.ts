@@ -1,6 +1,6 @@
 // Why: the remote backends share a few small mechanisms — checking that a save body has exactly the
-// announced length, racing an operation against an AbortSignal, naming objects in messages — and each
-// must behave identically everywhere, so they live once here.
+// announced length, naming objects in messages, listing the config object — and each must behave
+// identically everywhere, so they live once here (cancellation helpers are in src/util/abort.ts).
 import { randomBytes } from 'node:crypto'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { NotFoundError } from '../errors.js'
@@ -48,46 +48,6 @@ export function notFound(h: Handle): NotFoundError {
 /** tempPath returns a temporary sibling name for an object path (always containing TEMP_MARK). */
 export function tempPath(h: Handle): string {
   return `${objectPath(h)}${TEMP_MARK}${randomBytes(6).toString('hex')}`
-}
-
-/** abortReason returns the signal's reason as an Error-like value to reject with. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('This operation was aborted', 'AbortError')
-}
-
-/**
- * raceAbort settles with `work`, or rejects with the signal's reason as soon as it aborts; `onAbort`
- * runs once on abort so the caller can tear down the underlying transfer.
- */
-export function raceAbort<T>(
-  work: Promise<T>,
-  signal: AbortSignal | undefined,
-  onAbort?: () => void,
-): Promise<T> {
-  if (!signal) return work
-  if (signal.aborted) {
-    onAbort?.()
-    work.catch(() => {})
-    return Promise.reject(abortReason(signal))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => {
-      onAbort?.()
-      work.catch(() => {})
-      reject(abortReason(signal))
-    }
-    signal.addEventListener('abort', abort, { once: true })
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', abort)
-        resolve(v)
-      },
-      (e) => {
-        signal.removeEventListener('abort', abort)
-        reject(signal.aborted ? abortReason(signal) : e)
-      },
-    )
-  })
 }
 
 /** emptyStream is a readable that ends at once (0-length ranges). */

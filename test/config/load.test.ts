@@ -5,19 +5,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
-import {
-  checkConfigPaths,
-  configPath,
-  expandHome,
-  isRemote,
-  loadConfig,
-  loadConfigFile,
-  parseConfig,
-  suggest,
-  tildePath,
-} from '../../src/config/load.js'
+import { checkConfigPaths, configPath, loadConfig, loadConfigFile } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/schema.js'
+import { parseConfig } from '../../src/config/validate.js'
+import { expandHome, suggest, tildePath } from '../../src/config/values.js'
 import { UsageError } from '../../src/errors.js'
+import { isRemoteDestination as isRemote } from '../../src/storage/destination.js'
 
 const HOME = '/home/alice'
 const FILE = `${HOME}/.config/seb/config.yaml`
@@ -311,6 +304,15 @@ describe('config file: each mistake names its line', () => {
     assert.match(e2.message, /:4: .*relative path.*\(or a remote like user@host:path\)$/)
     const e3 = problem('defaults:\n  cache-dir: ~bob/cache\n')
     assert.match(e3.message, /:2: defaults\.cache-dir: "~bob\/cache": only ~ and ~\/ are expanded/)
+  })
+
+  it('a destination is read by the same rules as on the command line (storage/destination.ts)', () => {
+    const e = problem('profiles:\n  work:\n    source: /m\n    destination: ftp://host/x\n')
+    assert.match(e.message, /:4: profiles\.work\.destination: "ftp:\/\/host\/x": unknown scheme 'ftp:\/\/'/)
+    const e2 = problem('profiles:\n  work:\n    source: /m\n    destination: s3://Bad_Bucket/x\n')
+    assert.match(e2.message, /:4: .*invalid S3 bucket name/)
+    const c = parse('profiles:\n  w:\n    source: /m\n    destination: file:///srv/backup\n')
+    assert.equal(c.profiles.get('w')!.settings.destination, '/srv/backup')
   })
 
   it('settings indented like profile names', () => {

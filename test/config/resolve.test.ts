@@ -2,7 +2,6 @@
 // line — and how lists, the key alternatives and unknown profiles behave.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseConfig } from '../../src/config/load.js'
 import {
   allProfiles,
   envSettings,
@@ -11,6 +10,7 @@ import {
   resolveProfile,
 } from '../../src/config/resolve.js'
 import { emptyConfig } from '../../src/config/schema.js'
+import { parseConfig } from '../../src/config/validate.js'
 import { UsageError } from '../../src/errors.js'
 
 const HOME = '/home/alice'

@@ -8,11 +8,14 @@ export function requireRclone(): string {
   return requireBinary('rclone', 'rclone')
 }
 
-/** rcloneSftpEnv defines an rclone remote `name` that reaches `server` over SFTP. */
+/**
+ * rcloneSftpEnv defines an rclone remote `name` that reaches `server` over SFTP. With `knownHosts`
+ * null the remote names no known_hosts_file (seb must then make rclone check the key itself).
+ */
 export function rcloneSftpEnv(
   server: Sshd,
   name = 'sebsftp',
-  knownHosts = server.knownHosts,
+  knownHosts: string | null = server.knownHosts,
 ): Record<string, string> {
   const p = `RCLONE_CONFIG_${name.toUpperCase()}_`
   return {
@@ -22,6 +25,19 @@ export function rcloneSftpEnv(
     [`${p}PORT`]: String(server.port),
     [`${p}USER`]: server.user,
     [`${p}KEY_FILE`]: server.clientKey,
-    [`${p}KNOWN_HOSTS_FILE`]: knownHosts,
+    ...(knownHosts === null ? {} : { [`${p}KNOWN_HOSTS_FILE`]: knownHosts }),
   }
+}
+
+/** rcloneSftpConfig is an rclone config file section for `server` (no known_hosts_file). */
+export function rcloneSftpConfig(server: Sshd, name: string): string {
+  return [
+    `[${name}]`,
+    'type = sftp',
+    'host = 127.0.0.1',
+    `port = ${server.port}`,
+    `user = ${server.user}`,
+    `key_file = ${server.clientKey}`,
+    '',
+  ].join('\n')
 }

@@ -73,6 +73,8 @@ export interface Sshd {
   readonly hostKeyLine: string
   /** knownHosts is a known_hosts file that pins this server's host key. */
   readonly knownHosts: string
+  /** log returns what the listener wrote to stderr since it (re)started (connection processes included). */
+  log(): string
   /** signal sends a signal to the listener and every per-connection process. */
   signal(sig: NodeJS.Signals): void
   /** kill SIGKILLs the whole server (a crash) and waits for the listener to die. */
@@ -83,8 +85,16 @@ export interface Sshd {
   stop(): Promise<void>
 }
 
+/** SshdOptions tune a test server: its log level and extra sshd_config lines (later lines lose). */
+export interface SshdOptions {
+  /** logLevel is sshd's LogLevel (default VERBOSE; DEBUG1 logs forwarding requests and ciphers). */
+  readonly logLevel?: string
+  /** config lines are put first in sshd_config, so they win over the defaults below them. */
+  readonly config?: readonly string[]
+}
+
 /** startSshd starts a private sshd on 127.0.0.1 and returns when it listens. */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const sshd = requireBinary('/usr/sbin/sshd', 'openssh-server')
   requireBinary('ssh-keygen', 'openssh-client')
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seb-sshd-'))
@@ -106,6 +116,8 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(
     config,
     [
+      // sshd_config: the first value obtained for a keyword wins, so the test's lines come first.
+      ...(options.config ?? []),
       'ListenAddress 127.0.0.1',
       `Port ${port}`,
       `HostKey ${hostKey}`,
@@ -117,7 +129,7 @@ export async function startSshd(): Promise<Sshd> {
       'StrictModes no',
       // -d: relative paths resolve in dataDir, standing in for the remote home.
       `Subsystem sftp internal-sftp -d ${dataDir}`,
-      'LogLevel VERBOSE',
+      `LogLevel ${options.logLevel ?? 'VERBOSE'}`,
       'PrintMotd no',
       'UseDNS no',
       'MaxStartups 100',
@@ -168,6 +180,7 @@ export async function startSshd(): Promise<Sshd> {
     clientKey,
     hostKeyLine,
     knownHosts,
+    log: () => log,
     signal(sig) {
       for (const p of tree()) signalPid(p, sig)
     },

@@ -7,17 +7,18 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { NotFoundError, PermanentStorageError, UsageError } from '../../src/errors.js'
+import { isRemoteDestination, parseDestination } from '../../src/storage/destination.js'
+import { parseRate, RateLimitStorage } from '../../src/storage/limit.js'
+import { MemoryStorage } from '../../src/storage/memory.js'
+import { openStorage } from '../../src/storage/open.js'
+import { classifyStorageError, isTransient, RetryStorage } from '../../src/storage/retry.js'
 import {
   checkHostKey,
   knownHostsName,
   parseKnownHosts,
   preferredHostKeyAlgorithms,
-} from '../../src/storage/known-hosts.js'
-import { parseRate, RateLimitStorage } from '../../src/storage/limit.js'
-import { MemoryStorage } from '../../src/storage/memory.js'
-import { openStorage, parseDestination } from '../../src/storage/open.js'
-import { classifyStorageError, isTransient, RetryStorage } from '../../src/storage/retry.js'
-import { resolveSshHost } from '../../src/storage/ssh-config.js'
+} from '../../src/storage/ssh/known-hosts.js'
+import { resolveSshHost } from '../../src/storage/ssh/ssh-config.js'
 import { bufferBody, type Storage } from '../../src/storage/storage.js'
 import { pack } from './suite.js'
 
@@ -52,6 +53,21 @@ describe('parseDestination', () => {
     ['rclone:gdrive:backups/mail', { kind: 'rclone', remote: 'gdrive:backups/mail' }],
   ]
   for (const [dest, want] of cases) it(dest, () => assert.deepEqual(parseDestination(dest), want))
+
+  it('isRemoteDestination agrees with parseDestination (config and backends ask the same module)', () => {
+    for (const d of ['sftp://u@h/p', 's3://b/p', 'rclone:remote:path', 'user@host:seb', 'ftp://x/y'])
+      assert.equal(isRemoteDestination(d), true, d)
+    for (const d of ['/mnt/backup', '~/backup', '~x:y', './a:b', 'C:\\Backups', 'file:///srv/x'])
+      assert.equal(isRemoteDestination(d), false, d)
+  })
+
+  it('refuses a host name that ssh would read as an option', () => {
+    for (const bad of ['-oProxyCommand=x:path', 'sftp://-oFoo/x'])
+      assert.throws(
+        () => parseDestination(bad),
+        (err: Error) => err instanceof UsageError && /'-'/.test(err.message),
+      )
+  })
 
   it('rejects unknown schemes and malformed destinations with a UsageError naming them', async () => {
     for (const bad of ['ftp://host/x', 'rclone:', '', 's3://A_B/x', 'sftp://']) {

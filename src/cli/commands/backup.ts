@@ -5,7 +5,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { isRemote } from '../../config/load.js'
 import {
   type Overrides,
   type ResolvedSettings,
@@ -22,6 +21,7 @@ import { RepositoryNotFoundError, UsageError } from '../../errors.js'
 import { ExitCode, worstExitCode } from '../../exit-codes.js'
 import { cacheBase } from '../../repo/cache.js'
 import { readConfig } from '../../repo/config.js'
+import { isRemoteDestination } from '../../storage/destination.js'
 import { formatBytes, formatDuration, plural } from '../format.js'
 import type { CliIO } from '../io.js'
 import { reportError } from '../main.js'
@@ -189,7 +189,7 @@ async function runOne(
         // Refuse rather than create a repository on the wrong disk.
         if (
           job.profile &&
-          !isRemote(job.destination) &&
+          !isRemoteDestination(job.destination) &&
           !existsSync(path.dirname(path.resolve(job.destination)))
         ) {
           throw new RepositoryNotFoundError(job.destination)

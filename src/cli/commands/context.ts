@@ -2,9 +2,10 @@
 // passphrase, output mode, and the destination's connection settings, resolved with one precedence
 // rule (built-in < config file < environment < command line; docs/configuration.md).
 import type { Command } from 'commander'
-import { loadConfig, rate } from '../../config/load.js'
+import { loadConfig } from '../../config/load.js'
 import { type Overrides, type ResolvedSettings, resolveDefaults } from '../../config/resolve.js'
 import { emptyConfig, type SebConfig } from '../../config/schema.js'
+import { rate } from '../../config/values.js'
 import { UsageError } from '../../errors.js'
 import { cacheBase } from '../../repo/cache.js'
 import { openDestination } from '../destination.js'

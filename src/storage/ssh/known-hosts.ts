@@ -1,8 +1,9 @@
 // Why: an SFTP destination is only as safe as the host key check. seb checks the server's key against
 // the same known_hosts files as ssh (plain, `[host]:port` and hashed `|1|salt|hash` entries, @revoked
 // markers) and never accepts an unknown key by itself: the user accepts it once with `ssh HOST`.
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { PermanentStorageError } from '../../errors.js'
 import { hostMatches } from './ssh-config.js'
 
 /** KnownHostEntry is one parsed line of a known_hosts file. */
@@ -23,7 +24,10 @@ export type HostKeyVerdict =
   | { readonly status: 'changed'; readonly file: string; readonly line: number }
   | { readonly status: 'revoked'; readonly file: string; readonly line: number }
 
-/** knownHostsName is how ssh writes a host in known_hosts: `host` on port 22, `[host]:port` otherwise. */
+/**
+ * knownHostsName is how ssh writes a host in known_hosts: `host` on port 22, `[host]:port` otherwise.
+ * (A HostKeyAlias is looked up as written, without the port, as OpenSSH does.)
+ */
 export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`
 }
@@ -137,4 +141,47 @@ export function preferredHostKeyAlgorithms(
     for (const a of algs) if (DEFAULT_HOST_KEY_ALGS.includes(a) && !known.includes(a)) known.push(a)
   }
   return [...known, ...DEFAULT_HOST_KEY_ALGS.filter((a) => !known.includes(a))]
+}
+
+/** fingerprint shows a key blob the way ssh does (`SHA256:` and unpadded base64). */
+export function fingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+}
+
+/** HostKeyTarget names a host in host key messages. */
+export interface HostKeyTarget {
+  readonly hostName: string
+  readonly port: number
+  /** name is how known_hosts names the host (knownHostsName, or the HostKeyAlias). */
+  readonly name: string
+  /** sshCommand is what the user runs to check and accept the key (`ssh -p 2222 me@box`). */
+  readonly sshCommand: string
+  /** role adds how the host is used, e.g. " (jump host to reach box)". */
+  readonly role?: string
+  /** relaxed names an ssh option that would have accepted the key (seb never does). */
+  readonly relaxed?: string
+}
+
+/**
+ * hostKeyRefusal is the one-line error for a host key seb refuses: unknown (with the command that
+ * lets the user check and accept it), @revoked, or changed (with the known_hosts line and the
+ * ssh-keygen -R command).
+ */
+export function hostKeyRefusal(v: HostKeyVerdict, t: HostKeyTarget, key: Buffer): PermanentStorageError {
+  const where = `${t.port === 22 ? t.hostName : `${t.hostName}:${t.port}`}${t.role ?? ''}`
+  const fp = fingerprint(key)
+  if (v.status === 'unknown') {
+    const relaxed = t.relaxed ? ` (even with ${t.relaxed} in your ssh configuration)` : ''
+    return new PermanentStorageError(
+      `${where}: host key ${fp} is not in known_hosts; seb never accepts a new host key by itself${relaxed}: run '${t.sshCommand}' once to check and accept it, then run seb again`,
+    )
+  }
+  if (v.status === 'revoked')
+    return new PermanentStorageError(
+      `${where}: host key ${fp} is marked @revoked in ${v.file}:${v.line}; refusing to connect`,
+    )
+  if (v.status === 'ok') throw new Error('unreachable: host key accepted')
+  return new PermanentStorageError(
+    `${where}: HOST KEY CHANGED: the server shows ${fp}, which does not match ${v.file}:${v.line}; this could be an attack. If the change is expected, run 'ssh-keygen -R "${t.name}"' and then '${t.sshCommand}' once to accept the new key`,
+  )
 }
