@@ -1,11 +1,11 @@
 // Why: the command line. Parses arguments (commander), runs one command, and is the program's single
 // error boundary: every failure becomes one line on stderr (and a JSON object with --json) and a
 // documented exit code; stack traces only with SEB_DEBUG=1.
-import { Command, CommanderError, Option } from 'commander'
-import { SebError } from '../errors.js'
+import { Command, Option } from 'commander'
 import { ExitCode, exitCodeTable } from '../exit-codes.js'
 import { registerCommands } from './commands/index.js'
 import type { CliIO } from './io.js'
+import { reportError } from './report-error.js'
 
 const COMMANDS = new Set([
   'init',
@@ -96,54 +96,4 @@ export function shortForm(argv: readonly string[]): string[] {
   if (first && !first.startsWith('-') && !COMMANDS.has(first) && positional.length >= 2)
     return ['backup', ...argv, '--init-if-missing']
   return [...argv]
-}
-
-/**
- * reportError turns a failure into one line on stderr (and a JSON object with --json) and returns its
- * exit code. `profile` names the profile of `seb backup --all`, which reports each profile's failure
- * and goes on with the next.
- */
-export function reportError(err: unknown, io: CliIO, json: boolean, profile?: string): number {
-  const where = profile ? `${profile}: ` : ''
-  const extra = profile ? { profile } : {}
-  if (err instanceof CommanderError) {
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    )
-      return ExitCode.Ok
-    const message = err.message.replace(/^error: /, '')
-    io.err(`seb: ${message} (see seb --help)\n`)
-    if (json)
-      io.out(`${JSON.stringify({ type: 'error', code: 'usage', message, exitCode: ExitCode.Usage })}\n`)
-    return ExitCode.Usage
-  }
-  if (err instanceof SebError) {
-    io.err(`seb: ${where}${err.message}\n`)
-    if (json)
-      io.out(
-        `${JSON.stringify({ type: 'error', code: err.code, message: err.message, exitCode: err.exitCode, ...extra })}\n`,
-      )
-    if (io.env.SEB_DEBUG) io.err(`${err.stack}\n`)
-    return err.exitCode
-  }
-  const e = err as Error
-  if (e?.name === 'AbortError') {
-    if (json)
-      io.out(
-        `${JSON.stringify({ type: 'error', code: 'interrupted', message: 'interrupted', exitCode: ExitCode.Interrupted, ...extra })}\n`,
-      )
-    io.err('seb: interrupted: the repository is consistent; run the same command again to finish\n')
-    return ExitCode.Interrupted
-  }
-  io.err(
-    `seb: ${where}unexpected error: ${e?.message ?? String(err)} (run with SEB_DEBUG=1 for details and please report it)\n`,
-  )
-  if (json)
-    io.out(
-      `${JSON.stringify({ type: 'error', code: 'internal', message: e?.message ?? String(err), exitCode: ExitCode.Error, ...extra })}\n`,
-    )
-  if (io.env.SEB_DEBUG) io.err(`${e?.stack}\n`)
-  return ExitCode.Error
 }

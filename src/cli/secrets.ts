@@ -2,6 +2,7 @@
 // any user on the machine can read them with ps — and are never printed.
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
+import { errnoText } from '../util/errno.js'
 
 /** readPassphrase returns the passphrase from --passphrase-file / --passphrase-fd / SEB_PASSPHRASE_FILE, if any. */
 export function readPassphrase(
@@ -23,10 +24,7 @@ export function readPassphrase(
     try {
       raw = readFileSync(file)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      throw new UsageError(
-        `${file}: cannot read the passphrase file (${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code})`,
-      )
+      throw new UsageError(`${file}: cannot read the passphrase file (${errnoText(err)})`)
     }
   } else return undefined
   // One trailing newline is an editor's, not the passphrase's.

@@ -74,3 +74,13 @@ export function planCompaction(
   }
   return { forget: [...forget], drop, rewrite, keep, liveBytes, deadBytes }
 }
+
+/** AUTO_COMPACT_DEAD_SHARE: a backup compacts by itself when this share of stored content is dead. */
+export const AUTO_COMPACT_DEAD_SHARE = 0.2
+
+/** worthCompacting tells whether a backup should compact by itself: a pack all dead, or enough dead. */
+export function worthCompacting(state: RepoState): boolean {
+  const plan = planCompaction(state, [])
+  const total = plan.liveBytes + plan.deadBytes
+  return plan.drop.length > 0 || (total > 0 && plan.deadBytes / total >= AUTO_COMPACT_DEAD_SHARE)
+}

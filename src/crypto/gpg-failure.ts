@@ -3,7 +3,7 @@
 // repository's (14), or another failure, each as one line that names the cause. A decryption that
 // exited 0 is not trusted on that alone: gpg also "decrypts" a message that was never encrypted
 // (`gpg --store`), and one encrypted to some other key in the user's keyring.
-import { AuthenticityError, DamageError, KeyError, SebError } from '../errors.js'
+import { AuthenticityError, KeyError, SebError } from '../errors.js'
 import { type ProcessResult, shortMessage } from '../util/subprocess.js'
 import type { Encryption } from './gpg-args.js'
 import { type GpgStatus, INVALID_RECIPIENT_REASONS } from './gpg-status.js'
@@ -15,10 +15,15 @@ export type GpgOp = 'encrypt' | 'decrypt' | 'sign' | 'verify' | 'list'
 export interface DecryptExpectation {
   readonly encryption: Encryption
   /**
-   * long key ids (primary and subkeys) of the configured recipients: a message encrypted to any other
-   * key was not written for this repository. Unset: not checked.
+   * long key ids (primary and subkeys) of the configured recipients: a message encrypted to none of
+   * them was not written for this repository. Unset: not checked.
    */
   readonly recipientKeyIds?: ReadonlySet<string>
+  /**
+   * long key ids of the keys a message may also be encrypted to: former recipients (objects written
+   * before `seb key remove` until `seb key rotate`). When set, any other key makes a message foreign.
+   */
+  readonly formerKeyIds?: ReadonlySet<string>
 }
 
 /** gpgMissing is the error when no gpg binary can be run. */
@@ -70,11 +75,15 @@ export function classifyGpg(
     return new AuthenticityError(
       `not written for this repository: encrypted to key ${status.encTo.join(', ')} instead of with the repository's passphrase`,
     )
-  const foreign = expect?.recipientKeyIds ? status.encTo.filter((k) => !expect.recipientKeyIds!.has(k)) : []
-  if (foreign.length)
-    return new AuthenticityError(
-      `not written for this repository: encrypted to key ${foreign.join(', ')}, which is not one of its recipients`,
-    )
+  const ours = expect?.recipientKeyIds
+  if (ours && status.encTo.length) {
+    const former = expect?.formerKeyIds
+    const foreign = former ? status.encTo.filter((k) => !ours.has(k) && !former.has(k)) : []
+    if (foreign.length || !status.encTo.some((k) => ours.has(k)))
+      return new AuthenticityError(
+        `not written for this repository: encrypted to key ${(foreign.length ? foreign : status.encTo).join(', ')}, which is not one of its recipients`,
+      )
+  }
   const wrongPassphrase =
     status.badPassphrase ||
     status.errors.some((e) => e.includes('BAD_PASSPHRASE')) ||

@@ -4,13 +4,10 @@
 import { planCompaction } from '../core/compaction.js'
 import { pathMatcher } from '../core/glob.js'
 import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
-import type { RepoState } from '../core/repo-state.js'
-import type { GpgContext } from '../crypto/gpg.js'
-import { SebError, UsageError } from '../errors.js'
-import { LocalCache } from '../repo/cache.js'
-import { readConfig } from '../repo/config.js'
-import { acquireLock } from '../repo/lock.js'
-import { type LoadedState, loadState } from '../repo/state-loader.js'
+import { pickSnapshot } from '../core/snapshot-select.js'
+import { UsageError } from '../errors.js'
+import { type Repository, withRepository } from '../repo/repository.js'
+import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 
 /** ReadOptions are what a read-only command needs. */
@@ -21,28 +18,13 @@ export interface ReadOptions {
   readonly signal?: AbortSignal
 }
 
-/** withState runs `fn` on the repository state under a shared lock. */
-export async function withState<T>(
-  o: ReadOptions,
-  fn: (loaded: LoadedState, ctx: GpgContext) => Promise<T>,
-  options: { fromDestination?: (ctx: GpgContext) => Promise<boolean> } = {},
-): Promise<T> {
-  const config = await readConfig(o.storage)
-  const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
-  const lock = await acquireLock(o.storage, 'read', false)
-  try {
-    // Read the index from the destination itself (not the cache) when asked and possible.
-    const fresh = options.fromDestination ? await options.fromDestination(ctx) : false
-    const loaded = await loadState(
-      o.storage,
-      ctx,
-      fresh ? null : new LocalCache(o.cacheBase, config.id),
-      o.signal,
-    )
-    return await fn(loaded, ctx)
-  } finally {
-    await lock.release()
-  }
+/** withState runs `fn` on the repository's index under a shared lock. */
+function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, repo: Repository) => Promise<T>): Promise<T> {
+  return withRepository(
+    o.storage,
+    { cacheBase: o.cacheBase, passphrase: o.passphrase, lock: 'shared', command: 'read', signal: o.signal },
+    async (repo) => fn(await repo.loadState(), repo),
+  )
 }
 
 /** listSnapshots returns the snapshots, oldest first. */
@@ -67,19 +49,6 @@ export interface Listing {
   readonly entries: FileEntry[]
 }
 
-/** chooseSnapshot picks a snapshot by id or unique id prefix, or the latest. */
-export function chooseSnapshot(state: RepoState, id?: string): SnapshotInfo {
-  if (!state.snapshots.length)
-    throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
-  if (!id) return state.snapshots[state.snapshots.length - 1]!
-  const s = state.findSnapshot(id)
-  if (!s)
-    throw new UsageError(
-      `--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`,
-    )
-  return s
-}
-
 function toEntry(v: Version): FileEntry {
   return {
     path: v.path,
@@ -96,7 +65,7 @@ export async function listFiles(
   o: ReadOptions & { snapshot?: string; patterns?: readonly string[] },
 ): Promise<Listing> {
   return withState(o, async ({ state }) => {
-    const snapshot = chooseSnapshot(state, o.snapshot)
+    const snapshot = pickSnapshot(state, o.snapshot)
     const match = pathMatcher(o.patterns ?? [])
     const entries = state
       .snapshotVersions(snapshot.seq)

@@ -7,11 +7,11 @@
 // fatal: everything that can be restored is, and what could not is listed.
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
-import { pathMatcher } from '../core/glob.js'
 import { getOrCreate } from '../core/maps.js'
 import type { SnapshotInfo, Version } from '../core/model.js'
 import { displayPath, encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
+import { pickSnapshot, selectVersions } from '../core/snapshot-select.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
 import { explain, packFile } from '../pack/pack-reader.js'
@@ -25,13 +25,12 @@ import {
 } from '../pipeline/unpack-list.js'
 import type { Failure } from '../pipeline/unpack-worker.js'
 import { UnpackerPool } from '../pipeline/unpacker-pool.js'
-import { LocalCache } from '../repo/cache.js'
-import { readConfig } from '../repo/config.js'
-import { acquireLock } from '../repo/lock.js'
-import { type LoadedState, loadState } from '../repo/state-loader.js'
+import { Repository } from '../repo/repository.js'
+import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
+import { errnoCode, errnoText } from '../util/errno.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions {
@@ -58,64 +57,36 @@ export interface RestoreSummary {
   readonly durationMs: number
 }
 
-/** pickSnapshot resolves --snapshot / --as-of (or the latest) against the state. */
-export function pickSnapshot(state: RepoState, id?: string, asOf?: string): SnapshotInfo {
-  if (!state.snapshots.length)
-    throw new SebError('empty', 'the repository has no snapshot yet: run seb backup first')
-  if (id) {
-    const s = state.findSnapshot(id)
-    if (!s)
-      throw new UsageError(
-        `--snapshot ${id}: no such snapshot (or the prefix is ambiguous); 'seb snapshots' lists them`,
-      )
-    return s
-  }
-  if (asOf) {
-    const t = Date.parse(asOf)
-    if (Number.isNaN(t))
-      throw new UsageError(`--as-of ${asOf}: not a date (use e.g. 2026-11-20 or 2026-11-20T18:00)`)
-    const hits = state.snapshots.filter((s) => Date.parse(s.time) <= t)
-    if (!hits.length)
-      throw new UsageError(`--as-of ${asOf}: no snapshot that old; 'seb snapshots' lists them`)
-    return hits[hits.length - 1]!
-  }
-  return state.snapshots[state.snapshots.length - 1]!
-}
-
-/**
- * selectVersions keeps the versions matching any glob, under the one rule of ls and find (a match on a
- * folder takes all below it), and the folders leading to them.
- */
-export function selectVersions(versions: readonly Version[], patterns: readonly string[]): Version[] {
-  if (!patterns.length) return [...versions]
-  const matches = pathMatcher(patterns)
-  const selected = versions.filter((v) => matches(v.path, v.kind === 'd'))
-  // Folders leading to selected entries are restored too (with their metadata).
-  const dirs = new Set<string>()
-  for (const v of selected)
-    for (let i = v.path.indexOf('/'); i > 0; i = v.path.indexOf('/', i + 1)) dirs.add(v.path.slice(0, i))
-  const have = new Set(selected.map((v) => v.path))
-  for (const v of versions) if (v.kind === 'd' && dirs.has(v.path) && !have.has(v.path)) selected.push(v)
-  return selected.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-}
-
 /** restore restores a snapshot into `target`. */
 export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   const t0 = Date.now()
   const progress = o.progress ?? silent
-  const config = await readConfig(o.storage)
-  const ctx: GpgContext = { encryption: config.encryption, passphrase: o.passphrase }
-  const cache = new LocalCache(o.cacheBase, config.id)
-  const lock = await acquireLock(o.storage, 'restore', false)
-  // The workers start (on the other core) while the index is read. They and their private folder are
-  // ready before anything is written into the target: a TMPDIR where they cannot be made is reported
-  // with the target untouched.
+  // The workers start (on the other core) while the repository is opened and the index read. They and
+  // their private folder are ready before anything is written into the target: a TMPDIR where they
+  // cannot be made is reported with the target untouched.
   const opening = UnpackerPool.open(UNPACKERS)
   opening.catch(() => {}) // awaited below, or closed on the way out
+  let repo: Repository
+  try {
+    repo = await Repository.open(o.storage, {
+      cacheBase: o.cacheBase,
+      passphrase: o.passphrase,
+      lock: 'shared',
+      command: 'restore',
+      signal: o.signal,
+    })
+  } catch (err) {
+    await opening.then(
+      (p) => p.close(),
+      () => {},
+    )
+    throw err
+  }
+  const { ctx } = repo
   try {
     let chosen: Chosen
     try {
-      chosen = await choose(o, ctx, cache, progress)
+      chosen = await choose(o, repo, progress)
     } catch (err) {
       await opening.then(
         (p) => p.close(),
@@ -132,7 +103,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
       await unpackers.close()
     }
   } finally {
-    await lock.release()
+    await repo.close()
   }
 }
 
@@ -144,15 +115,10 @@ interface Chosen {
 }
 
 /** choose loads the index and picks the snapshot and the versions the globs select. */
-async function choose(
-  o: RestoreOptions,
-  ctx: GpgContext,
-  cache: LocalCache,
-  progress: ProgressSink,
-): Promise<Chosen> {
+async function choose(o: RestoreOptions, repo: Repository, progress: ProgressSink): Promise<Chosen> {
   // An index rebuilt from the destination is kept in the cache, so that the next backup needs the
   // public key only; a cache that cannot be written must not stop a disaster restore.
-  const loaded = await loadState(o.storage, ctx, cache, o.signal, {
+  const loaded = await repo.loadState({
     onSaveError: (err) =>
       progress({
         type: 'warning',
@@ -347,11 +313,10 @@ export function toSeconds(mtimeMs: number): number {
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException
-  if (e?.code === 'EEXIST') return 'already exists'
+  // Restore's own wording where the general one would not say what happened here.
   if (e?.code === 'ELOOP') return 'a symlink is in the way (refusing to write through it)'
-  if (e?.code === 'EACCES') return 'permission denied'
   if (e?.code === 'ENOSPC') return 'no space left on the restore target'
-  return e?.message ?? String(err)
+  return errnoCode(err) ? errnoText(err) : (e?.message ?? String(err))
 }
 
 /** Failed is a path that could not be restored, and why. */

@@ -10,10 +10,10 @@ import { DamageError, KeyError, UsageError } from '../errors.js'
 import { memberHashes, readPack } from '../pack/pack-reader.js'
 import { hashFile } from '../pipeline/hash-file.js'
 import { scanTree } from '../pipeline/scanner.js'
+import { withRepository } from '../repo/repository.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
-import { withState } from './inspect.js'
 
 /** VerifyOptions choose what to check. */
 export interface VerifyOptions {
@@ -63,9 +63,13 @@ export function parseSubset(text: string): { n: number; m: number } {
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const progress = o.progress ?? silent
   await checkTools()
-  return withState(
-    o,
-    async (loaded, ctx) => {
+  return withRepository(
+    o.storage,
+    { cacheBase: o.cacheBase, passphrase: o.passphrase, lock: 'shared', command: 'verify', signal: o.signal },
+    async (repo) => {
+      const { ctx } = repo
+      // Read the index from the destination itself (not the cache) when this machine can decrypt it.
+      const loaded = await repo.loadState({ fromDestination: await canDecrypt(ctx) })
       const { state } = loaded
       const problems: Problem[] = loaded.damaged.map((d) => ({
         object: `index/${d.ref.name}`,
@@ -141,7 +145,6 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         indexFromDestination: loaded.rebuilt || !loaded.head,
       }
     },
-    { fromDestination: canDecrypt },
   )
 }
 

@@ -6,6 +6,7 @@ import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { type Excluder, makeExcluder } from '../core/excludes.js'
 import { decodePath, encodePath } from '../core/path-bytes.js'
 import { ScanList } from '../core/scan-list.js'
+import { errnoText } from '../util/errno.js'
 import { WorkerChannel, WorkerFailedError } from './channel.js'
 
 /** ScanProblem is an entry that was skipped, with why. */
@@ -323,9 +324,7 @@ export function exactMs(ns: bigint): number {
 }
 
 function describe(err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied'
-  return e.code ?? e.message
+  return errnoText(err)
 }
 
 /** SPLIT_DEPTH: a parallel scan hands out the folders this deep (account/folder in a usual mail tree). */

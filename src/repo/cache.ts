@@ -1,9 +1,8 @@
 // Why: the local cache makes daily runs cheap and lets backup run with public keys only: it holds the
 // plaintext index replayed up to the last commit, the local facts (inode, ctime…) that tell a file is
-// unchanged without reading it, and a journal of packs uploaded by a run that has not committed yet.
+// unchanged without reading it (the journal of uploaded packs is journal.ts, beside it).
 // It is only a cache: delete it and the next run rebuilds it from the destination (that one step needs
 // the secret key). Files are owner-only (0600 in a 0700 folder): the index names every message.
-import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +11,7 @@ import type { FactsUpdate } from '../core/diff.js'
 import { FactsTable } from '../core/facts-table.js'
 import type { LocalFacts, SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
+import { appendLineSynced, writeFileAtomic } from '../util/atomic-file.js'
 import { encodeState, readState, type StateFile } from './state-file.js'
 
 /** cacheBase is where seb keeps caches: $SEB_CACHE_DIR, else $XDG_CACHE_HOME/seb, else ~/.cache/seb. */
@@ -97,10 +97,6 @@ export class LocalCache {
 
   private get logFile(): string {
     return path.join(this.dir, 'log.jsonl')
-  }
-
-  private get journalFile(): string {
-    return path.join(this.dir, 'pending.jsonl')
   }
 
   /** ensure creates the folder, owner-only. */
@@ -250,20 +246,14 @@ export class LocalCache {
     }
     const dropFacts = facts.drop
     const entry: LogEntry = { commit, base, record, setFacts, dropFacts }
-    const fh = await fs.open(this.logFile, 'a', 0o600)
-    try {
-      await fh.write(`${JSON.stringify(entry)}\n`)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
+    await appendLineSynced(this.logFile, JSON.stringify(entry))
   }
 
   /** save writes the state after a commit (atomically: temp file, fsync, rename). */
   async save(commit: string, state: RepoState, facts: ReadonlyMap<string, LocalFacts>): Promise<void> {
     await this.ensure()
     const table = facts instanceof FactsTable ? facts : FactsTable.of(facts)
-    await writeAtomic(this.stateFile, encodeState(commit, state, table))
+    await writeFileAtomic(this.stateFile, encodeState(commit, state, table))
     await fs.rm(this.logFile, { force: true })
     // the formats before: seb 0.2's JSON lines, seb 0.1's one JSON value
     await fs.rm(this.stateLinesFile, { force: true })
@@ -275,43 +265,6 @@ export class LocalCache {
     await fs.rm(this.stateFile, { force: true })
     await fs.rm(this.stateLinesFile, { force: true })
     await fs.rm(this.logFile, { force: true })
-  }
-
-  /** readJournal returns the packs uploaded by runs that did not commit. */
-  async readJournal(): Promise<WirePack[]> {
-    let text = ''
-    try {
-      text = await fs.readFile(this.journalFile, 'utf8')
-    } catch {
-      return []
-    }
-    const out: WirePack[] = []
-    for (const line of text.split('\n')) {
-      if (!line) continue
-      try {
-        out.push(JSON.parse(line) as WirePack)
-      } catch {
-        // A line cut by a crash: that pack is an orphan and will be removed as such.
-      }
-    }
-    return out
-  }
-
-  /** appendJournal records an uploaded pack before anything refers to it. */
-  async appendJournal(p: WirePack): Promise<void> {
-    await this.ensure()
-    const fh = await fs.open(this.journalFile, 'a', 0o600)
-    try {
-      await fh.write(`${JSON.stringify(p)}\n`)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-  }
-
-  /** clearJournal forgets pending packs once a commit refers to them. */
-  async clearJournal(): Promise<void> {
-    await fs.rm(this.journalFile, { force: true })
   }
 
   /** cleanSpool removes spool files left by earlier runs of this process's host (they are ciphertext). */
@@ -338,16 +291,4 @@ async function* readLines(file: string): AsyncGenerator<string> {
   } finally {
     await fh.close()
   }
-}
-
-async function writeAtomic(file: string, pieces: Iterable<Uint8Array>): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
-  const fh = await fs.open(tmp, 'w', 0o600)
-  try {
-    for (const piece of pieces) await fh.write(piece)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  await fs.rename(tmp, file)
 }

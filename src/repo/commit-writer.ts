@@ -9,6 +9,7 @@ import type { GpgContext } from '../crypto/gpg.js'
 import type { Storage } from '../storage/storage.js'
 import { LOG_MAX, type LocalCache } from './cache.js'
 import { type CommitRef, type HardLink, writeCommit } from './commits.js'
+import type { Journal } from './journal.js'
 import type { LoadedState } from './state-loader.js'
 
 /**
@@ -57,6 +58,7 @@ export async function commitChanges(
   storage: Storage,
   ctx: GpgContext,
   cache: LocalCache,
+  journal: Journal,
   loaded: LoadedState,
   changes: Changes,
   facts: FactsUpdate,
@@ -91,7 +93,7 @@ export async function commitChanges(
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
     await cache.append(ref.name, base, record, facts)
   else await cache.save(ref.name, state, facts.table)
-  await cache.clearJournal()
+  await journal.clear()
   await cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { FORMAT_VERSION } from '../core/commit-codec.js'
 import type { Encryption } from '../crypto/gpg.js'
-import { DamageError, NotFoundError, RepositoryNotFoundError, SebError } from '../errors.js'
+import { DamageError, NotFoundError, RepositoryNotFoundError, SebError, UsageError } from '../errors.js'
 import { bufferBody, type Storage } from '../storage/storage.js'
 
 /** RepoConfig is the config object's JSON. */
@@ -73,4 +73,14 @@ export async function readConfig(storage: Storage): Promise<RepoConfig> {
 /** writeConfig saves the config (atomically). */
 export async function writeConfig(storage: Storage, c: RepoConfig): Promise<void> {
   await storage.save(CONFIG, bufferBody(Buffer.from(`${JSON.stringify(c, null, 2)}\n`)))
+}
+
+/** recipientsOf returns a recipient repository's fingerprints; a passphrase repository is a usage error. */
+export function recipientsOf(config: RepoConfig, what: string): string[] {
+  if (config.encryption.type !== 'recipients') {
+    throw new UsageError(
+      `seb key ${what}: not applicable: this repository is encrypted with a passphrase, not to GnuPG keys (to use keys, create a new repository with 'seb init DEST --recipient KEY' and back up to it)`,
+    )
+  }
+  return [...config.encryption.recipients]
 }

@@ -5,12 +5,12 @@ import { promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
 import type { FinishedPack } from '../pack/pack-writer.js'
 import { fileBody, type Storage } from '../storage/storage.js'
-import type { LocalCache } from './cache.js'
+import type { Journal } from './journal.js'
 
 /** uploadPack saves a finished pack and journals it; it returns the pack as the commit records it. */
 export async function uploadPack(
   storage: Storage,
-  cache: LocalCache,
+  journal: Journal,
   done: FinishedPack,
   signal?: AbortSignal,
 ): Promise<WirePack> {
@@ -21,7 +21,7 @@ export async function uploadPack(
     done.contentBytes,
     done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
   ]
-  await cache.appendJournal(wire)
+  await journal.append(wire)
   await fs.rm(done.spoolPath, { force: true })
   return wire
 }

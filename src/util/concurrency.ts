@@ -1,6 +1,7 @@
 // Why: the two small concurrency tools the pipeline needs — an ordered read-ahead (keep N file reads in
 // flight while the tar stream consumes them in order) and a bounded pool of tasks — so that reads,
 // compression, encryption and uploads overlap without unbounded memory.
+import { Semaphore } from './semaphore.js'
 
 /** readAhead maps items with up to `window` calls in flight, yielding results in input order. */
 export async function* readAhead<T, R>(
@@ -25,22 +26,34 @@ export async function* readAhead<T, R>(
   }
 }
 
-/** TaskPool runs at most `limit` tasks at once; wait() resolves when all finished or rejects on the first failure. */
+/**
+ * TaskPool runs at most `limit` tasks at once (its permits are a Semaphore); add() returns once the task
+ * has started, and wait() resolves when all finished or rejects with the first failure.
+ */
 export class TaskPool {
-  private running = new Set<Promise<void>>()
+  private readonly slots: Semaphore
+  private readonly running = new Set<Promise<void>>()
   private failure: unknown = null
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.slots = new Semaphore(Math.max(1, limit))
+  }
 
-  /** add starts a task once a slot is free. */
+  /** add starts a task once a slot is free; it throws the first failure of an earlier task instead. */
   async add(task: () => Promise<void>): Promise<void> {
-    while (this.running.size >= this.limit) await Promise.race(this.running)
-    if (this.failure) throw this.failure
+    const release = await this.slots.acquire()
+    if (this.failure) {
+      release()
+      throw this.failure
+    }
     const p: Promise<void> = task()
       .catch((err) => {
         this.failure ??= err
       })
-      .finally(() => this.running.delete(p))
+      .finally(() => {
+        this.running.delete(p)
+        release()
+      })
     this.running.add(p)
   }
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { backup } from '../../src/engine/backup.js'
+import { backup } from '../../src/engine/backup/index.js'
 import { init } from '../../src/engine/init.js'
 import { findFiles, listFiles } from '../../src/engine/inspect.js'
 import { restore } from '../../src/engine/restore.js'

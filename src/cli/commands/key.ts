@@ -2,7 +2,8 @@
 // recipients in the config, so new packs and commits go to the new set; rotate re-encrypts what is
 // already stored (src/engine/key.ts).
 import type { Command } from 'commander'
-import { addRecipient, listRecipients, removeRecipient, rotateKeys } from '../../engine/key.js'
+import { rotateKeys } from '../../engine/key-rotate.js'
+import { addRecipient, listRecipients, removeRecipient } from '../../engine/keys.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'

@@ -1,9 +1,8 @@
-// Why: who can read a repository is the list of recipient fingerprints in its config (the one
-// plaintext object). `key add` / `key remove` change that list, so new packs and commits go to the new
-// set; `key rotate` then re-encrypts what is already stored — every pack and every commit, piped
-// `gpg --decrypt | gpg --encrypt` with no plaintext on disk — saving each under the same name (the
-// content and member ordinals do not change, so the index stays valid). Rotation records its progress
-// in the cache, so a rerun after a kill or a network failure skips what is done.
+// Why: `seb key rotate` re-encrypts what is already stored — every pack and every commit, piped
+// `gpg --decrypt | gpg --encrypt` with no plaintext on disk, each read through the one archive reader
+// and checked against the index on the way — to the recipients the config now lists, saving each under
+// the same name (the content and member ordinals do not change, so the index stays valid). Rotation
+// records its progress in the cache, so a rerun after a kill or a network failure skips what is done.
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -12,146 +11,17 @@ import { pipeline } from 'node:stream/promises'
 import type { WirePack } from '../core/commit-codec.js'
 import { unchangedFacts } from '../core/diff.js'
 import { getOrCreate } from '../core/maps.js'
-import { checkTools, type GpgContext, spawnGpg } from '../crypto/gpg.js'
-import { hasSecretKey, type KeyInfo, listKeys, resolveRecipients } from '../crypto/keyring.js'
-import { DamageError, SebError, UsageError } from '../errors.js'
+import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
+import { DamageError } from '../errors.js'
 import { explain, memberHashes } from '../pack/pack-reader.js'
 import { PackStream } from '../pack/pack-stream.js'
-import { sealBuffer } from '../pack/seal.js'
-import { LocalCache } from '../repo/cache.js'
-import { commitChanges } from '../repo/commit-writer.js'
 import { listCommits } from '../repo/commits.js'
-import { type RepoConfig, readConfig, writeConfig } from '../repo/config.js'
-import { acquireLock } from '../repo/lock.js'
-import { loadState } from '../repo/state-loader.js'
+import { readConfig, recipientsOf } from '../repo/config.js'
+import { Repository } from '../repo/repository.js'
 import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
+import { writeFileAtomic } from '../util/atomic-file.js'
 import { TaskPool } from '../util/concurrency.js'
-
-/** RecipientInfo is one recipient of the repository, with what the local keyring knows of it. */
-export interface RecipientInfo {
-  readonly fingerprint: string
-  /** the key's first user id, or null when the public key is not in the keyring */
-  readonly uid: string | null
-  readonly canEncrypt: boolean
-  readonly expired: boolean
-  readonly revoked: boolean
-  /** whether this machine holds the secret key (can restore) */
-  readonly secretKey: boolean
-}
-
-/** Recipients is what `seb key list` shows. */
-export interface Recipients {
-  readonly encryption: 'recipients' | 'passphrase'
-  readonly recipients: RecipientInfo[]
-}
-
-/** listRecipients returns the repository's recipients, looked up in the local keyring. */
-export async function listRecipients(storage: Storage, gpgPath = 'gpg'): Promise<Recipients> {
-  const config = await readConfig(storage)
-  if (config.encryption.type === 'passphrase') return { encryption: 'passphrase', recipients: [] }
-  const out: RecipientInfo[] = []
-  for (const fpr of config.encryption.recipients) {
-    const key = (await listKeys([fpr], false, gpgPath))[0]
-    out.push({
-      fingerprint: fpr,
-      uid: key?.uid ?? null,
-      canEncrypt: key?.canEncrypt ?? false,
-      expired: key?.expired ?? false,
-      revoked: key?.revoked ?? false,
-      secretKey: await hasSecretKey(fpr, gpgPath),
-    })
-  }
-  return { encryption: 'recipients', recipients: out }
-}
-
-/** KeyChange says what `key add` / `key remove` did. */
-export interface KeyChange {
-  /** false when nothing had to change (the key was already a recipient) */
-  readonly changed: boolean
-  readonly key: { readonly fingerprint: string; readonly uid: string | null }
-  /** the recipient fingerprints now in the config */
-  readonly recipients: string[]
-}
-
-function recipientsOf(config: RepoConfig, what: string): string[] {
-  if (config.encryption.type !== 'recipients') {
-    throw new UsageError(
-      `seb key ${what}: not applicable: this repository is encrypted with a passphrase, not to GnuPG keys (to use keys, create a new repository with 'seb init DEST --recipient KEY' and back up to it)`,
-    )
-  }
-  return [...config.encryption.recipients]
-}
-
-/** addRecipient adds a GnuPG key to the recipients; new packs and commits are encrypted to it too. */
-export async function addRecipient(storage: Storage, key: string): Promise<KeyChange> {
-  const config = await readConfig(storage)
-  const current = recipientsOf(config, 'add')
-  const [info] = await resolveRecipients([key])
-  const k = info as KeyInfo
-  if (current.some((f) => f.toUpperCase() === k.fingerprint.toUpperCase())) {
-    return { changed: false, key: { fingerprint: k.fingerprint, uid: k.uid }, recipients: current }
-  }
-  const next = [...current, k.fingerprint]
-  await updateRecipients(storage, config, next)
-  return { changed: true, key: { fingerprint: k.fingerprint, uid: k.uid }, recipients: next }
-}
-
-/** removeRecipient removes a key from the recipients; it refuses to remove the last one. */
-export async function removeRecipient(storage: Storage, key: string, gpgPath = 'gpg'): Promise<KeyChange> {
-  const config = await readConfig(storage)
-  const current = recipientsOf(config, 'remove')
-  const fpr = await matchRecipient(current, key, gpgPath)
-  if (current.length === 1) {
-    throw new SebError(
-      'last-recipient',
-      `${fpr} is the only recipient: removing it would leave nobody able to read new backups; add another first with 'seb key add ${storage.location} KEY'`,
-    )
-  }
-  const next = current.filter((f) => f !== fpr)
-  const uid = (await listKeys([fpr], false, gpgPath))[0]?.uid ?? null
-  await updateRecipients(storage, config, next)
-  return { changed: true, key: { fingerprint: fpr, uid }, recipients: next }
-}
-
-/** matchRecipient finds which recipient `key` names: a fingerprint, a key id (its tail), or a keyring lookup. */
-async function matchRecipient(current: readonly string[], key: string, gpgPath: string): Promise<string> {
-  const hex = key.replace(/^0x/i, '').replace(/\s+/g, '').toUpperCase()
-  if (/^[0-9A-F]{8,40}$/.test(hex)) {
-    const hits = current.filter((f) => f.toUpperCase().endsWith(hex))
-    if (hits.length === 1) return hits[0]!
-  }
-  const fprs = (await listKeys([key], false, gpgPath)).map((k) => k.fingerprint.toUpperCase())
-  const hits = current.filter((f) => fprs.includes(f.toUpperCase()))
-  if (hits.length === 1) return hits[0]!
-  if (hits.length > 1)
-    throw new UsageError(
-      `${key}: matches ${hits.length} recipients; give the full fingerprint ('seb key list' shows them)`,
-    )
-  throw new UsageError(
-    `${key}: not a recipient of this repository ('seb key list' shows them: ${current.join(', ')})`,
-  )
-}
-
-/** updateRecipients proves gpg can encrypt to the new set, then saves the config under the exclusive lock. */
-async function updateRecipients(storage: Storage, config: RepoConfig, recipients: string[]): Promise<void> {
-  const encryption = { type: 'recipients' as const, recipients }
-  await sealBuffer({ encryption }, Buffer.from('seb key check'))
-  const lock = await acquireLock(storage, 'key', true)
-  try {
-    // Re-read under the lock: another `seb key` may have changed the config meanwhile.
-    const fresh = await readConfig(storage)
-    if (JSON.stringify(fresh.encryption) !== JSON.stringify(config.encryption)) {
-      throw new SebError(
-        'changed',
-        `${storage.location}: the recipients changed while this command ran; run it again`,
-      )
-    }
-    await writeConfig(storage, { ...fresh, encryption })
-  } finally {
-    await lock.release()
-  }
-}
 
 /** RotateOptions are the inputs of `seb key rotate`. */
 export interface RotateOptions {
@@ -190,17 +60,21 @@ interface RotateProgress {
 export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
   const t0 = Date.now()
   const progress = o.progress ?? silent
-  const config = await readConfig(o.storage)
-  const recipients = recipientsOf(config, 'rotate')
-  await checkTools()
-  const ctx: GpgContext = { encryption: config.encryption }
-  const cache = new LocalCache(o.cacheBase, config.id)
-  await cache.ensure()
+  recipientsOf(await readConfig(o.storage), 'rotate')
   progress({ type: 'phase', phase: 'lock' })
-  const lock = await acquireLock(o.storage, 'key rotate', true)
+  // Objects made before `key remove` are still encrypted to the removed key too: rotation reads them.
+  const repo = await Repository.open(o.storage, {
+    cacheBase: o.cacheBase,
+    lock: 'exclusive',
+    command: 'key rotate',
+    signal: o.signal,
+    formerRecipientsToo: true,
+  })
   try {
+    const { ctx, cache, config } = repo
+    const recipients = recipientsOf(config, 'rotate')
     progress({ type: 'phase', phase: 'index' })
-    const loaded = await loadState(o.storage, ctx, cache, o.signal)
+    const loaded = await repo.loadState()
     if (loaded.damaged.length)
       throw new DamageError(
         `${loaded.damaged[0]!.error}; key rotate refuses to run on a damaged index (run seb verify)`,
@@ -215,7 +89,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
     const prog = state
     let saving = Promise.resolve()
     const save = () => {
-      saving = saving.then(() => writeAtomic(file, JSON.stringify(prog)))
+      saving = saving.then(() => writeFileAtomic(file, JSON.stringify(prog)))
       return saving
     }
     await save()
@@ -270,10 +144,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
       resized.push([p.id, size, p.contentBytes, blobs])
     }
     if (resized.length) {
-      const committed = await commitChanges(
-        o.storage,
-        ctx,
-        cache,
+      const committed = await repo.commit(
         loaded,
         { packs: resized, dropPacks: [], add: [], del: [], forget: [] },
         unchangedFacts(loaded.facts),
@@ -302,7 +173,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
       durationMs: Date.now() - t0,
     }
   } finally {
-    await lock.release()
+    await repo.close()
   }
 }
 
@@ -402,10 +273,4 @@ async function readProgress(file: string): Promise<RotateProgress | null> {
   } catch {
     return null
   }
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`
-  await fs.writeFile(tmp, text, { mode: 0o600 })
-  await fs.rename(tmp, file)
 }
