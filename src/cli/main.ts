@@ -20,6 +20,7 @@ const COMMANDS = new Set([
   'unlock',
   'key',
   'config',
+  'upgrade',
   'help',
 ])
 
@@ -47,6 +48,10 @@ export function buildProgram(io: CliIO, result: { code: number }): Command {
     .option('--passphrase-file <file>', 'read the repository passphrase from FILE (or SEB_PASSPHRASE_FILE)')
     .option('--passphrase-fd <n>', 'read the repository passphrase from file descriptor N')
     .option('--json', 'print one JSON object per line (progress events, then a summary)')
+    .option(
+      '--accept-rollback',
+      'accept a destination whose history is older than what this machine has seen (a rollback you made on purpose)',
+    )
     .option('-q, --quiet', 'print errors only (for cron)')
     .addOption(
       new Option('--limit-upload <rate>', 'cap upload speed, bytes per second (e.g. 500k, 2M)').env(

@@ -8,7 +8,10 @@ import type { EntryKind, SnapshotInfo } from './model.js'
 import { isSafeRelativePath } from './path-bytes.js'
 
 /** FORMAT_VERSION is the repository format version written in the config and every commit. */
-export const FORMAT_VERSION = 1
+export const FORMAT_VERSION = 2
+
+/** FORMAT_1 is the format seb 0.3 wrote: its JSON commit records are still read, by `seb upgrade`. */
+export const FORMAT_1 = 1
 
 /** WirePack: [id, size, contentBytes, blobs: [hash, size, tarPath, entry][]] */
 export type WirePack = [string, number, number, [string, number, string, number][]]
@@ -70,9 +73,13 @@ export function encodeCommit(c: CommitRecord): Buffer {
   return Buffer.from(JSON.stringify(c), 'utf8')
 }
 
-class BadCommit extends Error {}
+/** BadCommit is a commit record (or one of its lines) that is malformed. */
+export class BadCommit extends Error {}
 
-/** decodeCommit parses and validates a commit record; it throws on anything malformed. */
+/**
+ * decodeCommit parses and validates a format-1 commit record (one JSON value; read only by the upgrade
+ * to format 2); it throws on anything malformed.
+ */
 export function decodeCommit(data: Buffer): CommitRecord {
   let raw: unknown
   try {
@@ -83,8 +90,8 @@ export function decodeCommit(data: Buffer): CommitRecord {
   const c = raw as CommitRecord
   check(typeof c === 'object' && c !== null, 'not an object')
   check(
-    c.seb === FORMAT_VERSION,
-    `format version ${String(c.seb)} is not supported (this seb reads ${FORMAT_VERSION})`,
+    c.seb === FORMAT_1 || c.seb === FORMAT_VERSION,
+    `format version ${String(c.seb)} is not supported here`,
   )
   check(c.kind === 'delta' || c.kind === 'checkpoint', 'bad kind')
   check(Number.isSafeInteger(c.seq) && c.seq > 0, 'bad seq')
@@ -117,7 +124,8 @@ export function decodeCommit(data: Buffer): CommitRecord {
   return c
 }
 
-function checkEntry(e: unknown[]): void {
+/** checkEntry validates a [path, kind, ref, size, mtimeMs, mode] entry. */
+export function checkEntry(e: unknown[]): void {
   check(
     Array.isArray(e) && typeof e[0] === 'string' && isSafeRelativePath(e[0] as string),
     `unsafe path ${JSON.stringify(e?.[0])}`,
@@ -128,7 +136,8 @@ function checkEntry(e: unknown[]): void {
   check(isCount(e[3]) && typeof e[4] === 'number' && Number.isFinite(e[4]) && isCount(e[5]), 'bad metadata')
 }
 
-function checkSnapshot(s: SnapshotInfo): void {
+/** checkSnapshot validates a snapshot's description. */
+export function checkSnapshot(s: SnapshotInfo): void {
   check(
     typeof s === 'object' &&
       s !== null &&
@@ -139,10 +148,12 @@ function checkSnapshot(s: SnapshotInfo): void {
   )
 }
 
-function isCount(n: unknown): n is number {
+/** isCount tells whether a value is a whole number ≥ 0. */
+export function isCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 }
 
-function check(ok: boolean, what: string): asserts ok {
+/** check throws BadCommit naming `what` unless `ok`. */
+export function check(ok: boolean, what: string): asserts ok {
   if (!ok) throw new BadCommit(`malformed commit record: ${what}`)
 }

@@ -3,7 +3,7 @@
 // cache and a rebuild from the destination always agree. Pure: no I/O.
 
 import { BlobTable } from './blob-table.js'
-import type { CommitRecord, WirePack, WireVersion } from './commit-codec.js'
+import type { CommitRecord, WireEntry, WirePack, WireVersion } from './commit-codec.js'
 import type { PackInfo, SnapshotInfo, Version } from './model.js'
 import { VersionTable } from './version-table.js'
 
@@ -34,45 +34,79 @@ export class RepoState {
   /** applyCommit replays one commit record; commits must come in sequence. */
   applyCommit(c: CommitRecord): void {
     if (c.kind === 'checkpoint') {
-      this.packs.clear()
-      this.blobs.clear()
-      this.live.clear()
-      this.history.length = 0
-      this.snapshots.length = 0
+      this.beginCheckpoint(c.seq)
       this.live.reserve(c.versions.length)
       this.reserveBlobs(c.packs)
-      for (const v of c.versions) {
-        const version = fromWire(v)
-        if (version.to === 0) this.live.set(version.path, version)
-        else this.history.push(version)
-      }
+      for (const v of c.versions) this.loadVersion(...v)
       for (const p of c.packs) this.addPack(p, c.seq)
       this.snapshots.push(...c.snapshots)
-      this.seq = c.seq
-      this.checkpointSeq = c.seq
+      this.endCommit(c.seq, null, [], [])
       return
     }
-    if (c.seq !== this.seq + 1) throw new Error(`commit ${c.seq} does not follow commit ${this.seq}`)
+    this.beginDelta(c.seq)
     this.live.reserve(this.live.size + c.add.length)
     this.reserveBlobs(c.packs)
-    for (const path of c.del) this.close(path, c.seq)
+    for (const path of c.del) this.deleteEntry(path, c.seq)
     // Onto an empty tree (a first backup, or the first commit of a replay) nothing is closed: 87,000
     // lookups saved. A path added twice still ends as its last version, set over the first.
     const replacing = this.live.size > 0
-    for (const [path, kind, ref, size, mtimeMs, mode] of c.add) {
-      if (replacing) this.close(path, c.seq)
-      this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: c.seq, to: 0 })
-    }
+    for (const e of c.add) this.addEntry(e, c.seq, replacing)
     // Packs after the versions, so that their tar paths share the versions' strings.
     for (const p of c.packs) this.addPack(p, c.seq)
-    if (c.dropPacks.length) {
-      const dropped = new Set(c.dropPacks)
+    this.endCommit(c.seq, c.snapshot, c.dropPacks, c.forget)
+  }
+
+  /** beginCheckpoint starts replaying a checkpoint: the state is replaced by what follows. */
+  beginCheckpoint(seq: number): void {
+    this.packs.clear()
+    this.blobs.clear()
+    this.live.clear()
+    this.history.length = 0
+    this.snapshots.length = 0
+    this.checkpointSeq = seq
+  }
+
+  /** beginDelta starts replaying a delta, which must follow the last commit applied. */
+  beginDelta(seq: number): void {
+    if (seq !== this.seq + 1) throw new Error(`commit ${seq} does not follow commit ${this.seq}`)
+  }
+
+  /** deleteEntry closes the live version of `path` at commit `seq`. */
+  deleteEntry(path: string, seq: number): void {
+    this.close(path, seq)
+  }
+
+  /** addEntry opens a version at commit `seq` (closing the live one first when `replacing`). */
+  addEntry([path, kind, ref, size, mtimeMs, mode]: WireEntry, seq: number, replacing = true): void {
+    if (replacing) this.close(path, seq)
+    this.live.set(path, { path, kind, ref, size, mtimeMs, mode, from: seq, to: 0 })
+  }
+
+  /** addPackInfo records a pack (added, or re-sized by key rotation) at commit `seq`. */
+  addPackInfo(id: string, size: number, contentBytes: number, seq: number): void {
+    this.packs.set(id, { id, size, seq, contentBytes })
+  }
+
+  /** addBlob records where a content is stored; its tar path shares the live version's string. */
+  addBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
+    this.blobs.set(hash, { pack, entry, size, tarPath: this.live.canonicalPath(tarPath) ?? tarPath })
+  }
+
+  /** endCommit finishes a commit: packs dropped, snapshots forgotten, its own snapshot recorded. */
+  endCommit(
+    seq: number,
+    snapshot: SnapshotInfo | null,
+    dropPacks: readonly string[],
+    forget: readonly number[],
+  ): void {
+    if (dropPacks.length) {
+      const dropped = new Set(dropPacks)
       for (const id of dropped) this.packs.delete(id)
       for (const [hash, loc] of this.blobs) if (dropped.has(loc.pack)) this.blobs.delete(hash)
     }
-    if (c.forget.length) this.forget(new Set(c.forget))
-    if (c.snapshot) this.snapshots.push(c.snapshot)
-    this.seq = c.seq
+    if (forget.length) this.forget(new Set(forget))
+    if (snapshot) this.snapshots.push(snapshot)
+    this.seq = seq
   }
 
   /** loadVersion adds one version while loading a saved state (the local cache), line by line. */
@@ -87,9 +121,9 @@ export class RepoState {
     this.packs.set(id, { id, size, seq, contentBytes })
   }
 
-  /** loadBlob adds one blob location while loading a saved state; its path shares the live version's string. */
+  /** loadBlob adds one blob location while loading a saved state (as addBlob). */
   loadBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
-    this.blobs.set(hash, { pack, entry, size, tarPath: this.live.canonicalPath(tarPath) ?? tarPath })
+    this.addBlob(hash, pack, size, tarPath, entry)
   }
 
   private reserveBlobs(packs: readonly WirePack[]): void {
@@ -100,14 +134,8 @@ export class RepoState {
 
   private addPack(p: WirePack, seq: number): void {
     const [id, size, contentBytes, blobs] = p
-    this.packs.set(id, { id, size, seq, contentBytes })
-    for (const [hash, bsize, tarPath, entry] of blobs)
-      this.blobs.set(hash, {
-        pack: id,
-        entry,
-        size: bsize,
-        tarPath: this.live.canonicalPath(tarPath) ?? tarPath,
-      })
+    this.addPackInfo(id, size, contentBytes, seq)
+    for (const [hash, bsize, tarPath, entry] of blobs) this.addBlob(hash, id, bsize, tarPath, entry)
   }
 
   private close(path: string, seq: number): void {
@@ -172,9 +200,4 @@ export class RepoState {
       versions.push([v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
     return { packs, versions, snapshots: [...this.snapshots] }
   }
-}
-
-function fromWire(v: WireVersion): Version {
-  const [path, kind, ref, size, mtimeMs, mode, from, to] = v
-  return { path, kind, ref, size, mtimeMs, mode, from, to }
 }

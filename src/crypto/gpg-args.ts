@@ -69,7 +69,19 @@ export function detachSignArgs(signer: string): string[] {
   return [...GPG_BASE, '--local-user', signer, '--armor', '--detach-sign', '--output', '-']
 }
 
-/** verifyArgs builds gpg's argv for checking a detached signature file against data on stdin. */
-export function verifyArgs(signatureFile: string): string[] {
-  return [...GPG_BASE, '--trust-model', 'always', '--verify', '--', signatureFile, '-']
+/**
+ * verifyArgs builds gpg's argv for checking a detached signature against data on stdin; `signature` is
+ * a file, or `-&N` for file descriptor N.
+ */
+export function verifyArgs(signature: string): string[] {
+  return [
+    ...GPG_BASE,
+    '--enable-special-filenames',
+    '--trust-model',
+    'always',
+    '--verify',
+    '--',
+    signature,
+    '-',
+  ]
 }

@@ -79,7 +79,7 @@ export function classifyGpg(
   if (ours && status.encTo.length) {
     const former = expect?.formerKeyIds
     const foreign = former ? status.encTo.filter((k) => !ours.has(k) && !former.has(k)) : []
-    if (foreign.length || !status.encTo.some((k) => ours.has(k)))
+    if (foreign.length || (!former && !status.encTo.some((k) => ours.has(k))))
       return new AuthenticityError(
         `not written for this repository: encrypted to key ${(foreign.length ? foreign : status.encTo).join(', ')}, which is not one of its recipients`,
       )

@@ -10,6 +10,10 @@ export type { CompactSummary } from '../repo/compaction.js'
 
 /** CompactOptions are the inputs of a compaction. */
 export interface CompactOptions {
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
   readonly storage: Storage
   readonly cacheBase: string
   readonly passphrase?: Buffer
@@ -29,6 +33,8 @@ export function compact(o: CompactOptions): Promise<CompactSummary> {
     o.storage,
     {
       cacheBase: o.cacheBase,
+      dataBase: o.dataBase,
+      acceptRollback: o.acceptRollback,
       passphrase: o.passphrase,
       lock: o.dryRun ? 'none' : 'exclusive',
       command: 'compact',

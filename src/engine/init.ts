@@ -1,10 +1,25 @@
-// Why: creating a repository: resolve the recipients to full fingerprints in the user's keyring (or
-// take a passphrase), prove gpg can encrypt with them, then write the config — the only plaintext.
+// Why: creating a repository (docs/design.md): resolve the recipients to full fingerprints in the user's
+// keyring (or take a passphrase), prove gpg can encrypt with them, make the repository key, sign the
+// settings as the owner (the one moment, besides restoring, that needs a recipient's secret key), keep
+// the key and the pins on this machine and the key's secret half, encrypted, on the destination; the
+// config is saved last: it is what makes the folder a repository.
+
+import { randomBytes } from 'node:crypto'
 import type { Encryption, GpgContext } from '../crypto/gpg.js'
 import { resolveRecipients } from '../crypto/keyring.js'
+import { newSigningKey, signingKeyFromPassphrase } from '../crypto/signing.js'
 import { NotFoundError, RepositoryNotFoundError, SebError, UsageError } from '../errors.js'
 import { sealBuffer } from '../pack/seal.js'
-import { newConfig, type RepoConfig, readConfig, writeConfig } from '../repo/config.js'
+import {
+  certify,
+  FormatOneError,
+  newManifest,
+  type RepoConfig,
+  readConfigObject,
+  writeConfig,
+} from '../repo/config.js'
+import { dataBase, MachineData } from '../repo/machine-data.js'
+import { saveSigningKeyObject } from '../repo/signing-key-object.js'
 import type { Storage } from '../storage/storage.js'
 
 /** InitOptions choose how the new repository is encrypted. */
@@ -14,18 +29,24 @@ export interface InitOptions {
   readonly retentionDays?: number
   /** target uncompressed content per pack (tests use small packs to get many) */
   readonly packBytes?: number
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
 }
 
 /** init creates a repository at `storage`; it refuses when one is already there. */
 export async function init(storage: Storage, o: InitOptions): Promise<RepoConfig> {
-  const existing = await readConfig(storage).catch((err: unknown) => {
-    if (err instanceof RepositoryNotFoundError || err instanceof NotFoundError) return null
-    throw err
-  })
+  const existing = await readConfigObject(storage).then(
+    (c) => c.id,
+    (err: unknown) => {
+      if (err instanceof RepositoryNotFoundError || err instanceof NotFoundError) return null
+      if (err instanceof FormatOneError) return 'in format 1'
+      throw err
+    },
+  )
   if (existing)
     throw new SebError(
       'exists',
-      `${storage.location}: already a seb repository (id ${existing.id}); nothing changed`,
+      `${storage.location}: already a seb repository (${existing}); nothing changed`,
     )
   let encryption: Encryption
   if (o.recipients?.length) {
@@ -45,7 +66,35 @@ export async function init(storage: Storage, o: InitOptions): Promise<RepoConfig
   }
   const ctx: GpgContext = { encryption, passphrase: o.passphrase }
   await sealBuffer(ctx, Buffer.from('seb init check')) // fails now, with gpg's reason, rather than at the first backup
-  const config = newConfig(encryption, { retentionDays: o.retentionDays, packBytes: o.packBytes })
+  const id = randomBytes(16).toString('hex')
+  const key =
+    o.passphrase && encryption.type === 'passphrase'
+      ? signingKeyFromPassphrase(o.passphrase, id)
+      : newSigningKey()
+  const manifest = {
+    ...newManifest(encryption, key.publicKey, { retentionDays: o.retentionDays, packBytes: o.packBytes }),
+    repository: id,
+  }
+  const config = await certify(manifest, { passphraseKey: key })
+  const data = new MachineData(o.dataBase ?? dataBase())
+  if (encryption.type === 'recipients') {
+    await saveSigningKeyObject(storage, ctx, key)
+    await data.saveSigningKey(id, key)
+  }
+  await data.savePins({ repository: id, manifest: config.manifestText, serial: config.serial, head: null })
+  await data.rememberLocation(storage.location, id)
   await writeConfig(storage, config)
   return config
+}
+
+/** repositoryExists tells whether the destination holds a seb repository (of any format). */
+export async function repositoryExists(storage: Storage): Promise<boolean> {
+  return readConfigObject(storage).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof RepositoryNotFoundError) return false
+      if (err instanceof FormatOneError) return true
+      throw err
+    },
+  )
 }

@@ -6,12 +6,17 @@ import { pathMatcher } from '../core/glob.js'
 import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
 import { pickSnapshot } from '../core/snapshot-select.js'
 import { UsageError } from '../errors.js'
+import { listCommitObjects } from '../repo/commit-writer.js'
 import { type Repository, withRepository } from '../repo/repository.js'
 import type { LoadedState } from '../repo/state-loader.js'
 import type { Storage } from '../storage/storage.js'
 
 /** ReadOptions are what a read-only command needs. */
 export interface ReadOptions {
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
   readonly storage: Storage
   readonly cacheBase: string
   readonly passphrase?: Buffer
@@ -22,7 +27,15 @@ export interface ReadOptions {
 function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, repo: Repository) => Promise<T>): Promise<T> {
   return withRepository(
     o.storage,
-    { cacheBase: o.cacheBase, passphrase: o.passphrase, lock: 'shared', command: 'read', signal: o.signal },
+    {
+      cacheBase: o.cacheBase,
+      dataBase: o.dataBase,
+      acceptRollback: o.acceptRollback,
+      passphrase: o.passphrase,
+      lock: 'shared',
+      command: 'read',
+      signal: o.signal,
+    },
     async (repo) => fn(await repo.loadState(), repo),
   )
 }
@@ -127,7 +140,8 @@ export interface RepoStats {
 
 /** repoStats measures the repository: index and destination listing, nothing decrypted beyond the index. */
 export async function repoStats(o: ReadOptions): Promise<RepoStats> {
-  return withState(o, async ({ state, commits }) => {
+  return withState(o, async ({ state }, repo) => {
+    const commits = await listCommitObjects(repo.storage, o.signal)
     const listed = new Map<string, number>()
     for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
     let files = 0

@@ -3,8 +3,8 @@
 // and checked against the index on the way — to the recipients the config now lists, saving each under
 // the same name (the content and member ordinals do not change, so the index stays valid). Rotation
 // records its progress in the cache, so a rerun after a kill or a network failure skips what is done.
-import { randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -15,18 +15,23 @@ import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { explain, memberHashes } from '../pack/pack-reader.js'
 import { PackStream } from '../pack/pack-stream.js'
-import { listCommits } from '../repo/commits.js'
-import { readConfig, recipientsOf } from '../repo/config.js'
+import { listSigNames, readSig, saveSig } from '../repo/commit-sigs.js'
+import { listCommitObjects } from '../repo/commit-writer.js'
+import { type Manifest, readConfigObject, recipientsOf } from '../repo/config.js'
+import { publish } from '../repo/publish.js'
 import { Repository } from '../repo/repository.js'
+import { saveSigningKeyObject } from '../repo/signing-key-object.js'
 import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { writeFileAtomic } from '../util/atomic-file.js'
 import { TaskPool } from '../util/concurrency.js'
+import { fault } from '../util/fault.js'
 
 /** RotateOptions are the inputs of `seb key rotate`. */
 export interface RotateOptions {
   readonly storage: Storage
   readonly cacheBase: string
+  readonly dataBase?: string
   readonly progress?: ProgressSink
   readonly signal?: AbortSignal
   /** parallel re-encryptions (default: the storage's connections, at most 4) */
@@ -60,15 +65,17 @@ interface RotateProgress {
 export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
   const t0 = Date.now()
   const progress = o.progress ?? silent
-  recipientsOf(await readConfig(o.storage), 'rotate')
+  if ((await readConfigObject(o.storage)).certificate.type === 'passphrase')
+    recipientsOf({ encryption: { type: 'passphrase' } } as Manifest, 'rotate')
   progress({ type: 'phase', phase: 'lock' })
   // Objects made before `key remove` are still encrypted to the removed key too: rotation reads them.
   const repo = await Repository.open(o.storage, {
     cacheBase: o.cacheBase,
+    dataBase: o.dataBase,
     lock: 'exclusive',
     command: 'key rotate',
     signal: o.signal,
-    formerRecipientsToo: true,
+    anyFormerRecipient: true,
   })
   try {
     const { ctx, cache, config } = repo
@@ -96,7 +103,8 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
 
     const packs = [...loaded.state.packs.values()]
     const todoPacks = packs.filter((p) => prog.packs[p.id] === undefined)
-    const commitsBefore = await listCommits(o.storage, o.signal)
+    const signed = new Set((await listSigNames(o.storage, o.signal)).map((s) => s.name))
+    const commitsBefore = (await listCommitObjects(o.storage, o.signal)).filter((c) => signed.has(c.name))
     const todoCommits = commitsBefore.filter((c) => !prog.commits.includes(c.name))
     const bytesTotal = todoPacks.reduce((n, p) => n + p.size, 0) + todoCommits.reduce((n, c) => n + c.size, 0)
     const filesTotal = todoPacks.length + todoCommits.length
@@ -111,12 +119,13 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
       getOrCreate(members, loc.pack, () => new Map()).set(loc.entry, hash)
     const one = async (h: Handle, oldSize: number) => {
       const expected = h.type === 'pack' ? (members.get(h.name) ?? new Map<number, string>()) : null
-      const size = await reencrypt(o.storage, ctx, h, expected, cache.spoolDir, o.signal)
+      const done = await reencrypt(o.storage, ctx, h, expected, cache.spoolDir, o.signal)
+      fault('rotate:object')
       filesDone++
       bytesDone += oldSize
-      bytesUploaded += size
+      bytesUploaded += done.size
       report()
-      return size
+      return done
     }
 
     progress({ type: 'phase', phase: 'pack' })
@@ -125,7 +134,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
     for (const p of todoPacks) {
       o.signal?.throwIfAborted()
       await pool.add(async () => {
-        prog.packs[p.id] = await one({ type: 'pack', name: p.id }, p.size)
+        prog.packs[p.id] = (await one({ type: 'pack', name: p.id }, p.size)).size
         await save()
       })
     }
@@ -150,18 +159,27 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
         unchangedFacts(loaded.facts),
         null,
       )
+      fault('rotate:committed')
       prog.commits.push(committed.ref.name)
       bytesUploaded += committed.ref.size
       await save()
     }
 
+    // Each commit re-encrypted, then its signature made again for its new bytes (same chain).
     for (const c of todoCommits) {
       o.signal?.throwIfAborted()
-      await one({ type: 'index', name: c.name }, c.size)
+      const sig = await readSig(o.storage, config.signingKey, config.id, c.name, o.signal)
+      if (typeof sig === 'string') continue
+      const done = await one({ type: 'commit', name: c.name }, c.size)
+      await saveSig(o.storage, { ...sig, size: done.size, sha256: done.sha256 }, repo.key!, o.signal)
       prog.commits.push(c.name)
       await save()
     }
     await saving
+    // Everything is now for the current recipients alone: the removed keys leave the settings, and the
+    // repository key's secret half is encrypted to the current recipients.
+    if (config.formerRecipients.length) await publish(repo, { formerRecipients: [] }, repo.key)
+    else if (repo.key) await saveSigningKeyObject(o.storage, { encryption: config.encryption }, repo.key)
     return {
       recipients,
       packsRotated: todoPacks.length,
@@ -188,10 +206,10 @@ async function reencrypt(
   expected: ReadonlyMap<number, string> | null,
   spoolDir: string,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<{ size: number; sha256: string }> {
   await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
   const spool = path.join(spoolDir, `rotate-${process.pid}-${randomBytes(6).toString('hex')}`)
-  const what = h.type === 'pack' ? `pack ${h.name}` : `index ${h.name}`
+  const what = `${h.type} ${h.name}`
   try {
     try {
       await storage.load(
@@ -230,8 +248,10 @@ async function reencrypt(
       throw explain(err, what)
     }
     const size = (await fs.stat(spool)).size
+    const hash = createHash('sha256')
+    for await (const c of createReadStream(spool)) hash.update(c as Buffer)
     await storage.save(h, fileBody(spool, size), signal)
-    return size
+    return { size, sha256: hash.digest('hex') }
   } finally {
     await fs.rm(spool, { force: true })
   }

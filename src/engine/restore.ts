@@ -34,6 +34,10 @@ import { errnoCode, errnoText } from '../util/errno.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions {
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
   readonly storage: Storage
   readonly target: string
   readonly cacheBase: string
@@ -70,6 +74,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   try {
     repo = await Repository.open(o.storage, {
       cacheBase: o.cacheBase,
+      dataBase: o.dataBase,
+      acceptRollback: o.acceptRollback,
       passphrase: o.passphrase,
       lock: 'shared',
       command: 'restore',

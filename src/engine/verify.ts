@@ -17,6 +17,10 @@ import { TaskPool } from '../util/concurrency.js'
 
 /** VerifyOptions choose what to check. */
 export interface VerifyOptions {
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
   readonly storage: Storage
   readonly cacheBase: string
   readonly passphrase?: Buffer
@@ -65,14 +69,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   await checkTools()
   return withRepository(
     o.storage,
-    { cacheBase: o.cacheBase, passphrase: o.passphrase, lock: 'shared', command: 'verify', signal: o.signal },
+    {
+      cacheBase: o.cacheBase,
+      dataBase: o.dataBase,
+      acceptRollback: o.acceptRollback,
+      passphrase: o.passphrase,
+      lock: 'shared',
+      command: 'verify',
+      signal: o.signal,
+    },
     async (repo) => {
       const { ctx } = repo
       // Read the index from the destination itself (not the cache) when this machine can decrypt it.
       const loaded = await repo.loadState({ fromDestination: await canDecrypt(ctx) })
       const { state } = loaded
       const problems: Problem[] = loaded.damaged.map((d) => ({
-        object: `index/${d.ref.name}`,
+        object: `commits/${d.name}`,
         message: d.error,
         files: [],
       }))

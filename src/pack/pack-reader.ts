@@ -6,13 +6,14 @@
 import { createHash, type Hash } from 'node:crypto'
 import { createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, NotFoundError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
 import { type MemberVisitor, PackStream } from './pack-stream.js'
 import { startDecrypt } from './seal.js'
+import { FrameDecompressor } from './zstd.js'
 
 /** ArchiveDamage is damage found in an archive's zstd frames or tar (explain names the object). */
 export class ArchiveDamage extends DamageError {}
@@ -218,4 +219,39 @@ export function memberHashes(want: (entry: number) => boolean): {
       },
     },
   }
+}
+
+/**
+ * openSealedBuffer decrypts a small sealed object that is not an archive (zstd frames of plain bytes,
+ * as sealBuffer writes them), bounded to `maxBytes` of plaintext.
+ */
+export async function openSealedBuffer(
+  ctx: GpgContext,
+  sealed: Buffer,
+  maxBytes = 64 * 1024,
+): Promise<Buffer> {
+  const gpg = startDecrypt(ctx, Readable.from([sealed]))
+  const zstd = new FrameDecompressor()
+  const out: Buffer[] = []
+  let n = 0
+  const sink = (piece: Buffer) => {
+    n += piece.length
+    if (n > maxBytes) throw new DamageError(`a sealed object decrypts to more than ${maxBytes} bytes`)
+    out.push(Buffer.from(piece))
+  }
+  let failure: unknown = null
+  try {
+    for await (const chunk of gpg.child.stdout!) zstd.push(chunk as Buffer, sink)
+    zstd.end(sink)
+    if (!zstd.complete) throw new ArchiveDamage('zstd: the compressed stream ends in the middle of a frame')
+  } catch (err) {
+    failure = err
+    gpg.child.kill('SIGKILL')
+  }
+  await gpg.done.catch((err: unknown) => {
+    if (!failure) throw err
+  })
+  if (failure instanceof DamageError) throw failure
+  if (failure) throw new ArchiveDamage(failure instanceof Error ? failure.message : String(failure))
+  return Buffer.concat(out)
 }

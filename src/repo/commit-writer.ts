@@ -1,14 +1,19 @@
 // Why: the one way a run ends — build the commit record from its changes, decide delta or checkpoint,
-// write it (the commit point), then bring the local cache up to date. Backup and compaction share it,
-// so the write order of docs/design.md holds for both.
+// and make the commit in the write order of docs/design.md (cache ahead, lock checked, commit object,
+// signature = commit point, pin, cache). Backup, compaction and key rotation share it.
 import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
+import { checkpointLines, deltaLines } from '../core/commit-lines.js'
 import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
+import type { SigningKey } from '../crypto/signing.js'
+import { isValidName } from '../storage/layout.js'
 import type { Storage } from '../storage/storage.js'
+import { fault } from '../util/fault.js'
 import { LOG_MAX, type LocalCache } from './cache.js'
-import { type CommitRef, type HardLink, writeCommit } from './commits.js'
+import { type CommitSig, chainAfter, genesisChain, saveSig, seqOf } from './commit-sigs.js'
+import { commitFrames, commitName, type HardLink, type WrittenCommit, writeCommit } from './commits.js'
 import type { Journal } from './journal.js'
 import type { LoadedState } from './state-loader.js'
 
@@ -23,13 +28,20 @@ export const CHECKPOINT_SHARE = 0.5
 export const CHECKPOINT_MAX_DELTAS = 500
 
 /** needsCheckpoint applies the consolidation rule to the commits on the destination. */
-export function needsCheckpoint(commits: readonly CommitRef[], checkpointSeq: number): boolean {
+export function needsCheckpoint(commits: readonly CommitObject[], checkpointSeq: number): boolean {
   const baseSeq = checkpointSeq || 1
   const base = commits.find((c) => c.seq === baseSeq)
   if (!base) return true // the base is gone (damage): consolidate
   const since = commits.filter((c) => c.seq > baseSeq)
   const bytes = since.reduce((n, c) => n + c.size, 0)
   return since.length >= CHECKPOINT_MAX_DELTAS || bytes >= CHECKPOINT_SHARE * base.size
+}
+
+/** CommitObject is a commit object as listed: its name, sequence number and size. */
+export interface CommitObject {
+  readonly name: string
+  readonly seq: number
+  readonly size: number
 }
 
 /** Changes are what one run adds to the index. */
@@ -43,22 +55,37 @@ export interface Changes {
 
 /** Committed says what was written. */
 export interface Committed {
-  readonly ref: CommitRef
+  readonly ref: WrittenCommit
   readonly checkpoint: boolean
   /** seq of the checkpoint before this commit (commits older than it may now be removed) */
   readonly previousCheckpoint: number
   readonly snapshot: SnapshotInfo | null
 }
 
+/** CommitContext is what making a commit needs from the opened repository. */
+export interface CommitContext {
+  readonly storage: Storage
+  readonly ctx: GpgContext
+  readonly cache: LocalCache
+  readonly journal: Journal
+  readonly repository: string
+  /** the repository key (this machine's copy, or derived from the passphrase) */
+  readonly key: SigningKey
+  /** fails when this run's lock is gone: nothing is committed then */
+  readonly checkLock: () => Promise<void>
+  /** records the new head as this machine's pin */
+  readonly pinHead: (head: CommitSig) => Promise<void>
+  readonly signal?: AbortSignal
+}
+
 /**
- * commitChanges applies `changes` to the loaded state and writes the commit. `makeSnapshot` is called
- * with the new state to describe the snapshot (null for a maintenance commit).
+ * commitChanges applies `changes` to the loaded state and makes the commit, in the write order of
+ * docs/design.md: the cache's next state first (pending), the lock checked, the commit object, its
+ * signature (the commit point), then the pin and the cache. `makeSnapshot` describes the snapshot
+ * (null for a maintenance commit).
  */
 export async function commitChanges(
-  storage: Storage,
-  ctx: GpgContext,
-  cache: LocalCache,
-  journal: Journal,
+  c: CommitContext,
   loaded: LoadedState,
   changes: Changes,
   facts: FactsUpdate,
@@ -79,23 +106,58 @@ export async function commitChanges(
     snapshot = makeSnapshot(state, seq)
     state.snapshots.push(snapshot)
   }
-  const checkpoint = mustCheckpoint || (seq > 1 && needsCheckpoint(loaded.commits, previousCheckpoint))
-  const record: CommitRecord = checkpoint
-    ? { ...emptyCommit('checkpoint', seq, snapshot, time), ...state.checkpointLists() }
-    : { ...delta, snapshot }
+  const objects = await listCommitObjects(c.storage, c.signal)
+  const checkpoint = mustCheckpoint || (seq > 1 && needsCheckpoint(objects, previousCheckpoint))
   if (checkpoint) state.checkpointSeq = seq
-  const links = hardLinks(state, checkpoint ? null : changes.add)
-  const ref = await writeCommit(storage, ctx, record, links, cache.spoolDir)
-  // ---- committed ----
-  // The cache follows: a small log line on top of its state file for a delta, the whole state after a
-  // checkpoint, when the log is long, or when the cache was not at the previous head.
+  const record: CommitRecord = { ...delta, snapshot }
+  const lines = checkpoint
+    ? checkpointLines(state, { repository: c.repository, seq, time, snapshot })
+    : deltaLines(record, c.repository)
+  const name = commitName(seq)
+  const frames = commitFrames(seq, time, lines, hardLinks(state, checkpoint ? null : changes.add))
+  // 1. The cache's next state, ahead: a small log line on top of its state file for a delta; the whole
+  // state after a checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase
+  const after = loaded.head?.name ?? null
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
-    await cache.append(ref.name, base, record, facts)
-  else await cache.save(ref.name, state, facts.table)
-  await journal.clear()
-  await cache.cleanSpool()
+    await c.cache.prepare({ kind: 'line', commit: name, base, record, facts }, after)
+  else
+    await c.cache.prepare(
+      { kind: 'state', commit: name, after: after ?? '', state, facts: facts.table },
+      after,
+    )
+  fault('cache:prepared')
+  // 2. Still ours to write?
+  await c.checkLock()
+  // 3. The commit object, then 4. its signature: the commit point.
+  const ref = await writeCommit(c.storage, c.ctx, name, frames, c.cache.spoolDir, c.signal)
+  fault('commit:object-saved')
+  const sig: CommitSig = {
+    repository: c.repository,
+    seq,
+    name,
+    kind: checkpoint ? 'checkpoint' : 'delta',
+    time,
+    size: ref.size,
+    sha256: ref.sha256,
+    chain: chainAfter(loaded.head?.chain ?? genesisChain(c.repository), name),
+  }
+  await saveSig(c.storage, sig, c.key, c.signal)
+  fault('commit:signed')
+  // ---- committed ----
+  await c.pinHead(sig)
+  await c.cache.promote(name)
+  await c.journal.clear()
+  await c.cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }
+}
+
+/** listCommitObjects lists the commit objects on the destination, by seq. */
+export async function listCommitObjects(storage: Storage, signal?: AbortSignal): Promise<CommitObject[]> {
+  const out: CommitObject[] = []
+  for await (const o of storage.list('commit', signal))
+    if (isValidName('commit', o.name)) out.push({ name: o.name, seq: seqOf(o.name), size: o.size })
+  return out.sort((a, b) => a.seq - b.seq || (a.name < b.name ? -1 : 1))
 }
 
 /** hardLinks lists files whose content is stored under another path (all live files when `adds` is null). */

@@ -1,27 +1,26 @@
-// Why: reading and writing commit objects (index/<seq>-<random>). A commit is an OpenPGP message of a
-// zstd-compressed tar holding the commit record as `.seb-index/<seq>.json`, followed by hard-link
-// members that give deduplicated files (renamed or copied mail) their current names, so that extracting
-// every pack and then every commit with plain gpg and tar yields every file under its current path.
-import { randomBytes } from 'node:crypto'
-import { promises as fs } from 'node:fs'
+// Why: writing and reading format-2 commit objects (commits/<seq>-<random>). A commit is an OpenPGP
+// message of a zstd-compressed tar: the commit record as JSON lines (`.seb-index/<seq>.jsonl`), hard
+// links that give deduplicated files (renamed, moved, copied mail) their current names for a restore
+// without seb, and the mtimes of those copies (`.seb-index/<seq>.mtimes`) for its last step. A commit
+// is read only after its bytes match the SHA-256 its signature names, and then a line at a time into
+// the state, so no commit is ever held whole, however large (docs/design.md, "Commits").
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
-import { type CommitRecord, decodeCommit } from '../core/commit-codec.js'
-import { jsonBuffers, jsonChunks } from '../core/json-chunks.js'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { BadCommit } from '../core/commit-codec.js'
+import { CommitApplier, MAX_LINE } from '../core/commit-lines.js'
+import { encodePath } from '../core/path-bytes.js'
+import type { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { END_OF_ARCHIVE, memberHeader, paddingFor } from '../pack/member.js'
-import { explain, readSealed, wholeMembers } from '../pack/pack-reader.js'
+import { explain, readSealed } from '../pack/pack-reader.js'
 import { indexTextCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
 import { TextFrames } from '../pack/zstd.js'
-import { isValidName } from '../storage/layout.js'
 import { fileBody, type Storage } from '../storage/storage.js'
-
-/** CommitRef is one commit object as listed: its sequence number and full name. */
-export interface CommitRef {
-  readonly seq: number
-  readonly name: string
-  readonly size: number
-}
+import type { CommitSig } from './commit-sigs.js'
 
 /** HardLink gives `path` the content stored under `target` (a path inside some pack). */
 export interface HardLink {
@@ -31,150 +30,238 @@ export interface HardLink {
   readonly mode: number
 }
 
-/** INDEX_DIR_IN_TAR is where a commit's JSON sits inside its tar (exclude it in a manual restore). */
-export const INDEX_DIR_IN_TAR = '.seb-index'
-
-/** listCommits returns every commit object, oldest first. */
-export async function listCommits(storage: Storage, signal?: AbortSignal): Promise<CommitRef[]> {
-  const out: CommitRef[] = []
-  for await (const o of storage.list('index', signal)) {
-    if (!isValidName('index', o.name)) continue
-    out.push({ seq: Number.parseInt(o.name.slice(0, 10), 10), name: o.name, size: o.size })
-  }
-  // Two objects with one seq can only come from writers that ignored the lock: the name breaks the tie.
-  return out.sort((a, b) => a.seq - b.seq || (a.name < b.name ? -1 : 1))
+/** WrittenCommit is a commit object as saved: its name, size and SHA-256. */
+export interface WrittenCommit {
+  readonly name: string
+  readonly seq: number
+  readonly size: number
+  readonly sha256: string
 }
+
+/** INDEX_DIR_IN_TAR is where a commit's record sits inside its tar (exclude it in a manual restore). */
+export const INDEX_DIR_IN_TAR = '.seb-index'
 
 /** commitName makes the object name for a commit. */
 export function commitName(seq: number): string {
   return `${String(seq).padStart(10, '0')}-${randomBytes(8).toString('hex')}`
 }
 
-/** encodeCommitTar builds the plaintext tar of a commit as one Buffer (tests and small commits). */
-export function encodeCommitTar(record: CommitRecord, links: readonly HardLink[]): Buffer {
-  return Buffer.concat(commitTarParts(record, links))
-}
+const seqText = (seq: number) => String(seq).padStart(10, '0')
 
-/** commitTarParts builds the plaintext tar of a commit as a list of Buffers. */
-export function commitTarParts(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
-  const { buffers, length } = jsonBuffers(record)
-  return [commitHeader(record, length), ...buffers, ...commitTail(length, links)]
-}
-
-/** commitHeader is the tar header of the commit record's member. */
-function commitHeader(record: CommitRecord, length: number): Buffer {
-  return memberHeader({
-    path: `${INDEX_DIR_IN_TAR}/${String(record.seq).padStart(10, '0')}.json`,
-    type: 'file',
-    size: length,
-    mode: 0o600,
-    mtimeMs: Date.parse(record.time) || 0,
-  })
-}
-
-/** commitTail is what follows the record: its padding, the hard-link members, the end of the archive. */
-function* commitTail(length: number, links: readonly HardLink[]): Generator<Buffer> {
-  yield paddingFor(length)
-  for (const l of links)
-    yield memberHeader({
-      path: l.path,
-      type: 'link',
-      size: 0,
-      mode: l.mode,
-      mtimeMs: l.mtimeMs,
-      linkPath: l.target,
-    })
-  yield END_OF_ARCHIVE
+/**
+ * mtimesMember is the NUL-separated `path\0seconds\0` list of the hard-linked files with their own
+ * mtimes (a hard link shares its target's inode, and so its mtime: the last step of a restore without
+ * seb gives each its own).
+ */
+function mtimesMember(links: readonly HardLink[]): Buffer {
+  const parts: Buffer[] = []
+  for (const l of links) {
+    const us = Math.round(l.mtimeMs * 1000)
+    const seconds = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}`
+    parts.push(encodePath(l.path), Buffer.from([0]), Buffer.from(seconds), Buffer.from([0]))
+  }
+  return Buffer.concat(parts)
 }
 
 /**
- * commitFrames builds the commit's tar already compressed, as zstd frames. The record's JSON is
- * produced and compressed piece by piece, so a large index is held only compressed (the tar header,
- * which needs the JSON's length, is a frame of its own put in front).
+ * commitFrames builds the commit's tar already compressed, as zstd frames: the record's lines are
+ * compressed as they are produced (a large index is held only compressed); the record member's header,
+ * which needs its length, is a frame of its own put in front.
  */
-export function commitFrames(record: CommitRecord, links: readonly HardLink[]): Buffer[] {
+export function commitFrames(
+  seq: number,
+  time: string,
+  lines: Iterable<string>,
+  links: readonly HardLink[],
+): Buffer[] {
   const body: Buffer[] = []
   const add = (frame: Buffer | null) => {
     if (frame) body.push(frame)
   }
   const text = new TextFrames(indexTextCompressor(), add)
-  for (const piece of jsonChunks(record)) text.push(piece)
+  let batch: string[] = []
+  for (const line of lines) {
+    batch.push(line)
+    if (batch.length === 256) {
+      text.push(`${batch.join('\n')}\n`)
+      batch = []
+    }
+  }
+  if (batch.length) text.push(`${batch.join('\n')}\n`)
   text.flush()
+  const mtime = Date.parse(time) || 0
   const builder = mainThreadFrames()
-  for (const part of commitTail(text.length, links)) add(builder.push(part))
+  add(builder.push(paddingFor(text.length)))
+  for (const l of links)
+    add(
+      builder.push(
+        memberHeader({
+          path: l.path,
+          type: 'link',
+          size: 0,
+          mode: l.mode,
+          mtimeMs: l.mtimeMs,
+          linkPath: l.target,
+        }),
+      ),
+    )
+  const mtimes = mtimesMember(links)
+  add(
+    builder.push(
+      memberHeader({
+        path: `${INDEX_DIR_IN_TAR}/${seqText(seq)}.mtimes`,
+        type: 'file',
+        size: mtimes.length,
+        mode: 0o600,
+        mtimeMs: mtime,
+      }),
+    ),
+  )
+  add(builder.push(mtimes))
+  add(builder.push(paddingFor(mtimes.length)))
+  add(builder.push(END_OF_ARCHIVE))
   add(builder.flush())
-  const head = builder.push(commitHeader(record, text.length)) ?? builder.flush()
-  return [head!, ...body]
+  const head = memberHeader({
+    path: `${INDEX_DIR_IN_TAR}/${seqText(seq)}.jsonl`,
+    type: 'file',
+    size: text.length,
+    mode: 0o600,
+    mtimeMs: mtime,
+  })
+  const headFrame = builder.push(head) ?? builder.flush()
+  return [headFrame!, ...body]
 }
 
 /**
- * writeCommit seals and saves a commit; this single atomic save is the commit point of a run. The
- * ciphertext is written to a spool file (beside its final name on a local destination, which then
- * only renames it; else in `spoolDir`), never held in memory: at a million files it is 120 MB.
+ * writeCommit seals and saves a commit object. The ciphertext is written to a spool file (beside its
+ * final name on a local destination, which then only renames it; else in `spoolDir`), never held in
+ * memory (at a million files it is some 120 MB), and hashed there for its signature.
  */
 export async function writeCommit(
   storage: Storage,
   ctx: GpgContext,
-  record: CommitRecord,
-  links: readonly HardLink[],
+  name: string,
+  frames: Buffer[],
   spoolDir: string,
-): Promise<CommitRef> {
-  const name = commitName(record.seq)
-  const h = { type: 'index', name } as const
+  signal?: AbortSignal,
+): Promise<WrittenCommit> {
+  const h = { type: 'commit', name } as const
   let file = await storage.spoolPath?.(h)
   if (!file) {
     await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
     file = path.join(spoolDir, `${name}.commit`)
   }
-  const spool = file
   try {
-    const size = await sealFramesToFile(ctx, commitFrames(record, links), spool)
-    await storage.save(h, fileBody(spool, size))
-    return { seq: record.seq, name, size }
+    const size = await sealFramesToFile(ctx, frames, file)
+    const sha256 = await hashFile(file)
+    await storage.save(h, fileBody(file, size), signal)
+    return { name, seq: Number.parseInt(name.slice(0, 10), 10), size, sha256 }
   } finally {
-    await fs.rm(spool, { force: true })
+    await fs.rm(file, { force: true })
   }
 }
 
-/** readCommit downloads, decrypts and decodes one commit; damage is a DamageError naming it. */
-export async function readCommit(
+async function hashFile(file: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(c as Buffer)
+  return h.digest('hex')
+}
+
+/** LineSplitter cuts a stream of text into lines, each bounded (a longer one is damage). */
+class LineSplitter {
+  private rest = ''
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true })
+
+  constructor(private readonly line: (text: string) => void) {}
+
+  push(piece: Uint8Array): void {
+    const text = this.rest + this.decoder.decode(piece, { stream: true })
+    let start = 0
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      this.line(text.slice(start, nl))
+      start = nl + 1
+    }
+    this.rest = text.slice(start)
+    if (this.rest.length > MAX_LINE) throw new DamageError('commit record: a line is too long')
+  }
+
+  end(): void {
+    if (this.rest || this.decoder.decode().length)
+      throw new DamageError('commit record: it ends inside a line')
+  }
+}
+
+/**
+ * readCommitInto downloads the commit `sig` names, checks its size and SHA-256 against the signature,
+ * and only then decrypts it and applies its record, line by line, to `state`. Damage (a missing or
+ * altered object, a record seb would not write) is a DamageError naming the commit; `state` is then
+ * partly changed and must be thrown away by the caller.
+ */
+export async function readCommitInto(
   storage: Storage,
   ctx: GpgContext,
-  ref: CommitRef,
+  sig: CommitSig,
+  state: RepoState,
+  spoolDir: string,
   signal?: AbortSignal,
-): Promise<CommitRecord> {
+): Promise<void> {
+  const what = `commit ${sig.name}`
+  await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
+  const file = path.join(spoolDir, `read-${sig.name}-${randomBytes(4).toString('hex')}`)
   try {
-    return await storage.load(
-      { type: 'index', name: ref.name },
-      undefined,
-      async (stream) => {
-        let json: Buffer | null = null
-        let firstType = ''
-        const gather = wholeMembers(
-          (entry) => entry === 0,
-          async (_entry, data) => {
-            json = data
-          },
-        )
-        await readSealed(ctx, stream, {
-          ...gather,
-          member(entry, size, typeflag) {
-            if (entry === 0) firstType = typeflag
-            gather.member(entry, size, typeflag)
-          },
-        })
-        if (!json || (firstType !== '0' && firstType !== '\0'))
-          throw new DamageError(`index ${ref.name}: its first member is not a commit record`)
-        const record = decodeCommit(json)
-        if (record.seq !== ref.seq)
-          throw new DamageError(`index ${ref.name}: holds commit ${record.seq}, not ${ref.seq}`)
-        return record
-      },
-      signal,
-    )
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('malformed commit record'))
-      throw new DamageError(`index ${ref.name}: ${err.message}`)
-    throw explain(err, `index ${ref.name}`)
+    // The bytes are copied once into a private file while hashed: what is decrypted is exactly what
+    // was checked.
+    let size = 0
+    let digest = ''
+    try {
+      await storage.load(
+        { type: 'commit', name: sig.name },
+        undefined,
+        async (s) => {
+          size = 0
+          const hash = createHash('sha256')
+          const counting = new Transform({
+            transform(chunk: Buffer, _e, done) {
+              size += chunk.length
+              if (size > sig.size) return done(new DamageError(`${what} is larger than its signature says`))
+              hash.update(chunk)
+              done(null, chunk)
+            },
+          })
+          await pipeline(s, counting, createWriteStream(file, { mode: 0o600 }))
+          digest = hash.digest('hex')
+        },
+        signal,
+      )
+    } catch (err) {
+      throw err instanceof DamageError ? err : explain(err, what)
+    }
+    if (size !== sig.size || digest !== sig.sha256)
+      throw new DamageError(`${what} is damaged: its bytes are not the ones its signature names`)
+    const applier = new CommitApplier(state, { repository: sig.repository, seq: sig.seq })
+    const lines = new LineSplitter((l) => applier.line(l))
+    let member = -1
+    const fh = await fs.open(file, 'r')
+    try {
+      await readSealed(ctx, fh.fd, {
+        member(entry) {
+          member = entry
+        },
+        data(_entry, piece) {
+          if (member === 0) lines.push(piece)
+        },
+        end(entry) {
+          if (entry === 0) lines.end()
+        },
+      })
+      applier.end()
+    } catch (err) {
+      if (err instanceof BadCommit) throw new DamageError(`${what}: ${err.message}`)
+      throw explain(err, what)
+    } finally {
+      await fh.close()
+    }
+  } finally {
+    await fs.rm(file, { force: true })
   }
 }

@@ -11,11 +11,11 @@ import type { SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 import { VersionTable } from '../core/version-table.js'
 
-/** STATE_MAGIC starts a binary state file (version 3 of the cache's state). */
-export const STATE_MAGIC = Buffer.from('SEBSTAT3')
+/** STATE_MAGIC starts a binary state file (version 4 of the cache's state: format-2 repositories). */
+export const STATE_MAGIC = Buffer.from('SEBSTAT4')
 
 interface Header {
-  v: 3
+  v: 4
   commit: string
   seq: number
   checkpointSeq: number
@@ -65,7 +65,7 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
   const f = facts.exportColumns()
   const fact = indexInto(index, f.paths)
   const header: Header = {
-    v: 3,
+    v: 4,
     commit,
     seq: state.seq,
     checkpointSeq: state.checkpointSeq,
@@ -132,7 +132,7 @@ export async function readState(file: string): Promise<StateFile | null> {
     const jsonLength = start.readUInt32LE(8)
     if (12 + jsonLength > size) return null
     const h = JSON.parse((await read(Buffer.alloc(jsonLength))).toString('utf8')) as Header
-    if (h?.v !== 3) return null
+    if (h?.v !== 4) return null
     const paths = h.paths ? h.paths.split('\0') : []
     const n = paths.length
     const m = h.blobCount

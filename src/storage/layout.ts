@@ -2,18 +2,27 @@
 // way and a hostile or buggy name can never escape the repository (restic's backend/layout).
 import type { FileType, Handle } from './storage.js'
 
+const COMMIT_NAME = /^[0-9]{10}-[0-9a-f]{16}$/
+
 const NAME_RULES: Record<FileType, RegExp> = {
   config: /^$/,
   pack: /^[0-9a-f]{64}$/,
-  index: /^[0-9]{10}-[0-9a-f]{16}$/,
+  commit: COMMIT_NAME,
+  sig: COMMIT_NAME,
+  key: /^signing$/,
   lock: /^[0-9a-f]{32}$/,
+  // format 1's commits, read only by the upgrade to format 2
+  index: COMMIT_NAME,
 }
 
 /** DIRS lists the folder each kind of object lives in (the config sits at the top). */
 export const DIRS: Record<Exclude<FileType, 'config'>, string> = {
   pack: 'packs',
-  index: 'index',
+  commit: 'commits',
+  sig: 'sigs',
+  key: 'keys',
   lock: 'locks',
+  index: 'index',
 }
 
 /** assertValidHandle throws when a handle's name does not fit its kind. */
@@ -53,5 +62,5 @@ export const TEMP_LOCK_GRACE_MS = 10 * 60 * 1000
 /** tempDirs lists the folders (relative to the root; '' is the root) where temporary objects may be. */
 export function tempDirs(packFanout: readonly string[]): string[] {
   const fan = packFanout.filter((d) => /^[0-9a-f]{2}$/.test(d)).map((d) => `${DIRS.pack}/${d}`)
-  return ['', DIRS.index, DIRS.lock, DIRS.pack, ...fan]
+  return ['', DIRS.commit, DIRS.sig, DIRS.key, DIRS.index, DIRS.lock, DIRS.pack, ...fan]
 }

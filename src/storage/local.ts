@@ -110,7 +110,7 @@ export class LocalStorage implements Storage {
     signal?.throwIfAborted()
     try {
       const st = await fs.stat(this.full(h))
-      return { name: h.name, size: st.size }
+      return { name: h.name, size: st.size, modified: st.mtimeMs }
     } catch (err) {
       throw classify(err, `${this.location}: cannot stat ${objectPath(h)}`, h)
     }
@@ -133,7 +133,7 @@ export class LocalStorage implements Storage {
         if (name.includes(TEMP_MARK) || !isValidName(type, name)) continue
         try {
           const st = await fs.stat(path.join(dir, name))
-          if (st.isFile()) yield { name, size: st.size }
+          if (st.isFile()) yield { name, size: st.size, modified: st.mtimeMs }
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
         }

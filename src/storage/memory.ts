@@ -10,6 +10,8 @@ export class MemoryStorage implements Storage {
   readonly location = 'memory:'
   readonly connections = 4
   readonly objects = new Map<string, Buffer>()
+  /** when each object was saved (this process's clock stands in for the destination's) */
+  private readonly modified = new Map<string, number>()
   bytesWritten = 0
 
   private key(h: Handle): string {
@@ -37,6 +39,7 @@ export class MemoryStorage implements Storage {
       throw new Error(`${h.type} ${h.name}: body has ${data.length} bytes, expected ${body.length}`)
     signal?.throwIfAborted()
     this.objects.set(this.key(h), data)
+    this.modified.set(this.key(h), Date.now())
     this.bytesWritten += data.length
   }
 
@@ -77,7 +80,7 @@ export class MemoryStorage implements Storage {
     signal?.throwIfAborted()
     const data = this.objects.get(this.key(h))
     if (!data) throw new NotFoundError(`${h.type} ${h.name || 'config'}`)
-    return { name: h.name, size: data.length }
+    return { name: h.name, size: data.length, modified: this.modified.get(this.key(h)) ?? 0 }
   }
 
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
@@ -86,7 +89,7 @@ export class MemoryStorage implements Storage {
     for (const [k, v] of [...this.objects]) {
       if (!k.startsWith(prefix)) continue
       signal?.throwIfAborted()
-      yield { name: k.slice(prefix.length), size: v.length }
+      yield { name: k.slice(prefix.length), size: v.length, modified: this.modified.get(k) ?? 0 }
     }
   }
 

@@ -342,9 +342,9 @@ export class RcloneStorage implements Storage {
   async stat(h: Handle, signal?: AbortSignal): Promise<ObjectInfo> {
     await raceAbort(this.prepare(), signal)
     const out = await this.call(['lsjson', '--stat', '--no-mimetype', this.path(objectPath(h))], signal, h)
-    const info = JSON.parse(out) as { Size: number; IsDir: boolean }
+    const info = JSON.parse(out) as { Size: number; IsDir: boolean; ModTime?: string }
     if (info.IsDir) throw notFound(h)
-    return { name: h.name, size: info.Size }
+    return { name: h.name, size: info.Size, modified: modTime(info.ModTime) }
   }
 
   async *list(type: FileType, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
@@ -357,19 +357,18 @@ export class RcloneStorage implements Storage {
     const dir = DIRS[type]
     let out: string
     try {
-      out = await this.call(
-        ['lsjson', '-R', '--files-only', '--no-mimetype', '--no-modtime', this.path(dir)],
-        signal,
-        { type: 'config', name: '' },
-      )
+      out = await this.call(['lsjson', '-R', '--files-only', '--no-mimetype', this.path(dir)], signal, {
+        type: 'config',
+        name: '',
+      })
     } catch (err) {
       if (err instanceof NotFoundError) return
       throw err
     }
-    for (const e of JSON.parse(out) as { Path: string; Name: string; Size: number }[]) {
+    for (const e of JSON.parse(out) as { Path: string; Name: string; Size: number; ModTime?: string }[]) {
       if (e.Name.includes(TEMP_MARK) || !isValidName(type, e.Name)) continue
       if (objectPath({ type, name: e.Name }) !== `${dir}/${e.Path}`) continue
-      yield { name: e.Name, size: e.Size }
+      yield { name: e.Name, size: e.Size, modified: modTime(e.ModTime) }
     }
   }
 
@@ -386,7 +385,7 @@ export class RcloneStorage implements Storage {
     await raceAbort(this.prepare(), signal)
     const now = Date.now()
     const doomed: string[] = []
-    for (const dir of ['', DIRS.index, DIRS.lock, DIRS.pack]) {
+    for (const dir of ['', DIRS.commit, DIRS.sig, DIRS.key, DIRS.index, DIRS.lock, DIRS.pack]) {
       let out: string
       try {
         out = await this.call(
@@ -418,4 +417,10 @@ export class RcloneStorage implements Storage {
   }
 
   async close(): Promise<void> {}
+}
+
+/** modTime reads rclone's ModTime (RFC 3339), 0 when missing or unreadable. */
+function modTime(text: string | undefined): number {
+  const t = text ? Date.parse(text) : Number.NaN
+  return Number.isFinite(t) ? t : 0
 }

@@ -296,7 +296,7 @@ export class S3Storage implements Storage {
         const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(h) }), {
           abortSignal: signal,
         })
-        return { name: h.name, size: res.ContentLength ?? 0 }
+        return { name: h.name, size: res.ContentLength ?? 0, modified: res.LastModified?.getTime() ?? 0 }
       } catch (err) {
         throw this.fail(err, h, `cannot stat ${objectPath(h)}`)
       }
@@ -331,7 +331,7 @@ export class S3Storage implements Storage {
         const name = rel.slice(rel.lastIndexOf('/') + 1)
         // Only names at the exact place objectPath gives are seb's (no stray or misplaced keys).
         if (!isValidName(type, name) || objectPath({ type, name }) !== rel) continue
-        yield { name, size: obj.Size ?? 0 }
+        yield { name, size: obj.Size ?? 0, modified: obj.LastModified?.getTime() ?? 0 }
       }
       ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined
     } while (ContinuationToken)

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 
 /** FileType is the closed set of object kinds a repository holds. */
-export type FileType = 'config' | 'pack' | 'index' | 'lock'
+export type FileType = 'config' | 'pack' | 'commit' | 'sig' | 'key' | 'lock' | 'index'
 
 /** Handle names one object: its kind and its name within that kind ('' for the single config). */
 export interface Handle {
@@ -17,6 +17,11 @@ export interface Handle {
 export interface ObjectInfo {
   readonly name: string
   readonly size: number
+  /**
+   * when the object was last written, by the destination's own clock (ms since the epoch; 0 when the
+   * backend cannot tell). Locks compare these with each other, never with this machine's clock.
+   */
+  readonly modified: number
 }
 
 /**

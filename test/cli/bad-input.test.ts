@@ -134,9 +134,9 @@ describe('bad input', () => {
       /gpg: command not found; install GnuPG/,
     )
     await assert.rejects(fs.stat(path.join(d, 'config')))
-    const before = await fs.readdir(path.join(dest, 'index')).catch(() => [])
+    const before = await fs.readdir(path.join(dest, 'commits')).catch(() => [])
     assertOneLine(await runSeb(['backup', src, dest], { ...env, PATH: bin }), 1, /gpg: command not found/)
-    assert.deepEqual(await fs.readdir(path.join(dest, 'index')).catch(() => []), before)
+    assert.deepEqual(await fs.readdir(path.join(dest, 'commits')).catch(() => []), before)
   })
 
   it('gpg failing: its reason in one line, nothing committed', async () => {
@@ -148,13 +148,13 @@ describe('bad input', () => {
       '#!/bin/sh\ncat >/dev/null\necho "gpg: fatal: out of core handler" >&2\nexit 2\n',
       { mode: 0o755 },
     )
-    const before = await fs.readdir(path.join(dest, 'index')).catch(() => [])
+    const before = await fs.readdir(path.join(dest, 'commits')).catch(() => [])
     assertOneLine(
       await runSeb(['backup', src, dest], { ...env, PATH: `${bin}:/usr/bin:/bin` }),
       1,
-      /gpg encrypt failed \(exit 2\): gpg: fatal: out of core handler/,
+      /gpg (verify|encrypt) failed \(exit 2\): gpg: fatal: out of core handler/,
     )
-    assert.deepEqual(await fs.readdir(path.join(dest, 'index')).catch(() => []), before)
+    assert.deepEqual(await fs.readdir(path.join(dest, 'commits')).catch(() => []), before)
   })
 
   it('wrong passphrase: key error (12)', async () => {

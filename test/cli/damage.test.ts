@@ -117,14 +117,14 @@ describe('damage', () => {
   })
 
   it('a damaged newest index: verify reports it (13); restore uses the earlier one (13)', async () => {
-    const commits = (await fs.readdir(path.join(dest, 'index'))).sort()
-    const newest = path.join(dest, 'index', commits[commits.length - 1]!)
+    const commits = (await fs.readdir(path.join(dest, 'commits'))).sort()
+    const newest = path.join(dest, 'commits', commits[commits.length - 1]!)
     const data = await fs.readFile(newest)
     data[data.length - 10]! ^= 0xff
     await fs.writeFile(newest, data)
     const v = await runSeb(['verify', dest], env)
     assert.equal(v.code, 13, v.stderr)
-    assert.match(v.stderr, new RegExp(`seb: damaged: index ${commits[commits.length - 1]} is damaged`))
+    assert.match(v.stderr, new RegExp(`seb: damaged: commit ${commits[commits.length - 1]} is damaged`))
     const out = path.join(work.dir, `out${n}`)
     const r = await runSeb(['restore', dest, out], env)
     assert.equal(r.code, 13)

@@ -87,7 +87,7 @@ describe('full destination', () => {
       assert.equal(lines.length, 1, r.stderr)
       assert.match(lines[0]!, /no space left on the destination/)
       assert.doesNotMatch(r.stderr, /\n\s+at /)
-      assert.deepEqual(await fs.readdir(path.join(dest, 'index')).catch(() => []), [], 'nothing committed')
+      assert.deepEqual(await fs.readdir(path.join(dest, 'commits')).catch(() => []), [], 'nothing committed')
       execFileSync('mount', ['-o', 'remount,size=64m', mnt])
       const again = await runSeb(['backup', src, dest], env)
       assert.equal(again.code, 0, again.stderr)

@@ -127,7 +127,7 @@ describe('ls, find, stats', () => {
     assert.equal(s.packBytes, packBytes)
     assert.equal(s.compressionRatio, Math.round((s.contentBytes / s.packBytes) * 100) / 100)
     assert.equal(s.deadBytes, 0) // the deleted message is still within retention
-    assert.equal(s.indexObjects, (await fs.readdir(path.join(dest, 'index'))).length)
+    assert.equal(s.indexObjects, (await fs.readdir(path.join(dest, 'commits'))).length)
     const text = await runSeb(['stats', dest], env)
     assert.match(text.stdout, /^snapshots: +2$/m)
     assert.match(text.stdout, /^files: +46 \(latest snapshot\)$/m)

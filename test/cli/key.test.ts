@@ -38,7 +38,9 @@ async function objects(dest: string): Promise<string[]> {
   const out: string[] = []
   for (const d of await fs.readdir(path.join(dest, 'packs')))
     for (const p of await fs.readdir(path.join(dest, 'packs', d))) out.push(path.join(dest, 'packs', d, p))
-  for (const c of await fs.readdir(path.join(dest, 'index'))) out.push(path.join(dest, 'index', c))
+  for (const c of await fs.readdir(path.join(dest, 'commits'))) out.push(path.join(dest, 'commits', c))
+  // the repository key's secret half, encrypted like everything else
+  out.push(path.join(dest, 'keys', 'signing'))
   return out
 }
 
@@ -88,7 +90,7 @@ describe('seb key', () => {
       new RegExp(`^added ${bob.fingerprint} \\(Test <bob@example.invalid>\\); 2 recipients\\n`),
     )
     assert.match(r.stdout, /run: seb key rotate/)
-    const config = JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8'))
+    const config = JSON.parse(JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8')).manifest)
     assert.deepEqual(config.encryption.recipients, [alice.fingerprint, bob.fingerprint])
     // Adding again changes nothing.
     const again = await runSeb(['key', 'add', dest, bob.fingerprint], env)

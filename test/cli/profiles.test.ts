@@ -112,7 +112,7 @@ ${extra}`
     const r = await runSeb(['backup', '--profile', 'work'], env)
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^work: snapshot [0-9a-f]{8} saved: /m)
-    const c = JSON.parse(await fs.readFile(path.join(repo('work'), 'config'), 'utf8'))
+    const c = JSON.parse(JSON.parse(await fs.readFile(path.join(repo('work'), 'config'), 'utf8')).manifest)
     assert.equal(c.retentionDays, 7)
     assert.deepEqual(c.encryption.recipients, [g.keys[0]!.fingerprint])
     // The defaults' exclude applies: nothing under Archive.2019.
@@ -162,9 +162,11 @@ ${extra}`
       path.join(repo('work'), 'locks', 'a'.repeat(32)),
       JSON.stringify({
         host: 'otherhost',
+        machine: 'f'.repeat(32),
+        pidns: 'pid:[1]',
         pid: 1,
         command: 'backup',
-        exclusive: true,
+        kind: 'backup',
         created: now,
         heartbeat: now,
       }),

@@ -109,7 +109,7 @@ describe('decodeCommit', () => {
       /unsafe path/,
     )
     assert.throws(() => decodeCommit(bad({ del: ['a/../../b'] })), /bad deleted path/)
-    assert.throws(() => decodeCommit(Buffer.from('{"seb":2}')), /format version 2/)
+    assert.throws(() => decodeCommit(Buffer.from('{"seb":3}')), /format version 3/)
     assert.throws(() => decodeCommit(Buffer.from('not json')), /not JSON/)
   })
 

@@ -8,7 +8,7 @@ import { promises as fs, readdirSync, readFileSync, utimesSync, writeFileSync } 
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { readConfig, writeConfig } from '../../src/repo/config.js'
+import { init } from '../../src/engine/init.js'
 import { TEMP_MARK } from '../../src/storage/layout.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { openStorage } from '../../src/storage/open.js'
@@ -90,10 +90,7 @@ describe('sftp: server killed mid-backup, then the backup is run again', () => {
       writeFileSync(p, randomBytes(PACK_BYTES - 4096))
       utimesSync(p, 1_500_000_000 + i, 1_500_000_000 + i)
     }
-    const r = await runSeb(['init', dest, '--recipient', fpr, '--json'], env)
-    assert.equal(r.code, 0, r.stderr)
-    repoId = jsonSummary(r.stdout).id as string
-    // The CLI has no pack-size option: set the repository's packBytes (a config value) to 1 MiB.
+    // The CLI has no pack-size option: the repository is made with 1 MiB packs by seb's init.
     const storage = await openStorage(dest, {
       sshConfigPath: ssh.config,
       knownHostsPath: ssh.knownHosts,
@@ -101,7 +98,8 @@ describe('sftp: server killed mid-backup, then the backup is run again', () => {
       sshAgent: false,
     })
     try {
-      await writeConfig(storage, { ...(await readConfig(storage)), packBytes: PACK_BYTES })
+      process.env.GNUPGHOME = env.GNUPGHOME
+      repoId = (await init(storage, { recipients: [fpr], packBytes: PACK_BYTES })).id
     } finally {
       await storage.close()
     }

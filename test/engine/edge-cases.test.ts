@@ -183,6 +183,8 @@ describe('edge cases', () => {
       await fs.chmod(g.home, 0o755)
       for (const f of await fs.readdir(g.home)) await fs.chmod(path.join(g.home, f), 0o755).catch(() => {})
       await chownR(g.home, 65534)
+      // The machine data (the repository key, the pins) as that user's own.
+      await chownR(process.env.SEB_DATA_DIR!, 65534)
     }
     const env = { GNUPGHOME: g.home, SEB_CACHE_DIR: path.join(work.dir, `cli-cache${n}`), HOME: work.dir }
     const r1 = await runSeb(['backup', t.src, t.storage.root, '--json'], env, { uid: runAs })
@@ -194,7 +196,10 @@ describe('edge cases', () => {
     assert.match(r2.stderr, /private-note:2,S: cannot read \(permission denied\)/)
     assert.match(r2.stderr, /private-note:2,S: not backed up \(permission denied\)/)
     await fs.chmod(secretFile, 0o600)
-    if (asRoot) await chownR(g.home, 0)
+    if (asRoot) {
+      await chownR(g.home, 0)
+      await chownR(process.env.SEB_DATA_DIR!, 0)
+    }
     const r = await restore({ ...t, target: t.out, cacheBase: path.join(work.dir, `rc${n}`) })
     assert.deepEqual(r.failed, [])
     assert.equal(await fs.readFile(path.join(t.out, 'INBOX/cur/private-note:2,S'), 'utf8'), 'mode 600\n')

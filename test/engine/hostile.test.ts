@@ -1,6 +1,7 @@
-// Hostile input at restore: a destination crafted by an attacker (who may hold the public key, so can
-// encrypt anything) must never make restore write outside the target folder. Packs and commits are
-// crafted here by hand — seb's writer would never produce them.
+// Hostile input at restore, past authentication: packs crafted by whoever holds the destination, and
+// commits that are authentic but hostile (made with the repository key, as a compromised owner machine
+// could) must never make restore write outside the target folder. They are crafted here by hand —
+// seb's writer would never produce them. (test/security/ has the attacks made with the public key only.)
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
@@ -11,33 +12,14 @@ import type { GpgContext } from '../../src/crypto/gpg.js'
 import { init } from '../../src/engine/init.js'
 import { restore } from '../../src/engine/restore.js'
 import { sealBuffer } from '../../src/pack/seal.js'
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../src/pack/tar-header.js'
-import { commitName, encodeCommitTar } from '../../src/repo/commits.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { bufferBody } from '../../src/storage/storage.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
+import { writeSignedCommit } from '../helpers/signed-commit.js'
 import { tarOf } from '../helpers/tar.js'
 import { tempDir } from '../helpers/tree.js'
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-/** writeRaw stores a crafted commit record directly (bypassing the decoder's checks on the way out). */
-async function writeRawCommit(storage: LocalStorage, ctx: GpgContext, json: string, seq = 1): Promise<void> {
-  const body = Buffer.from(json)
-  const t = Buffer.concat([
-    encodeHeader({
-      path: `.seb-index/${String(seq).padStart(10, '0')}.json`,
-      type: 'file',
-      size: body.length,
-      mode: 0o600,
-      mtimeMs: 0,
-    }),
-    body,
-    paddingFor(body.length),
-    END_OF_ARCHIVE,
-  ])
-  await storage.save({ type: 'index', name: commitName(seq) }, bufferBody(await sealBuffer(ctx, t)))
-}
 
 describe('hostile repositories cannot write outside the restore target', () => {
   const g = makeGnupgHome()
@@ -83,10 +65,7 @@ describe('hostile repositories cannot write outside the restore target', () => {
       packs: [[packId, 0, data.length, [[sha(data), data.length, 'f', 0]]]],
       add: adds(sha(data), data.length),
     }
-    await t.storage.save(
-      { type: 'index', name: commitName(1) },
-      bufferBody(await sealBuffer(t.ctx, encodeCommitTar(record, []))),
-    )
+    await writeSignedCommit(t.storage, record)
   }
   const outsideUntouched = async () => assert.deepEqual(await fs.readdir(outside), ['keep'])
   before(async () => {
@@ -120,8 +99,7 @@ describe('hostile repositories cannot write outside the restore target', () => {
       packs: [[packId, 0, 5, [[sha(evil), 5, 'ok', 0]]]],
       add: [['safe/file', 'f', sha(evil), 5, 1_000_000, 0o644]],
     }
-    const body = encodeCommitTar(record, [])
-    await t.storage.save({ type: 'index', name: commitName(1) }, bufferBody(await sealBuffer(t.ctx, body)))
+    await writeSignedCommit(t.storage, record)
     const r = await restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase })
     assert.deepEqual(r.failed, [])
     assert.equal(await fs.readFile(path.join(t.target, 'safe/file'), 'utf8'), 'pwned')
@@ -136,11 +114,10 @@ describe('hostile repositories cannot write outside the restore target', () => {
   ] as const) {
     it(`an index entry with ${what} is refused as damage before anything is written`, async () => {
       const t = await setup()
-      const rec = { ...emptyCommit('delta', 1, snapshot(1)), add: [[p, 'f', 'b'.repeat(64), 5, 0, 0o644]] }
-      await writeRawCommit(t.storage, t.ctx, JSON.stringify(rec))
+      await writeSignedCommit(t.storage, [JSON.stringify(['a', p, 'f', 'b'.repeat(64), 5, 0, 0o644])])
       await assert.rejects(
         restore({ storage: t.storage, target: t.target, cacheBase: t.cacheBase }),
-        /no readable index|unsafe path/,
+        /no readable index|unsafe path|bad added entry/,
       )
       await assert.rejects(fs.stat(t.target))
       await outsideUntouched()

@@ -64,23 +64,40 @@ describe('nothing leaks to the destination', () => {
           assert.equal(data.indexOf(Buffer.from(n, enc)), -1, `${rel} contains "${n}" (${enc})`)
       }
     }
-    // The only plaintext object besides locks is the config, and it holds only public facts.
+    // The plaintext objects besides locks are the config (the signed settings) and the commit
+    // signatures, and they hold only public facts.
     const config = JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8'))
-    assert.deepEqual(Object.keys(config).sort(), [
+    assert.deepEqual(Object.keys(config).sort(), ['certificate', 'id', 'manifest', 'seb', 'version'])
+    assert.deepEqual(Object.keys(JSON.parse(config.manifest)).sort(), [
       'compression',
       'created',
       'encryption',
-      'id',
+      'format',
+      'formerRecipients',
       'packBytes',
+      'repository',
       'retentionDays',
-      'seb',
-      'version',
+      'serial',
+      'signingKey',
     ])
+    for (const f of files.filter((f) => f.includes(`${path.sep}sigs${path.sep}`))) {
+      const body = JSON.parse(JSON.parse(await fs.readFile(f, 'utf8')).body)
+      assert.deepEqual(Object.keys(body).sort(), [
+        'chain',
+        'kind',
+        'name',
+        'repository',
+        'seq',
+        'sha256',
+        'size',
+        'time',
+      ])
+    }
   })
 
   it('every pack and commit is an OpenPGP message (decryptable by the system gpg)', async () => {
     for (const f of await allFiles(dest)) {
-      if (f.endsWith('config')) continue
+      if (f.endsWith('config') || f.includes(`${path.sep}sigs${path.sep}`)) continue
       const head = (await fs.readFile(f)).subarray(0, 1)[0]!
       // An OpenPGP packet tag byte has its top bit set (public-key encrypted session key: 0x84/0x85/0xc1).
       assert.ok(head & 0x80, `${f}: not an OpenPGP message`)

@@ -5,6 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
+// Every test process gets a machine data folder of its own (the repository key and the pins live
+// there, outside the cache): tests never touch ~/.local/share/seb, and seb processes they start inherit
+// it. A test that plays a second machine gives SEB_DATA_DIR itself.
+process.env.SEB_DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'seb-data-'))
+
 /** TestKey is a generated key and the GNUPGHOME that holds it. */
 export interface TestKey {
   readonly home: string

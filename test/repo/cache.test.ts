@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, describe, it } from 'node:test'
 import { emptyCommit } from '../../src/core/commit-codec.js'
+import { FactsTable } from '../../src/core/facts-table.js'
 import type { LocalFacts } from '../../src/core/model.js'
 import { RepoState } from '../../src/core/repo-state.js'
 import { LocalCache } from '../../src/repo/cache.js'
@@ -13,7 +14,7 @@ import { tempDir } from '../helpers/tree.js'
 
 const H = (c: string) => c.repeat(64)
 
-function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
+function sampleState(): { state: RepoState; facts: FactsTable } {
   const state = new RepoState()
   state.applyCommit({
     ...emptyCommit('delta', 1, null, '2026-11-01T00:00:00.000Z'),
@@ -67,11 +68,13 @@ function sampleState(): { state: RepoState; facts: Map<string, LocalFacts> } {
     dropPacks: ['p1'.padEnd(64, '0')],
   })
   state.checkpointSeq = 1
-  const facts = new Map<string, LocalFacts>([
-    ['INBOX/cur/1:2,S', { size: 10, mtimeMs: 1_700_000_000_001.5, ino: 11, ctimeMs: 1_700_000_000_009.75 }],
-    ['Sent/cur/3', { size: 30, mtimeMs: 1_700_000_000_003.25, ino: 13, ctimeMs: 1_700_000_000_010 }],
-    ['Sent/cur/caf\u00e9 \udce9', { size: 40, mtimeMs: 1_700_000_000_005, ino: 2 ** 40, ctimeMs: 1 }],
-  ])
+  const facts = FactsTable.of(
+    new Map<string, LocalFacts>([
+      ['INBOX/cur/1:2,S', { size: 10, mtimeMs: 1_700_000_000_001.5, ino: 11, ctimeMs: 1_700_000_000_009.75 }],
+      ['Sent/cur/3', { size: 30, mtimeMs: 1_700_000_000_003.25, ino: 13, ctimeMs: 1_700_000_000_010 }],
+      ['Sent/cur/caf\u00e9 \udce9', { size: 40, mtimeMs: 1_700_000_000_005, ino: 2 ** 40, ctimeMs: 1 }],
+    ]),
+  )
   return { state, facts }
 }
 
@@ -103,68 +106,61 @@ describe('local cache state file', () => {
     assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
   })
 
-  it('reads the state file of seb 0.1 and asks for a full save before logging', async () => {
+  it('a pending delta becomes the cache only once promoted; one never made is dropped', async () => {
     const cache = new LocalCache(work.dir, 'r2')
-    await cache.ensure()
     const { state, facts } = sampleState()
-    const lists = state.checkpointLists()
-    const v1 = {
-      v: 1,
-      commit: '0000000002-old',
-      seq: state.seq,
-      checkpointSeq: state.checkpointSeq,
-      ...lists,
-      facts: [...facts].map(([p, f]) => [p, f.size, f.mtimeMs, f.ino, f.ctimeMs]),
+    await cache.save('0000000001-aaa', state, facts)
+    const record = {
+      ...emptyCommit('delta', state.seq + 1, null, '2026-11-02T00:00:00.000Z'),
+      del: ['Sent/cur/3'],
     }
-    await fs.writeFile(path.join(cache.dir, 'state.json'), JSON.stringify(v1))
-    const loaded = await cache.load()
-    assert.ok(loaded)
-    assert.equal(loaded.commit, '0000000002-old')
-    assert.equal(loaded.base, null)
-    // Version 1 did not keep the commit that added each pack: they all get the state's.
-    for (const p of state.packs.values()) state.packs.set(p.id, { ...p, seq: state.seq })
-    assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
-    assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
-    await cache.save('0000000003-new', loaded.state, loaded.facts)
-    assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.bin'])
+    const update = { table: facts, set: [], drop: ['Sent/cur/3'] }
+    await cache.prepare(
+      { kind: 'line', commit: '0000000002-bbb', base: '0000000001-aaa', record, facts: update },
+      '0000000001-aaa',
+    )
+    const before = await cache.load()
+    assert.equal(before!.commit, '0000000001-aaa')
+    assert.deepEqual(before!.pending, { commit: '0000000002-bbb', base: '0000000001-aaa' })
+    assert.equal(await cache.promote('0000000002-ccc'), false)
+    assert.equal(await cache.promote('0000000002-bbb'), true)
+    const after = await cache.load()
+    assert.equal(after!.commit, '0000000002-bbb')
+    assert.equal(after!.state.live.has('Sent/cur/3'), false)
+    assert.equal(after!.pending, null)
+    await cache.prepare(
+      {
+        kind: 'line',
+        commit: '0000000003-ddd',
+        base: '0000000001-aaa',
+        record: { ...record, seq: state.seq + 2, del: [] },
+        facts: update,
+      },
+      '0000000002-bbb',
+    )
+    await cache.dropPending()
+    assert.equal((await cache.load())!.pending, null)
   })
 
-  it('reads the JSON-lines state file of seb 0.2 and asks for a full save before logging', async () => {
+  it('a pending whole state replaces the state file once promoted', async () => {
     const cache = new LocalCache(work.dir, 'r4')
-    await cache.ensure()
     const { state, facts } = sampleState()
-    const lines: unknown[] = [
-      {
-        v: 2,
-        commit: '0000000002-jsl',
-        seq: state.seq,
-        checkpointSeq: state.checkpointSeq,
-        snapshots: state.snapshots,
-      },
-    ]
-    for (const v of [...state.live.values(), ...state.history])
-      lines.push(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
-    const ordinal = new Map<string, number>()
-    for (const p of state.packs.values()) {
-      ordinal.set(p.id, ordinal.size)
-      lines.push(['p', p.id, p.size, p.contentBytes, p.seq])
-    }
-    for (const [hash, loc] of state.blobs)
-      lines.push(['b', hash, ordinal.get(loc.pack), loc.size, loc.tarPath, loc.entry])
-    for (const [p, f] of facts) lines.push(['f', p, f.size, f.mtimeMs, f.ino, f.ctimeMs])
-    await fs.writeFile(
-      path.join(cache.dir, 'state.jsonl'),
-      lines.map((l) => `${JSON.stringify(l)}\n`).join(''),
+    await cache.save('0000000001-aaa', state, facts)
+    const table = (await cache.load())!.facts
+    state.applyCommit({
+      ...emptyCommit('delta', state.seq + 1, null, '2026-11-02T00:00:00.000Z'),
+      del: ['INBOX/cur/1:2,S'],
+    })
+    await cache.prepare(
+      { kind: 'state', commit: '0000000002-eee', after: '0000000001-aaa', state, facts: table },
+      '0000000001-aaa',
     )
-    const loaded = await cache.load()
-    assert.ok(loaded)
-    assert.equal(loaded.commit, '0000000002-jsl')
-    assert.equal(loaded.base, null)
+    assert.equal((await cache.load())!.commit, '0000000001-aaa')
+    assert.equal(await cache.promote('0000000002-eee'), true)
+    const loaded = (await cache.load())!
+    assert.equal(loaded.commit, '0000000002-eee')
     assert.deepEqual(snapshotOf(loaded.state), snapshotOf(state))
-    assert.deepEqual([...loaded.facts].sort(), [...facts].sort())
-    await cache.save('0000000003-new', loaded.state, loaded.facts)
     assert.deepEqual((await fs.readdir(cache.dir)).sort(), ['state.bin'])
-    assert.deepEqual(snapshotOf((await cache.load())!.state), snapshotOf(state))
   })
 
   it('refuses a state file cut short (the cache is then rebuilt)', async () => {

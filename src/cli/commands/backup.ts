@@ -16,11 +16,10 @@ import { SETTING_BY_NAME, type SettingName } from '../../config/schema.js'
 import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { displayPath } from '../../core/path-bytes.js'
 import { type BackupSummary, backup } from '../../engine/backup/index.js'
-import { init } from '../../engine/init.js'
+import { init, repositoryExists } from '../../engine/init.js'
 import { RepositoryNotFoundError, UsageError } from '../../errors.js'
 import { ExitCode, worstExitCode } from '../../exit-codes.js'
 import { cacheBase } from '../../repo/cache.js'
-import { readConfig } from '../../repo/config.js'
 import { isRemoteDestination } from '../../storage/destination.js'
 import { formatBytes, formatDuration, plural } from '../format.js'
 import type { CliIO } from '../io.js'
@@ -35,6 +34,7 @@ interface BackupFlags {
   excludeFile?: string
   defaultExcludes: boolean
   dryRun?: boolean
+  allowNewSource?: boolean
   initIfMissing?: boolean
   recipient: string[]
 }
@@ -65,6 +65,10 @@ export function registerBackup(program: Command, io: CliIO, result: { code: numb
     .option('--exclude-file <file>', 'read exclude globs from FILE, one per line (# comments)')
     .option('--no-default-excludes', `do not apply the Maildir defaults: ${DEFAULT_EXCLUDES.join(' ')}`)
     .option('-n, --dry-run', 'show what would be uploaded, write nothing')
+    .option(
+      '--allow-new-source',
+      'back up a folder other than the one the repository holds (a Maildir moved on purpose)',
+    )
     .option(
       '-r, --recipient <key>',
       'for a repository that does not exist yet: key to initialise it with (repeatable)',
@@ -177,13 +181,7 @@ async function runOne(
   try {
     const passphrase = ctx.passphrase(job)
     if (initIfMissing) {
-      const exists = await readConfig(storage).then(
-        () => true,
-        (err: unknown) => {
-          if (err instanceof RepositoryNotFoundError) return false
-          throw err
-        },
-      )
+      const exists = await repositoryExists(storage)
       if (!exists) {
         // A profile's local destination on a disk that is not mounted: its parent folder is missing.
         // Refuse rather than create a repository on the wrong disk.
@@ -218,6 +216,8 @@ async function runOne(
         excludes,
         defaultExcludes: job.defaultExcludes,
         dryRun: opts.dryRun,
+        allowNewSource: opts.allowNewSource,
+        acceptRollback: ctx.acceptRollback,
         progress: reporter.sink,
         signal: io.signal,
       })

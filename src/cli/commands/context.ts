@@ -27,6 +27,7 @@ export interface GlobalOptions {
   s3Endpoint?: string
   s3Region?: string
   s3PathStyle?: boolean
+  acceptRollback?: boolean
 }
 
 /** fromCommandLine tells whether option `name` was typed on the command line (not a default or env). */
@@ -76,6 +77,8 @@ export function globalOverrides(cmd: Command): Overrides {
 /** CommandContext is what a command works with. */
 export interface CommandContext {
   readonly mode: OutputMode
+  /** --accept-rollback: accept a destination older than this machine has seen */
+  readonly acceptRollback: boolean
   /** the config file (loaded on first use; an empty config when there is none at the default place) */
   readonly config: () => SebConfig
   /** settings: the file's defaults < environment < command line (what a run without --profile uses) */
@@ -108,6 +111,7 @@ export function commandContext(cmd: Command, io: CliIO): CommandContext {
   }
   const ctx: CommandContext = {
     mode,
+    acceptRollback: Boolean(g.acceptRollback),
     config: getConfig,
     settings: getSettings,
     get cacheBase() {

@@ -12,6 +12,7 @@ import { registerRestore } from './restore.js'
 import { registerSnapshots } from './snapshots.js'
 import { registerStats } from './stats.js'
 import { registerUnlock } from './unlock.js'
+import { registerUpgrade } from './upgrade.js'
 import { registerVerify } from './verify.js'
 
 /** registerCommands adds every command to the program. */
@@ -28,4 +29,5 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerUnlock(program, io, result)
   registerKey(program, io, result)
   registerConfig(program, io, result)
+  registerUpgrade(program, io, result)
 }

@@ -1,9 +1,17 @@
-// Why: `seb key list|add|remove|rotate DEST`: who can read the repository. add/remove change the
-// recipients in the config, so new packs and commits go to the new set; rotate re-encrypts what is
-// already stored (src/engine/key.ts).
+// Why: `seb key list|add|remove|rotate|setup|reset-signing DEST`: who can read the repository and who
+// may sign its commits. add/remove change the recipients in the signed settings, so new packs and
+// commits go to the new set; rotate re-encrypts what is already stored; setup readies a new machine;
+// reset-signing replaces the repository key (src/engine/keys.ts, key-rotate.ts).
 import type { Command } from 'commander'
 import { rotateKeys } from '../../engine/key-rotate.js'
-import { addRecipient, listRecipients, removeRecipient } from '../../engine/keys.js'
+import {
+  addRecipient,
+  listRecipients,
+  removeRecipient,
+  resetSigningKey,
+  setupMachine,
+} from '../../engine/keys.js'
+import { UsageError } from '../../errors.js'
 import { formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
@@ -29,7 +37,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const r = await listRecipients(storage)
+        const r = await listRecipients({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase() })
         if (ctx.mode.json) {
           for (const k of r.recipients) io.out(`${JSON.stringify({ type: 'recipient', ...k })}\n`)
           io.out(
@@ -72,7 +80,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await addRecipient(storage, k)
+        const c = await addRecipient({ storage, cacheBase: ctx.cacheBase }, k)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key add', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           if (!c.changed)
@@ -102,7 +110,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await removeRecipient(storage, k)
+        const c = await removeRecipient({ storage, cacheBase: ctx.cacheBase }, k)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           io.out(
@@ -110,6 +118,9 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
           )
           io.out(
             `the removed key can still read what is stored now; run 'seb key rotate ${dest}' to re-encrypt it without that key\n`,
+          )
+          io.out(
+            `the repository key was replaced too (the removed key could read it): other machines that back up here run 'seb key setup ${dest}' once\n`,
           )
         }
       } finally {
@@ -148,6 +159,76 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
             `re-encrypted ${s.packsRotated} packs and ${s.commitsRotated} commits to ${s.recipients.length} recipients${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
           )
         }
+      } finally {
+        await storage.close()
+      }
+    })
+
+  key
+    .command('setup')
+    .description(
+      "ready this machine for a repository, once, with the owner's secret key (or the passphrase): trust its settings, fetch its key, build the cache",
+    )
+    .argument('<dest>', 'the repository')
+    .option(
+      '--trust-owner <fingerprint>',
+      "accept settings signed by this owner key although its secret key is not on this machine (repeatable; compare the fingerprint with the owner's first)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .addHelpText(
+      'after',
+      '\nExample (on a new backup machine, with your secret key available once):\n  seb key setup user@host:seb/mail\n\nAfterwards this machine backs up with the public key only.\n',
+    )
+    .action(async (dest: string, opts: { trustOwner: string[] }, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const trustedOwners = opts.trustOwner.map((f) => {
+        const fpr = f.replace(/\s+/g, '').toUpperCase()
+        if (!/^[0-9A-F]{40}$/.test(fpr) && !/^[0-9A-F]{64}$/.test(fpr))
+          throw new UsageError(
+            `--trust-owner ${f}: not a key fingerprint (40 hex digits, as 'gpg --fingerprint' prints it)`,
+          )
+        return fpr
+      })
+      const storage = await ctx.open(dest)
+      try {
+        const s = await setupMachine({
+          storage,
+          cacheBase: ctx.cacheBase,
+          passphrase: ctx.passphrase(),
+          trustedOwners,
+        })
+        if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key setup', ...s })}\n`)
+        else if (!ctx.mode.quiet)
+          io.out(
+            `this machine is ready for repository ${s.repository} (${s.snapshots} snapshots): backups here need the public key only\n`,
+          )
+      } finally {
+        await storage.close()
+      }
+    })
+
+  key
+    .command('reset-signing')
+    .description(
+      "replace the repository key that signs commits (lost, or on a machine that should no longer back up); needs the owner's secret key",
+    )
+    .argument('<dest>', 'the repository')
+    .addHelpText(
+      'after',
+      "\nExample:\n  seb key reset-signing /mnt/backup/mail\n\nEvery other machine that backs up here then runs 'seb key setup DEST' once.\n",
+    )
+    .action(async (dest: string, _opts: unknown, cmd: Command) => {
+      const ctx = commandContext(cmd, io)
+      const storage = await ctx.open(dest)
+      try {
+        const key = await resetSigningKey({ storage, cacheBase: ctx.cacheBase })
+        if (ctx.mode.json)
+          io.out(`${JSON.stringify({ type: 'summary', command: 'key reset-signing', signingKey: key })}\n`)
+        else if (!ctx.mode.quiet)
+          io.out(
+            `a new repository key signs the history (${key}); other backing-up machines: seb key setup ${dest}\n`,
+          )
       } finally {
         await storage.close()
       }

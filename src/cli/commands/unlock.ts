@@ -1,8 +1,8 @@
-// Why: `seb unlock DEST`: remove locks left by runs that died (stale: their process is gone on this
-// host, or their heartbeat is older than 30 minutes); with --force, every lock, saying what it removed.
+// Why: `seb unlock DEST`: remove locks left by runs that died (engine/unlock.ts says when a lock is
+// stale); with --force, every lock, saying what it removed.
 import type { Command } from 'commander'
-import { readConfig } from '../../repo/config.js'
-import { removeLocks } from '../../repo/lock.js'
+import { unlock } from '../../engine/unlock.js'
+import { safeText } from '../../util/terminal-text.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -21,8 +21,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        await readConfig(storage)
-        const removed = await removeLocks(storage, Boolean(opts.force))
+        const removed = await unlock(storage, { force: opts.force })
         if (ctx.mode.json) {
           io.out(
             `${JSON.stringify({ type: 'summary', command: 'unlock', removed: removed.map((l) => ({ name: l.name, ...l.info })) })}\n`,
@@ -31,7 +30,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
         }
         for (const l of removed) {
           const who = l.info
-            ? `${l.info.command}, pid ${l.info.pid} on ${l.info.host}, since ${l.info.created}`
+            ? safeText(`${l.info.command}, pid ${l.info.pid} on ${l.info.host}, since ${l.info.created}`)
             : 'unreadable lock'
           io.out(`removed lock ${l.name} (${who})\n`)
         }

@@ -20,6 +20,7 @@ import { expiredSnapshots } from '../../repo/commit-writer.js'
 import { compactRepository } from '../../repo/compaction.js'
 import { Repository, withRepository } from '../../repo/repository.js'
 import { silent } from '../../ui/progress.js'
+import { safeText } from '../../util/terminal-text.js'
 import { Packer } from './packer.js'
 import { type BackupOptions, type BackupSummary, excludedBy, summarize } from './summary.js'
 
@@ -36,9 +37,11 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   const repo = await Repository.open(o.storage, {
     cacheBase: o.cacheBase,
     passphrase: o.passphrase,
-    lock: o.dryRun ? 'none' : 'exclusive',
+    lock: o.dryRun ? 'none' : 'backup',
     command: 'backup',
     signal: o.signal,
+    dataBase: o.dataBase,
+    acceptRollback: o.acceptRollback,
   })
   let compactAfter = false
   let result: BackupSummary
@@ -59,8 +62,19 @@ async function run(
   const progress = o.progress ?? silent
   const dryRun = Boolean(o.dryRun)
   progress({ type: 'phase', phase: 'index' })
-  // The scan runs on worker threads while the index loads here.
-  const patterns = [...(o.defaultExcludes === false ? [] : DEFAULT_EXCLUDES), ...(o.excludes ?? [])]
+  // The scan runs on worker threads while the index loads here. seb's own folders inside the source
+  // (the repository itself, the cache, the machine data) are never backed up.
+  const own = ownFoldersInside(o.source, repo)
+  for (const rel of own)
+    progress({
+      type: 'warning',
+      message: `${rel}: inside the source, and seb's own (repository, cache or data): left out`,
+    })
+  const patterns = [
+    ...(o.defaultExcludes === false ? [] : DEFAULT_EXCLUDES),
+    ...(o.excludes ?? []),
+    ...own.map((rel) => `/${escapeGlob(rel)}`),
+  ]
   const stopScan = new AbortController()
   const forward = () => stopScan.abort(o.signal?.reason)
   o.signal?.addEventListener('abort', forward, { once: true })
@@ -75,6 +89,15 @@ async function run(
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; continuing from the newest readable commit` })
   const { state } = loaded
+  // Another folder into this repository would record all of its mail as deleted.
+  const source = path.resolve(o.source)
+  const last = state.snapshots[state.snapshots.length - 1]
+  if (last && last.source !== source && !o.allowNewSource) {
+    stopScan.abort()
+    throw new UsageError(
+      `${repo.storage.location} holds the backup of ${safeText(last.source)}, not of ${source}: backing it up here would record every message of ${safeText(last.source)} as deleted; give --allow-new-source if the Maildir moved on purpose, or back ${source} up to a repository of its own`,
+    )
+  }
   // Packs uploaded by a run that was killed before its commit: reuse them (restic#59).
   const adopted = dryRun ? [] : await repo.adoptUploaded(state)
 
@@ -186,7 +209,7 @@ async function run(
   // After damage, packs only the unreadable commits knew of are kept: a repaired index may need them.
   if (!loaded.damaged.length)
     await repo
-      .removeOrphans(state, loaded.commits, committed.checkpoint ? committed.previousCheckpoint : 0)
+      .removeOrphans(state, loaded, committed.checkpoint ? committed.previousCheckpoint : 0)
       .catch((err: unknown) => {
         progress({
           type: 'warning',
@@ -252,4 +275,23 @@ async function autoCompact(o: BackupOptions, result: BackupSummary): Promise<Bac
     progress({ type: 'warning', message: `automatic compaction skipped: ${why}` })
     return result
   }
+}
+
+/** ownFoldersInside lists seb's own folders (repository, cache, machine data) that lie inside `source`, relative to it. */
+function ownFoldersInside(source: string, repo: Repository): string[] {
+  const root = path.resolve(source)
+  const own = [repo.storage.localPath?.({ type: 'config', name: '' }), repo.cache.dir, repo.data.base]
+    .filter((p): p is string => Boolean(p))
+    .map((p, i) => (i === 0 ? path.dirname(path.resolve(p)) : path.resolve(p)))
+  const out = new Set<string>()
+  for (const p of own) {
+    const rel = path.relative(root, p)
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) out.add(rel.split(path.sep).join('/'))
+  }
+  return [...out]
+}
+
+/** escapeGlob makes a path match itself as a glob. */
+function escapeGlob(p: string): string {
+  return p.replace(/[\\*?[\]{}()!+@]/g, (c) => `\\${c}`)
 }

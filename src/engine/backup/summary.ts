@@ -17,6 +17,12 @@ export interface BackupOptions {
   readonly workers?: number
   readonly progress?: ProgressSink
   readonly signal?: AbortSignal
+  /** accept a source other than the one the repository's snapshots hold (a Maildir moved on purpose) */
+  readonly allowNewSource?: boolean
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
+  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
+  readonly dataBase?: string
   /** compact automatically when worth it (default true) */
   readonly autoCompact?: boolean
   /** clock, for tests of retention (ms since the epoch) */

@@ -220,7 +220,7 @@ export class SftpStorage implements Storage {
     return this.pool.run(signal, async (s) => {
       try {
         const st = await sftpCall<ssh2.Stats>(s, (cb) => s.sftp.stat(file, cb))
-        return { name: h.name, size: st.size }
+        return { name: h.name, size: st.size, modified: st.mtime * 1000 }
       } catch (err) {
         throw this.mapError(err, h, `cannot stat ${objectPath(h)}`)
       }
@@ -258,7 +258,7 @@ export class SftpStorage implements Storage {
       for (const entries of batch) {
         for (const e of entries) {
           if (e.filename.includes(TEMP_MARK) || !isValidName(type, e.filename) || !e.attrs.isFile()) continue
-          yield { name: e.filename, size: e.attrs.size }
+          yield { name: e.filename, size: e.attrs.size, modified: e.attrs.mtime * 1000 }
         }
       }
     }
