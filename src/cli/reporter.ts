@@ -3,7 +3,7 @@
 // and scripts (--json: one JSON object per line, schema in docs/json-output.md). The engine never
 // prints; it only emits ProgressEvents.
 import type { ProgressEvent, ProgressSink } from '../ui/progress.js'
-import { formatBytes, formatCount, formatEta } from './format.js'
+import { formatBytes, formatCount, formatEta, plural } from './format.js'
 import type { CliIO } from './io.js'
 
 /** OutputMode is how a command reports. */
@@ -139,7 +139,7 @@ export function makeReporter(io: CliIO, mode: OutputMode, options: ReporterOptio
     if (!io.isTTY) {
       if (e.type === 'scanned')
         io.err(
-          `scanned ${formatCount(e.entries)} entries: ${formatCount(e.toRead)} files (${formatBytes(e.bytesToRead)}) to read\n`,
+          `scanned ${plural(e.entries, 'entry', 'entries')}: ${plural(e.toRead, 'file')} (${formatBytes(e.bytesToRead)}) to read\n`,
         )
       return
     }

@@ -22,7 +22,7 @@ import { ExitCode, worstExitCode } from '../../exit-codes.js'
 import { cacheBase } from '../../repo/cache.js'
 import { readConfig } from '../../repo/config.js'
 import { isRemoteDestination } from '../../storage/destination.js'
-import { formatBytes, formatDuration, plural } from '../format.js'
+import { count, formatBytes, formatDuration, plural } from '../format.js'
 import type { CliIO } from '../io.js'
 import { reportError } from '../main.js'
 import { makeReporter } from '../reporter.js'
@@ -160,7 +160,9 @@ async function runAll(
   else if (!ctx.mode.quiet) {
     const failed = codes.filter((c) => c.exitCode !== ExitCode.Ok)
     const detail = failed.length ? `: ${failed.map((c) => `${c.profile} exit ${c.exitCode}`).join(', ')}` : ''
-    io.out(`${codes.length} of ${jobs.length} profiles run, ${codes.length - failed.length} ok${detail}\n`)
+    io.out(
+      `${codes.length} of ${count(jobs.length, 'profile')} run, ${codes.length - failed.length} ok${detail}\n`,
+    )
   }
   return exitCode
 }
@@ -262,7 +264,7 @@ function printSummary(
   for (const k of s.skipped) io.out(`${p}note: ${displayPath(k.path)}: skipped (${k.reason})\n`)
   const head = s.dryRun
     ? `dry run: nothing written; would store ${formatBytes(s.bytesNew)} of new content (before compression)`
-    : `snapshot ${s.snapshot} saved: ${s.files} files, ${formatBytes(s.bytes)}`
+    : `snapshot ${s.snapshot} saved: ${count(s.files, 'file')}, ${formatBytes(s.bytes)}`
   io.out(`${p}${head}\n`)
   io.out(
     `${p}files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted, ${s.filesUnchanged} unchanged\n`,
@@ -275,11 +277,11 @@ function printSummary(
   }
   if (s.dryRun) {
     for (const e of s.excludedPaths) io.out(`${p}  excluded: ${displayPath(e)}\n`)
-    io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${s.packsWritten} packs\n`)
+    io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${count(s.packsWritten, 'pack')}\n`)
   } else
     io.out(
-      `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${s.packsWritten} packs written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
+      `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${count(s.packsWritten, 'pack')} written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
     )
   if (s.unreadable.length)
-    io.out(`${p}${s.unreadable.length} files could not be read (listed above): exit code 3\n`)
+    io.out(`${p}${count(s.unreadable.length, 'file')} could not be read (listed above): exit code 3\n`)
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander'
 import { compact } from '../../engine/compact.js'
 import { UsageError } from '../../errors.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -41,7 +41,7 @@ export function registerCompact(program: Command, io: CliIO, _result: { code: nu
         else if (!ctx.mode.quiet) {
           const verb = s.dryRun ? 'would forget' : 'forgot'
           io.out(
-            `${verb} ${s.snapshotsForgotten} snapshots; ${s.dryRun ? 'would drop' : 'dropped'} ${s.packsDropped} packs and ${s.dryRun ? 'rewrite' : 'rewrote'} ${s.packsRewritten} (${formatBytes(s.bytesDeleted)} deleted, ${formatBytes(s.bytesUploaded)} uploaded)\n`,
+            `${verb} ${count(s.snapshotsForgotten, 'snapshot')}; ${s.dryRun ? 'would drop' : 'dropped'} ${count(s.packsDropped, 'pack')} and ${s.dryRun ? 'rewrite' : 'rewrote'} ${s.packsRewritten} (${formatBytes(s.bytesDeleted)} deleted, ${formatBytes(s.bytesUploaded)} uploaded)\n`,
           )
           io.out(
             `content: ${formatBytes(s.liveBytes)} live, ${formatBytes(s.deadBytesBefore)} dead before compaction; ${formatDuration(s.durationMs)}\n`,

@@ -3,7 +3,7 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { findFiles } from '../../engine/inspect.js'
-import { formatBytes } from '../format.js'
+import { count, formatBytes } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -50,7 +50,7 @@ export function registerFind(program: Command, io: CliIO, _result: { code: numbe
         }
         io.out(
           matches.length
-            ? `${matches.length} matches in ${snapshots} snapshots\n`
+            ? `${count(matches.length, 'match', 'matches')} in ${count(snapshots, 'snapshot')}\n`
             : `nothing matches ${pattern} in any snapshot\n`,
         )
       } finally {

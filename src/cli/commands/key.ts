@@ -3,7 +3,7 @@
 // already stored (src/engine/key.ts).
 import type { Command } from 'commander'
 import { addRecipient, listRecipients, removeRecipient, rotateKeys } from '../../engine/key.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -50,7 +50,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
           ].filter(Boolean)
           io.out(`${k.fingerprint}  ${k.uid ?? '?'}${notes.length ? `  (${notes.join(', ')})` : ''}\n`)
         }
-        if (!ctx.mode.quiet) io.out(`${r.recipients.length} recipients\n`)
+        if (!ctx.mode.quiet) io.out(`${count(r.recipients.length, 'recipient')}\n`)
       } finally {
         await storage.close()
       }
@@ -77,7 +77,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
           if (!c.changed)
             io.out(`${c.key.fingerprint} (${c.key.uid}) is already a recipient; nothing changed\n`)
           else {
-            io.out(`added ${c.key.fingerprint} (${c.key.uid}); ${c.recipients.length} recipients\n`)
+            io.out(`added ${c.key.fingerprint} (${c.key.uid}); ${count(c.recipients.length, 'recipient')}\n`)
             io.out(
               `new packs and commits are encrypted to it; to make the existing ones readable with it, run: seb key rotate ${dest}\n`,
             )
@@ -105,7 +105,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           io.out(
-            `removed ${c.key.fingerprint}${c.key.uid ? ` (${c.key.uid})` : ''}; ${c.recipients.length} recipients left\n`,
+            `removed ${c.key.fingerprint}${c.key.uid ? ` (${c.key.uid})` : ''}; ${count(c.recipients.length, 'recipient')} left\n`,
           )
           io.out(
             `the removed key can still read what is stored now; run 'seb key rotate ${dest}' to re-encrypt it without that key\n`,
@@ -141,10 +141,10 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
         else if (!ctx.mode.quiet) {
           const skipped =
             s.packsSkipped + s.commitsSkipped
-              ? ` (${s.packsSkipped} packs and ${s.commitsSkipped} commits were already done)`
+              ? ` (${count(s.packsSkipped, 'pack')} and ${count(s.commitsSkipped, 'commit')} were already done)`
               : ''
           io.out(
-            `re-encrypted ${s.packsRotated} packs and ${s.commitsRotated} commits to ${s.recipients.length} recipients${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
+            `re-encrypted ${count(s.packsRotated, 'pack')} and ${count(s.commitsRotated, 'commit')} to ${count(s.recipients.length, 'recipient')}${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
           )
         }
       } finally {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { listFiles } from '../../engine/inspect.js'
-import { formatBytes } from '../format.js'
+import { count, formatBytes } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -58,7 +58,7 @@ export function registerLs(program: Command, io: CliIO, _result: { code: number 
           io.out(`${size.padStart(10)}  ${date}  ${name}\n`)
         }
         io.out(
-          `snapshot ${snapshot.id} (${snapshot.time.slice(0, 19).replace('T', ' ')}): ${files.length} files, ${formatBytes(bytes)}${globs.length ? ` matching ${globs.join(' ')}` : ''}\n`,
+          `snapshot ${snapshot.id} (${snapshot.time.slice(0, 19).replace('T', ' ')}): ${count(files.length, 'file')}, ${formatBytes(bytes)}${globs.length ? ` matching ${globs.join(' ')}` : ''}\n`,
         )
       } finally {
         await storage.close()

@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { restore } from '../../engine/restore.js'
 import { ExitCode } from '../../exit-codes.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -52,11 +52,11 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
             for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
             if (!ctx.mode.quiet)
               io.out(
-                `restored snapshot ${s.snapshot}: ${s.filesRestored} files, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,
+                `restored snapshot ${s.snapshot}: ${count(s.filesRestored, 'file')}, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,
               )
             if (s.failed.length)
               io.err(
-                `seb: ${s.failed.length} files could not be restored (listed above); everything else was\n`,
+                `seb: ${count(s.failed.length, 'file')} could not be restored (listed above); everything else was\n`,
               )
             for (const d of s.damagedIndex)
               io.err(`seb: damaged index: ${d}; restored the newest readable snapshot\n`)

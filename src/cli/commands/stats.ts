@@ -2,7 +2,7 @@
 // their bytes on the destination, dead space waiting for compaction, and what compression saves.
 import type { Command } from 'commander'
 import { repoStats } from '../../engine/inspect.js'
-import { formatBytes, formatCount } from '../format.js'
+import { formatBytes, formatCount, plural } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -45,7 +45,7 @@ export function registerStats(program: Command, io: CliIO, _result: { code: numb
             'dead space',
             `${formatBytes(s.deadBytes)}${pct(s.deadBytes, s.contentBytes)} of content no snapshot needs (seb compact)`,
           ],
-          ['index', `${formatCount(s.indexObjects)} commits, ${formatBytes(s.indexBytes)}`],
+          ['index', `${plural(s.indexObjects, 'commit')}, ${formatBytes(s.indexBytes)}`],
         ]
         if (s.unreferencedPacks)
           rows.push([

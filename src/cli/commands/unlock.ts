@@ -3,6 +3,7 @@
 import type { Command } from 'commander'
 import { readConfig } from '../../repo/config.js'
 import { removeLocks } from '../../repo/lock.js'
+import { count } from '../format.js'
 import type { CliIO } from '../io.js'
 import { commandContext } from './context.js'
 
@@ -35,7 +36,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
             : 'unreadable lock'
           io.out(`removed lock ${l.name} (${who})\n`)
         }
-        if (!ctx.mode.quiet) io.out(`${removed.length} locks removed\n`)
+        if (!ctx.mode.quiet) io.out(`${count(removed.length, 'lock')} removed\n`)
       } finally {
         await storage.close()
       }
