@@ -4,6 +4,7 @@ import { compact } from '../../engine/compact.js'
 import { UsageError } from '../../errors.js'
 import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerCompact adds `seb compact`. */
@@ -28,15 +29,18 @@ export function registerCompact(program: Command, io: CliIO, _result: { code: nu
       const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
-        const s = await compact({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
-          dryRun: opts.dryRun,
-          threshold: pct / 100,
-          progress: reporter.sink,
-          signal: io.signal,
-        }).finally(reporter.done)
+        const s = await explainMissingRepository(
+          dest,
+          compact({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            dryRun: opts.dryRun,
+            threshold: pct / 100,
+            progress: reporter.sink,
+            signal: io.signal,
+          }),
+        ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'compact', ...s })}\n`)
         else if (!ctx.mode.quiet) {
           const verb = s.dryRun ? 'would forget' : 'forgot'

@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { addRecipient, listRecipients, removeRecipient, rotateKeys } from '../../engine/key.js'
 import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerKey adds `seb key` and its subcommands. */
@@ -28,7 +29,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const r = await listRecipients(storage)
+        const r = await explainMissingRepository(dest, listRecipients(storage))
         if (ctx.mode.json) {
           for (const k of r.recipients) io.out(`${JSON.stringify({ type: 'recipient', ...k })}\n`)
           io.out(
@@ -71,7 +72,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await addRecipient(storage, k)
+        const c = await explainMissingRepository(dest, addRecipient(storage, k))
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key add', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           if (!c.changed)
@@ -101,7 +102,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await removeRecipient(storage, k)
+        const c = await explainMissingRepository(dest, removeRecipient(storage, k))
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           io.out(
@@ -131,12 +132,15 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
-        const s = await rotateKeys({
-          storage,
-          cacheBase: ctx.cacheBase,
-          progress: reporter.sink,
-          signal: io.signal,
-        }).finally(reporter.done)
+        const s = await explainMissingRepository(
+          dest,
+          rotateKeys({
+            storage,
+            cacheBase: ctx.cacheBase,
+            progress: reporter.sink,
+            signal: io.signal,
+          }),
+        ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key rotate', ...s })}\n`)
         else if (!ctx.mode.quiet) {
           const skipped =

@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { repoStats } from '../../engine/inspect.js'
 import { formatBytes, formatCount, plural } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerStats adds `seb stats`. */
@@ -19,12 +20,15 @@ export function registerStats(program: Command, io: CliIO, _result: { code: numb
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const s = await repoStats({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
-          signal: io.signal,
-        })
+        const s = await explainMissingRepository(
+          dest,
+          repoStats({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            signal: io.signal,
+          }),
+        )
         if (ctx.mode.json) {
           io.out(`${JSON.stringify({ type: 'summary', command: 'stats', ...s })}\n`)
           return

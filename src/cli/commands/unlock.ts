@@ -5,6 +5,7 @@ import { readConfig } from '../../repo/config.js'
 import { removeLocks } from '../../repo/lock.js'
 import { count } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerUnlock adds `seb unlock`. */
@@ -22,7 +23,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        await readConfig(storage)
+        await explainMissingRepository(dest, readConfig(storage))
         const removed = await removeLocks(storage, Boolean(opts.force))
         if (ctx.mode.json) {
           io.out(

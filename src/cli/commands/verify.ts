@@ -6,6 +6,7 @@ import { parseSubset, verify } from '../../engine/verify.js'
 import { ExitCode } from '../../exit-codes.js'
 import { count } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { collect, commandContext } from './context.js'
 
 /** registerVerify adds `seb verify`. */
@@ -38,17 +39,20 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
         const storage = await ctx.open(dest)
         try {
           const reporter = ctx.reporter()
-          const r = await verify({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            readData: opts.readData,
-            subset,
-            against: opts.against,
-            excludes: opts.exclude,
-            progress: reporter.sink,
-            signal: io.signal,
-          }).finally(reporter.done)
+          const r = await explainMissingRepository(
+            dest,
+            verify({
+              storage,
+              cacheBase: ctx.cacheBase,
+              passphrase: ctx.passphrase(),
+              readData: opts.readData,
+              subset,
+              against: opts.against,
+              excludes: opts.exclude,
+              progress: reporter.sink,
+              signal: io.signal,
+            }),
+          ).finally(reporter.done)
           if (ctx.mode.json)
             io.out(
               `${JSON.stringify({ type: 'summary', command: 'verify', ok: r.problems.length === 0, ...r })}\n`,
