@@ -26,12 +26,18 @@ export class UsageError extends SebError {
   }
 }
 
-/** RepositoryNotFoundError: the destination holds no seb repository. */
+/**
+ * RepositoryNotFoundError: the destination holds no seb repository. Without `detail` the message advises
+ * `seb init`; where creating a repository is not the fix (a mistyped path given to restore, a disk not
+ * mounted), `detail` says what is missing instead.
+ */
 export class RepositoryNotFoundError extends SebError {
-  constructor(location: string) {
+  constructor(location: string, detail?: string) {
     super(
       'no-repository',
-      `${location}: no seb repository here (run 'seb init ${location} --recipient KEY' first)`,
+      detail
+        ? `${location}: ${detail}`
+        : `${location}: no seb repository here (run 'seb init ${location} --recipient KEY' first)`,
       ExitCode.NoRepository,
     )
   }

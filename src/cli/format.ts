@@ -39,3 +39,11 @@ export function formatCount(n: number): string {
 export function plural(n: number, noun: string, nouns = `${noun}s`): string {
   return `${formatCount(n)} ${n === 1 ? noun : nouns}`
 }
+
+/**
+ * count prints a count with its noun like plural, but the number as is (no thousands separators): for
+ * lines whose numbers scripts and tests already read that way ("3000 files", "1 pack").
+ */
+export function count(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`
+}

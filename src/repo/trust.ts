@@ -61,19 +61,20 @@ export async function authenticateConfig(obj: ConfigObject, o: TrustOptions): Pr
       throw new AuthenticityError(
         `${where}: the settings are not signed with the repository's passphrase: refused`,
       )
-  } else {
+  } else if (pins?.manifest !== obj.manifestText) {
+    // Settings this machine accepted before are the same bytes and need no second check (nor gpg).
     const signer = await verifyOwnerSignature(Buffer.from(obj.manifestText), obj.certificate.signature)
     if (!signer) throw new AuthenticityError(`${where}: the settings carry no valid owner signature: refused`)
     if (!manifest)
       throw new DamageError(`${where}: signed settings that seb cannot read; the config is damaged`)
-    // Settings this machine already accepted are the same bytes; new ones must be signed by an owner
-    // of the settings it had (an owner removing itself still signs as an owner of the old ones).
-    const owners = pinned && pins?.manifest === obj.manifestText ? [signer] : recipientsOf(pinned ?? manifest)
-    if (!owners.includes(signer) && !(o.trustedOwners ?? []).map((f) => f.toUpperCase()).includes(signer))
+    // New settings must be signed by an owner of the settings this machine had (an owner removing
+    // itself still signs as an owner of the old ones).
+    const owners = recipientsOf(pinned ?? manifest)
+    const vouched = (o.trustedOwners ?? []).map((f) => f.toUpperCase()).includes(signer)
+    if (!owners.includes(signer) && !vouched)
       throw new AuthenticityError(
         `${where}: the settings are signed by ${signer}, which is not an owner of this repository: refused`,
       )
-    const vouched = (o.trustedOwners ?? []).map((f) => f.toUpperCase()).includes(signer)
     if (!pinned && !vouched && !(await hasSecretKey(signer)))
       throw new KeyError(
         `${o.location}: this machine has not seen repository ${obj.id} before and cannot tell its owner's settings from forged ones with public keys alone: ${SETUP(o.location)}`,

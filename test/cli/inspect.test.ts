@@ -74,7 +74,7 @@ describe('ls, find, stats', () => {
     // A glob without "/" matches a name at any depth.
     const any = await runSeb(['ls', dest, 'dovecot-uidlist'], env)
     assert.match(any.stdout, /INBOX\/dovecot-uidlist\n/)
-    assert.match(any.stdout, /: 1 files, 8 B matching dovecot-uidlist\n$/)
+    assert.match(any.stdout, /: 1 file, 8 B matching dovecot-uidlist\n$/)
   })
 
   it('ls with an unknown snapshot: usage error (2)', async () => {

@@ -49,6 +49,7 @@ export const EVENTS: Record<string, Readonly<Record<string, Schema>>> = {
     bytes: int,
     uploaded: int,
     packsWritten: int,
+    indexBytes: { anyOf: [int, 'null'] },
   },
   file: { path: str, kind: { enum: ['f', 'l', 'd'] }, size: int, mtime: str, mode: int, target: str },
   match: {

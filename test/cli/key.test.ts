@@ -78,7 +78,7 @@ describe('seb key', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(
       r.stdout,
-      `${alice.fingerprint}  Test <alice@example.invalid>  (secret key here)\n1 recipients\n`,
+      `${alice.fingerprint}  Test <alice@example.invalid>  (secret key here)\n1 recipient\n`,
     )
   })
 
@@ -126,7 +126,7 @@ describe('seb key', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(
       r.stdout,
-      new RegExp(`^removed ${alice.fingerprint} \\(Test <alice@example.invalid>\\); 1 recipients left\\n`),
+      new RegExp(`^removed ${alice.fingerprint} \\(Test <alice@example.invalid>\\); 1 recipient left\\n`),
     )
     // The last recipient cannot be removed.
     const last = await runSeb(['key', 'remove', dest, bob.fingerprint.slice(-16)], env)

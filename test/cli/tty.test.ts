@@ -121,7 +121,7 @@ describe('a backup in a terminal', {
       [
         `snapshot ${id} saved: ${FILES} files, N`,
         `files: ${FILES} added, 0 changed, 0 renamed, 0 deleted, 0 unchanged`,
-        'read N, uploaded N (1 packs written, 0 rewritten, index N) in N',
+        'read N, uploaded N (1 pack written, 0 rewritten, index N) in N',
       ],
     )
     assert.ok(!lines.some((l) => l.includes('packing')), screen)
@@ -132,7 +132,7 @@ describe('a backup in a terminal', {
     const r = await runSeb(['backup', src, dest], { ...env, SEB_PROGRESS_INTERVAL: '0' })
     assert.equal(r.code, 0, r.stderr)
     assert.doesNotMatch(r.stderr, /\r|\x1b/)
-    assert.equal(r.stderr, `scanned ${(FILES + 9).toLocaleString('en-US')} entries: 1 files (22 B) to read\n`)
+    assert.equal(r.stderr, `scanned ${(FILES + 9).toLocaleString('en-US')} entries: 1 file (22 B) to read\n`)
     assert.match(
       r.stdout,
       /^snapshot [0-9a-f]{8} saved: 3001 files, .*\nfiles: 1 added, 0 changed, 0 renamed, 0 deleted, \d+ unchanged\n/,

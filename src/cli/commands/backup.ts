@@ -15,17 +15,21 @@ import {
 import { SETTING_BY_NAME, type SettingName } from '../../config/schema.js'
 import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { displayPath } from '../../core/path-bytes.js'
+import { resolveRecipients } from '../../crypto/keyring.js'
 import { type BackupSummary, backup } from '../../engine/backup/index.js'
-import { init, repositoryExists } from '../../engine/init.js'
+import { init } from '../../engine/init.js'
 import { RepositoryNotFoundError, UsageError } from '../../errors.js'
 import { ExitCode, worstExitCode } from '../../exit-codes.js'
 import { cacheBase } from '../../repo/cache.js'
-import { isRemoteDestination } from '../../storage/destination.js'
-import { formatBytes, formatDuration, plural } from '../format.js'
+import { type Manifest, parseManifest, readConfigObject } from '../../repo/config.js'
+import type { Storage } from '../../storage/storage.js'
+import { count, formatBytes, formatDuration, plural } from '../format.js'
 import type { CliIO } from '../io.js'
+import { checkBackupArguments, localPath, missingRepository } from '../locations.js'
 import { reportError } from '../report-error.js'
 import { makeReporter } from '../reporter.js'
 import { type CommandContext, collect, commandContext, fromCommandLine, globalOverrides } from './context.js'
+import { printCreated } from './init.js'
 
 interface BackupFlags {
   profile?: string
@@ -164,7 +168,9 @@ async function runAll(
   else if (!ctx.mode.quiet) {
     const failed = codes.filter((c) => c.exitCode !== ExitCode.Ok)
     const detail = failed.length ? `: ${failed.map((c) => `${c.profile} exit ${c.exitCode}`).join(', ')}` : ''
-    io.out(`${codes.length} of ${jobs.length} profiles run, ${codes.length - failed.length} ok${detail}\n`)
+    io.out(
+      `${codes.length} of ${count(jobs.length, 'profile')} run, ${codes.length - failed.length} ok${detail}\n`,
+    )
   }
   return exitCode
 }
@@ -177,33 +183,30 @@ async function runOne(
   opts: BackupFlags,
   initIfMissing: boolean,
 ): Promise<number> {
+  checkBackupArguments(job.source, job.destination)
+  const local = localPath(job.destination)
+  // A local destination whose parent folder is missing: a mistyped path or a disk not mounted. Creating
+  // a repository there is not the fix, so neither a profile nor the advice creates one.
+  const parentMissing = local !== null && !existsSync(path.dirname(local))
   const storage = await ctx.open(job.destination, job)
   try {
     const passphrase = ctx.passphrase(job)
-    if (initIfMissing) {
-      const exists = await repositoryExists(storage)
-      if (!exists) {
-        // A profile's local destination on a disk that is not mounted: its parent folder is missing.
-        // Refuse rather than create a repository on the wrong disk.
-        if (
-          job.profile &&
-          !isRemoteDestination(job.destination) &&
-          !existsSync(path.dirname(path.resolve(job.destination)))
-        ) {
-          throw new RepositoryNotFoundError(job.destination)
-        }
-        if (!job.recipients.length && !passphrase) {
-          throw new UsageError(
-            `${job.destination}: no repository yet; on first use give --recipient KEY (or SEB_RECIPIENT, or recipients: in the profile), or run 'seb init ${job.destination}'`,
-          )
-        }
-        await init(storage, {
-          recipients: job.recipients,
-          passphrase: job.recipients.length ? undefined : passphrase,
-          retentionDays: job.retentionDays,
-        })
+    const existing = initIfMissing || opts.recipient.length ? await readManifestOrNull(storage) : undefined
+    if (initIfMissing && !existing) {
+      if (job.profile && parentMissing) throw missingRepository(job.destination)
+      if (!job.recipients.length && !passphrase) {
+        throw new UsageError(
+          `${job.destination}: no repository yet; on first use give --recipient KEY (or SEB_RECIPIENT, or recipients: in the profile), or run 'seb init ${job.destination}'`,
+        )
       }
-    }
+      const config = await init(storage, {
+        recipients: job.recipients,
+        passphrase: job.recipients.length ? undefined : passphrase,
+        retentionDays: job.retentionDays,
+      })
+      printCreated(io, ctx.mode, storage.location, config, job.profile, io.err)
+    } else if (existing && opts.recipient.length)
+      await warnIgnoredRecipients(io, ctx, job, existing, opts.recipient)
     const excludes = [...job.exclude, ...job.excludeFiles.flatMap(readExcludeFile)]
     const reporter = makeReporter(io, ctx.mode, { profile: job.profile })
     let summary: BackupSummary
@@ -221,6 +224,9 @@ async function runOne(
         progress: reporter.sink,
         signal: io.signal,
       })
+    } catch (err) {
+      if (err instanceof RepositoryNotFoundError && parentMissing) throw missingRepository(job.destination)
+      throw err
     } finally {
       reporter.done()
     }
@@ -229,6 +235,51 @@ async function runOne(
   } finally {
     await storage.close()
   }
+}
+
+/**
+ * readManifestOrNull reads the repository's settings, or null when there is no repository yet. They are
+ * not authenticated here (the backup does that before using them): they only word a warning.
+ */
+async function readManifestOrNull(storage: Storage): Promise<Manifest | null> {
+  const obj = await readConfigObject(storage).catch((err: unknown) => {
+    if (err instanceof RepositoryNotFoundError) return null
+    throw err
+  })
+  return obj && (parseManifest(obj.manifestText) ?? null)
+}
+
+/**
+ * warnIgnoredRecipients says so when --recipient, which only chooses the keys of a new repository, is
+ * given for one that exists and is not encrypted to those keys: the user may believe the backup is
+ * readable with them. Keys that already are recipients need no word (a short form kept in a cron line).
+ */
+async function warnIgnoredRecipients(
+  io: CliIO,
+  ctx: CommandContext,
+  job: Job,
+  config: Manifest,
+  given: readonly string[],
+): Promise<void> {
+  const enc = config.encryption
+  let message: string
+  if (enc.type === 'recipients') {
+    const have = new Set(enc.recipients)
+    const missing: string[] = []
+    for (const id of given) {
+      const keys = await resolveRecipients([id]).catch(() => [])
+      if (!keys.length || !have.has(keys[0]!.fingerprint)) missing.push(id)
+    }
+    if (!missing.length) return
+    message = `--recipient ${missing.join(', ')} ignored: the repository exists and is not encrypted to ${missing.length === 1 ? 'that key' : 'those keys'}; add ${missing.length === 1 ? 'it' : 'each'} with 'seb key add ${job.destination} ${missing[0]}'`
+  } else
+    message = `--recipient ${given.join(', ')} ignored: the repository exists and is encrypted with a passphrase, not to keys`
+  const p = job.profile ? `${job.profile}: ` : ''
+  if (ctx.mode.json)
+    io.out(
+      `${JSON.stringify({ type: 'warning', message, ...(job.profile ? { profile: job.profile } : {}) })}\n`,
+    )
+  else io.err(`seb: warning: ${p}${message}\n`)
 }
 
 function readExcludeFile(file: string): string[] {
@@ -244,15 +295,28 @@ function readExcludeFile(file: string): string[] {
     .filter((l) => l && !l.startsWith('#'))
 }
 
+/**
+ * unchangedFiles counts the files of the new snapshot that this run did not add, change or rename. The
+ * engine's filesUnchanged counts unchanged folders and symlinks too (2,140 "unchanged" for 2,004
+ * files); the snapshot's file count gives the files alone. A dry run commits no snapshot, so it has no
+ * such count: null (the line then leaves "unchanged" out).
+ */
+function unchangedFiles(s: BackupSummary): number | null {
+  if (s.dryRun) return null
+  return Math.max(0, s.files - s.filesAdded - s.filesChanged - s.filesRenamed)
+}
+
 function printSummary(
   io: CliIO,
   mode: { json: boolean; quiet: boolean },
   s: BackupSummary,
   profile?: string,
 ): void {
+  const unchanged = unchangedFiles(s)
   if (mode.json) {
+    const fixed = unchanged === null ? s : { ...s, filesUnchanged: unchanged }
     io.out(
-      `${JSON.stringify({ type: 'summary', command: 'backup', ...(profile ? { profile } : {}), ...s })}\n`,
+      `${JSON.stringify({ type: 'summary', command: 'backup', ...(profile ? { profile } : {}), ...fixed })}\n`,
     )
     return
   }
@@ -262,10 +326,10 @@ function printSummary(
   for (const k of s.skipped) io.out(`${p}note: ${displayPath(k.path)}: skipped (${k.reason})\n`)
   const head = s.dryRun
     ? `dry run: nothing written; would store ${formatBytes(s.bytesNew)} of new content (before compression)`
-    : `snapshot ${s.snapshot} saved: ${s.files} files, ${formatBytes(s.bytes)}`
+    : `snapshot ${s.snapshot} saved: ${count(s.files, 'file')}, ${formatBytes(s.bytes)}`
   io.out(`${p}${head}\n`)
   io.out(
-    `${p}files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted, ${s.filesUnchanged} unchanged\n`,
+    `${p}files: ${s.filesAdded} added, ${s.filesChanged} changed, ${s.filesRenamed} renamed, ${s.filesDeleted} deleted${unchanged === null ? '' : `, ${unchanged} unchanged`}\n`,
   )
   const excluded = s.excluded.filter((e) => e.files > 0)
   if (excluded.length) {
@@ -275,11 +339,11 @@ function printSummary(
   }
   if (s.dryRun) {
     for (const e of s.excludedPaths) io.out(`${p}  excluded: ${displayPath(e)}\n`)
-    io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${s.packsWritten} packs\n`)
+    io.out(`${p}would read ${formatBytes(s.bytesRead)} and write about ${count(s.packsWritten, 'pack')}\n`)
   } else
     io.out(
-      `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${s.packsWritten} packs written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
+      `${p}read ${formatBytes(s.bytesRead)}, uploaded ${formatBytes(s.bytesUploaded)} (${count(s.packsWritten, 'pack')} written, ${s.packsRewritten} rewritten, index ${formatBytes(s.indexBytes)}) in ${formatDuration(s.durationMs)}\n`,
     )
   if (s.unreadable.length)
-    io.out(`${p}${s.unreadable.length} files could not be read (listed above): exit code 3\n`)
+    io.out(`${p}${count(s.unreadable.length, 'file')} could not be read (listed above): exit code 3\n`)
 }

@@ -2,8 +2,9 @@
 import type { Command } from 'commander'
 import { compact } from '../../engine/compact.js'
 import { UsageError } from '../../errors.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerCompact adds `seb compact`. */
@@ -28,20 +29,23 @@ export function registerCompact(program: Command, io: CliIO, _result: { code: nu
       const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
-        const s = await compact({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
-          dryRun: opts.dryRun,
-          threshold: pct / 100,
-          progress: reporter.sink,
-          signal: io.signal,
-        }).finally(reporter.done)
+        const s = await explainMissingRepository(
+          dest,
+          compact({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            dryRun: opts.dryRun,
+            threshold: pct / 100,
+            progress: reporter.sink,
+            signal: io.signal,
+          }),
+        ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'compact', ...s })}\n`)
         else if (!ctx.mode.quiet) {
           const verb = s.dryRun ? 'would forget' : 'forgot'
           io.out(
-            `${verb} ${s.snapshotsForgotten} snapshots; ${s.dryRun ? 'would drop' : 'dropped'} ${s.packsDropped} packs and ${s.dryRun ? 'rewrite' : 'rewrote'} ${s.packsRewritten} (${formatBytes(s.bytesDeleted)} deleted, ${formatBytes(s.bytesUploaded)} uploaded)\n`,
+            `${verb} ${count(s.snapshotsForgotten, 'snapshot')}; ${s.dryRun ? 'would drop' : 'dropped'} ${count(s.packsDropped, 'pack')} and ${s.dryRun ? 'rewrite' : 'rewrote'} ${s.packsRewritten} (${formatBytes(s.bytesDeleted)} deleted, ${formatBytes(s.bytesUploaded)} uploaded)\n`,
           )
           io.out(
             `content: ${formatBytes(s.liveBytes)} live, ${formatBytes(s.deadBytesBefore)} dead before compaction; ${formatDuration(s.durationMs)}\n`,

@@ -6,6 +6,7 @@ import { allProfiles } from '../../config/resolve.js'
 import { ConfigError, formatProblem, type SebConfig } from '../../config/schema.js'
 import { UsageError } from '../../errors.js'
 import { ExitCode } from '../../exit-codes.js'
+import { count } from '../format.js'
 import type { CliIO } from '../io.js'
 import { fromCommandLine, type GlobalOptions } from './context.js'
 
@@ -56,7 +57,7 @@ export function registerConfig(program: Command, io: CliIO, result: { code: numb
             `no config file at ${file}: seb runs with command-line settings only (docs/configuration.md shows how to write one)\n`,
           )
         else if (!problems.length) {
-          io.out(`${file}: OK, ${profiles.length} profiles\n`)
+          io.out(`${file}: OK, ${count(profiles.length, 'profile')}\n`)
           for (const name of profiles) {
             const s = c.profiles.get(name)!.settings
             io.out(`  ${name}: ${s.source} -> ${s.destination}\n`)

@@ -1,6 +1,9 @@
-// Why: the list of commands; each lives in its own file.
+// Why: the list of commands; each lives in its own file. Also what belongs to the program as a whole
+// but not to its error boundary (main.ts): the version, and the handling of mistyped commands.
 import type { Command } from 'commander'
 import type { CliIO } from '../io.js'
+import { catchTypos } from '../typo.js'
+import { sebVersion } from '../version.js'
 import { registerBackup } from './backup.js'
 import { registerCompact } from './compact.js'
 import { registerConfig } from './config.js'
@@ -30,4 +33,11 @@ export function registerCommands(program: Command, io: CliIO, result: { code: nu
   registerKey(program, io, result)
   registerConfig(program, io, result)
   registerUpgrade(program, io, result)
+  const version = `seb ${sebVersion()}`
+  program.version(version, '-V, --version', 'print the version')
+  program
+    .command('version')
+    .description('print the version (also: seb --version, seb -V)')
+    .action(() => io.out(`${version}\n`))
+  catchTypos(program)
 }

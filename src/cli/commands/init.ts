@@ -1,7 +1,9 @@
 // Why: `seb init DEST`: create a repository encrypted to GnuPG recipients or a passphrase.
 import type { Command } from 'commander'
 import { init } from '../../engine/init.js'
+import type { RepoConfig } from '../../repo/config.js'
 import type { CliIO } from '../io.js'
+import type { OutputMode } from '../reporter.js'
 import { collect, commandContext } from './context.js'
 
 /** registerInit adds `seb init`. */
@@ -30,19 +32,38 @@ export function registerInit(program: Command, io: CliIO, _result: { code: numbe
           passphrase: ctx.passphrase(),
           retentionDays: Number(opts.retentionDays),
         })
-        if (ctx.mode.json)
-          io.out(
-            `${JSON.stringify({ type: 'summary', command: 'init', id: config.id, location: storage.location, encryption: config.encryption })}\n`,
-          )
-        else if (!ctx.mode.quiet) {
-          const who =
-            config.encryption.type === 'recipients'
-              ? `to ${config.encryption.recipients.join(', ')}`
-              : 'with a passphrase'
-          io.out(`created seb repository ${config.id} at ${storage.location}, encrypted ${who}\n`)
-        }
+        printCreated(io, ctx.mode, storage.location, config)
       } finally {
         await storage.close()
       }
     })
+}
+
+/**
+ * printCreated says that a repository was created and how it is encrypted: after `seb init`, and when
+ * a backup creates one (the short form, a profile's first run) — the line to check the keys by. A
+ * backup writes it on stderr, before its progress: its stdout stays the backup's summary.
+ */
+export function printCreated(
+  io: CliIO,
+  mode: OutputMode,
+  location: string,
+  config: RepoConfig,
+  profile?: string,
+  write: (text: string) => void = io.out,
+): void {
+  if (mode.json) {
+    io.out(
+      `${JSON.stringify({ type: 'summary', command: 'init', id: config.id, location, encryption: config.encryption, ...(profile ? { profile } : {}) })}\n`,
+    )
+    return
+  }
+  if (mode.quiet) return
+  const who =
+    config.encryption.type === 'recipients'
+      ? `to ${config.encryption.recipients.join(', ')}`
+      : 'with a passphrase'
+  write(
+    `${profile ? `${profile}: ` : ''}created seb repository ${config.id} at ${location}, encrypted ${who}\n`,
+  )
 }

@@ -12,8 +12,9 @@ import {
   setupMachine,
 } from '../../engine/keys.js'
 import { UsageError } from '../../errors.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerKey adds `seb key` and its subcommands. */
@@ -37,7 +38,10 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const r = await listRecipients({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase() })
+        const r = await explainMissingRepository(
+          dest,
+          listRecipients({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase() }),
+        )
         if (ctx.mode.json) {
           for (const k of r.recipients) io.out(`${JSON.stringify({ type: 'recipient', ...k })}\n`)
           io.out(
@@ -59,7 +63,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
           ].filter(Boolean)
           io.out(`${k.fingerprint}  ${k.uid ?? '?'}${notes.length ? `  (${notes.join(', ')})` : ''}\n`)
         }
-        if (!ctx.mode.quiet) io.out(`${r.recipients.length} recipients\n`)
+        if (!ctx.mode.quiet) io.out(`${count(r.recipients.length, 'recipient')}\n`)
       } finally {
         await storage.close()
       }
@@ -80,13 +84,13 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await addRecipient({ storage, cacheBase: ctx.cacheBase }, k)
+        const c = await explainMissingRepository(dest, addRecipient({ storage, cacheBase: ctx.cacheBase }, k))
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key add', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           if (!c.changed)
             io.out(`${c.key.fingerprint} (${c.key.uid}) is already a recipient; nothing changed\n`)
           else {
-            io.out(`added ${c.key.fingerprint} (${c.key.uid}); ${c.recipients.length} recipients\n`)
+            io.out(`added ${c.key.fingerprint} (${c.key.uid}); ${count(c.recipients.length, 'recipient')}\n`)
             io.out(
               `new packs and commits are encrypted to it; to make the existing ones readable with it, run: seb key rotate ${dest}\n`,
             )
@@ -110,11 +114,14 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await removeRecipient({ storage, cacheBase: ctx.cacheBase }, k)
+        const c = await explainMissingRepository(
+          dest,
+          removeRecipient({ storage, cacheBase: ctx.cacheBase }, k),
+        )
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           io.out(
-            `removed ${c.key.fingerprint}${c.key.uid ? ` (${c.key.uid})` : ''}; ${c.recipients.length} recipients left\n`,
+            `removed ${c.key.fingerprint}${c.key.uid ? ` (${c.key.uid})` : ''}; ${count(c.recipients.length, 'recipient')} left\n`,
           )
           io.out(
             `the removed key can still read what is stored now; run 'seb key rotate ${dest}' to re-encrypt it without that key\n`,
@@ -143,20 +150,23 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
-        const s = await rotateKeys({
-          storage,
-          cacheBase: ctx.cacheBase,
-          progress: reporter.sink,
-          signal: io.signal,
-        }).finally(reporter.done)
+        const s = await explainMissingRepository(
+          dest,
+          rotateKeys({
+            storage,
+            cacheBase: ctx.cacheBase,
+            progress: reporter.sink,
+            signal: io.signal,
+          }),
+        ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key rotate', ...s })}\n`)
         else if (!ctx.mode.quiet) {
           const skipped =
             s.packsSkipped + s.commitsSkipped
-              ? ` (${s.packsSkipped} packs and ${s.commitsSkipped} commits were already done)`
+              ? ` (${count(s.packsSkipped, 'pack')} and ${count(s.commitsSkipped, 'commit')} were already done)`
               : ''
           io.out(
-            `re-encrypted ${s.packsRotated} packs and ${s.commitsRotated} commits to ${s.recipients.length} recipients${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
+            `re-encrypted ${count(s.packsRotated, 'pack')} and ${count(s.commitsRotated, 'commit')} to ${count(s.recipients.length, 'recipient')}${skipped}; uploaded ${formatBytes(s.bytesUploaded)} in ${formatDuration(s.durationMs)}\n`,
           )
         }
       } finally {

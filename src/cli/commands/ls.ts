@@ -3,8 +3,10 @@
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { listFiles } from '../../engine/inspect.js'
-import { formatBytes } from '../format.js'
+import { count, formatBytes } from '../format.js'
+import { noMatchHint } from '../glob-hint.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerLs adds `seb ls`. */
@@ -28,17 +30,22 @@ export function registerLs(program: Command, io: CliIO, _result: { code: number 
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const { snapshot, entries } = await listFiles({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
-          signal: io.signal,
-          snapshot: opts.snapshot,
-          patterns: globs,
-        })
+        const { snapshot, entries } = await explainMissingRepository(
+          dest,
+          listFiles({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            signal: io.signal,
+            snapshot: opts.snapshot,
+            patterns: globs,
+          }),
+        )
         const files = entries.filter((e) => e.kind === 'f')
         const bytes = files.reduce((n, e) => n + e.size, 0)
+        const hint = globs.length && !entries.length ? noMatchHint(globs) : null
         if (ctx.mode.json) {
+          if (hint) io.out(`${JSON.stringify({ type: 'warning', message: hint })}\n`)
           for (const e of entries)
             io.out(
               `${JSON.stringify({ type: 'file', path: e.path, kind: e.kind, size: e.size, mtime: new Date(e.mtimeMs).toISOString(), mode: e.mode, target: e.target })}\n`,
@@ -58,8 +65,9 @@ export function registerLs(program: Command, io: CliIO, _result: { code: number 
           io.out(`${size.padStart(10)}  ${date}  ${name}\n`)
         }
         io.out(
-          `snapshot ${snapshot.id} (${snapshot.time.slice(0, 19).replace('T', ' ')}): ${files.length} files, ${formatBytes(bytes)}${globs.length ? ` matching ${globs.join(' ')}` : ''}\n`,
+          `snapshot ${snapshot.id} (${snapshot.time.slice(0, 19).replace('T', ' ')}): ${count(files.length, 'file')}, ${formatBytes(bytes)}${globs.length ? ` matching ${globs.join(' ')}` : ''}\n`,
         )
+        if (hint) io.err(`seb: note: ${hint}\n`)
       } finally {
         await storage.close()
       }

@@ -1,11 +1,16 @@
 // Why: `seb restore DEST TARGET [GLOB…]`: restore a snapshot (the latest, --snapshot ID or --as-of DATE),
-// all of it or the matching paths; lists what could not be restored and exits 13 then.
+// all of it or the matching paths; lists what could not be restored and exits 13 then. The target is
+// checked first (an existing file, a path under a file, /proc: one line, exit 2, nothing read or written),
+// and globs that match nothing are answered with the globs probably meant.
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { restore } from '../../engine/restore.js'
+import { UsageError } from '../../errors.js'
 import { ExitCode } from '../../exit-codes.js'
-import { formatBytes, formatDuration } from '../format.js'
+import { count, formatBytes, formatDuration } from '../format.js'
+import { noMatchHint } from '../glob-hint.js'
 import type { CliIO } from '../io.js'
+import { checkRestoreTarget, explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerRestore adds `seb restore`. */
@@ -14,14 +19,24 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
     .command('restore')
     .description('restore a snapshot from DEST into the folder TARGET (all files, or those matching GLOBs)')
     .argument('<dest>', 'the repository')
-    .argument('<target>', 'folder to restore into (new or empty, unless --overwrite)')
+    .argument('<target>', 'folder to restore into: new, empty, or holding none of the files restored')
     .argument('[globs...]', 'only paths matching these globs (a folder match takes all below it)')
     .option('-s, --snapshot <id>', 'restore this snapshot (see seb snapshots); default: the latest')
     .option('--as-of <date>', 'restore the latest snapshot taken at or before DATE (e.g. 2026-11-20)')
-    .option('--overwrite', 'replace files that already exist in TARGET')
+    .option('--overwrite', 'replace files of TARGET that the snapshot also has')
     .addHelpText(
       'after',
-      '\nExamples:\n  seb restore /mnt/backup/mail ~/Mail-restored\n  seb restore /mnt/backup/mail /tmp/r "work/INBOX/**" --as-of 2026-11-01\n',
+      [
+        '',
+        'Examples:',
+        '  seb restore /mnt/backup/mail ~/Mail-restored',
+        '  seb restore /mnt/backup/mail /tmp/r "work/INBOX/**" --as-of 2026-11-01',
+        '',
+        'A non-empty TARGET is accepted when nothing in it would be overwritten: the files restored are',
+        'added beside those already there. If any file to restore already exists in TARGET, restore stops',
+        'before writing anything and names it; --overwrite replaces such files instead.',
+        '',
+      ].join('\n'),
     )
     .action(
       async (
@@ -32,31 +47,42 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
         cmd: Command,
       ) => {
         const ctx = commandContext(cmd, io)
+        await checkRestoreTarget(target)
         const storage = await ctx.open(dest)
         try {
           const reporter = ctx.reporter()
-          const s = await restore({
-            storage,
-            target,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            snapshot: opts.snapshot,
-            asOf: opts.asOf,
-            patterns: globs,
-            overwrite: opts.overwrite,
-            progress: reporter.sink,
-            signal: io.signal,
-          }).finally(reporter.done)
+          // The engine reports no phase of its own yet: the live line says "restoring" from the start
+          // (reading the index included), and rates count from there.
+          reporter.sink({ type: 'phase', phase: 'restore' })
+          const s = await explainMissingRepository(
+            dest,
+            restore({
+              storage,
+              target,
+              cacheBase: ctx.cacheBase,
+              passphrase: ctx.passphrase(),
+              snapshot: opts.snapshot,
+              asOf: opts.asOf,
+              patterns: globs,
+              overwrite: opts.overwrite,
+              progress: reporter.sink,
+              signal: io.signal,
+            }),
+          )
+            .catch((err: unknown) => {
+              throw withGlobHint(err, globs)
+            })
+            .finally(reporter.done)
           if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s })}\n`)
           else {
             for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
             if (!ctx.mode.quiet)
               io.out(
-                `restored snapshot ${s.snapshot}: ${s.filesRestored} files, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,
+                `restored snapshot ${s.snapshot}: ${count(s.filesRestored, 'file')}, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,
               )
             if (s.failed.length)
               io.err(
-                `seb: ${s.failed.length} files could not be restored (listed above); everything else was\n`,
+                `seb: ${count(s.failed.length, 'file')} could not be restored (listed above); everything else was\n`,
               )
             for (const d of s.damagedIndex)
               io.err(`seb: damaged index: ${d}; restored the newest readable snapshot\n`)
@@ -67,4 +93,15 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
         }
       },
     )
+}
+
+/**
+ * withGlobHint adds the globs probably meant to the engine's "nothing in snapshot ID matches GLOBS"
+ * (still a usage error, exit 2); other errors pass unchanged.
+ */
+function withGlobHint(err: unknown, globs: readonly string[]): unknown {
+  const m =
+    err instanceof UsageError && globs.length ? /^nothing in snapshot (\S+) matches /.exec(err.message) : null
+  const hint = m ? noMatchHint(globs, `in snapshot ${m[1]}`) : null
+  return hint ? new UsageError(hint) : err
 }

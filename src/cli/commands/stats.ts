@@ -2,8 +2,9 @@
 // their bytes on the destination, dead space waiting for compaction, and what compression saves.
 import type { Command } from 'commander'
 import { repoStats } from '../../engine/inspect.js'
-import { formatBytes, formatCount } from '../format.js'
+import { formatBytes, formatCount, plural } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerStats adds `seb stats`. */
@@ -19,12 +20,15 @@ export function registerStats(program: Command, io: CliIO, _result: { code: numb
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const s = await repoStats({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
-          signal: io.signal,
-        })
+        const s = await explainMissingRepository(
+          dest,
+          repoStats({
+            storage,
+            cacheBase: ctx.cacheBase,
+            passphrase: ctx.passphrase(),
+            signal: io.signal,
+          }),
+        )
         if (ctx.mode.json) {
           io.out(`${JSON.stringify({ type: 'summary', command: 'stats', ...s })}\n`)
           return
@@ -45,7 +49,7 @@ export function registerStats(program: Command, io: CliIO, _result: { code: numb
             'dead space',
             `${formatBytes(s.deadBytes)}${pct(s.deadBytes, s.contentBytes)} of content no snapshot needs (seb compact)`,
           ],
-          ['index', `${formatCount(s.indexObjects)} commits, ${formatBytes(s.indexBytes)}`],
+          ['index', `${plural(s.indexObjects, 'commit')}, ${formatBytes(s.indexBytes)}`],
         ]
         if (s.unreferencedPacks)
           rows.push([

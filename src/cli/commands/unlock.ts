@@ -3,7 +3,9 @@
 import type { Command } from 'commander'
 import { unlock } from '../../engine/unlock.js'
 import { safeText } from '../../util/terminal-text.js'
+import { count } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { commandContext } from './context.js'
 
 /** registerUnlock adds `seb unlock`. */
@@ -21,7 +23,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const removed = await unlock(storage, { force: opts.force })
+        const removed = await explainMissingRepository(dest, unlock(storage, { force: opts.force }))
         if (ctx.mode.json) {
           io.out(
             `${JSON.stringify({ type: 'summary', command: 'unlock', removed: removed.map((l) => ({ name: l.name, ...l.info })) })}\n`,
@@ -34,7 +36,7 @@ export function registerUnlock(program: Command, io: CliIO, _result: { code: num
             : 'unreadable lock'
           io.out(`removed lock ${l.name} (${who})\n`)
         }
-        if (!ctx.mode.quiet) io.out(`${removed.length} locks removed\n`)
+        if (!ctx.mode.quiet) io.out(`${count(removed.length, 'lock')} removed\n`)
       } finally {
         await storage.close()
       }

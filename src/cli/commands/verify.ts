@@ -4,7 +4,9 @@ import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { parseSubset, verify } from '../../engine/verify.js'
 import { ExitCode } from '../../exit-codes.js'
+import { count } from '../format.js'
 import type { CliIO } from '../io.js'
+import { explainMissingRepository } from '../locations.js'
 import { collect, commandContext } from './context.js'
 
 /** registerVerify adds `seb verify`. */
@@ -37,17 +39,20 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
         const storage = await ctx.open(dest)
         try {
           const reporter = ctx.reporter()
-          const r = await verify({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            readData: opts.readData,
-            subset,
-            against: opts.against,
-            excludes: opts.exclude,
-            progress: reporter.sink,
-            signal: io.signal,
-          }).finally(reporter.done)
+          const r = await explainMissingRepository(
+            dest,
+            verify({
+              storage,
+              cacheBase: ctx.cacheBase,
+              passphrase: ctx.passphrase(),
+              readData: opts.readData,
+              subset,
+              against: opts.against,
+              excludes: opts.exclude,
+              progress: reporter.sink,
+              signal: io.signal,
+            }),
+          ).finally(reporter.done)
           if (ctx.mode.json)
             io.out(
               `${JSON.stringify({ type: 'summary', command: 'verify', ok: r.problems.length === 0, ...r })}\n`,
@@ -56,13 +61,16 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
             for (const p of r.problems) {
               io.err(`seb: damaged: ${p.message}\n`)
               for (const f of p.files.slice(0, 20)) io.err(`  affects ${displayPath(f)}\n`)
-              if (p.files.length > 20) io.err(`  … and ${p.files.length - 20} more files\n`)
+              if (p.files.length > 20)
+                io.err(`  … and ${count(p.files.length - 20, 'more file', 'more files')}\n`)
             }
             for (const d of r.differences) io.out(`${d.change.padEnd(8)} ${displayPath(d.path)}\n`)
             if (!ctx.mode.quiet) {
-              const read = r.packsRead ? `, ${r.packsRead} read and ${r.filesChecked} files hashed` : ''
+              const read = r.packsRead
+                ? `, ${r.packsRead} read and ${count(r.filesChecked, 'file')} hashed`
+                : ''
               io.out(
-                `${r.problems.length ? `${r.problems.length} problems found` : 'no problems found'}: ${r.snapshots} snapshots, ${r.packsChecked} packs checked${read}${opts.against ? `, ${r.differences.length} differences from ${opts.against}` : ''}\n`,
+                `${r.problems.length ? `${count(r.problems.length, 'problem')} found` : 'no problems found'}: ${count(r.snapshots, 'snapshot')}, ${count(r.packsChecked, 'pack')} checked${read}${opts.against ? `, ${count(r.differences.length, 'difference')} from ${opts.against}` : ''}\n`,
               )
             }
           }
