@@ -6,23 +6,7 @@ import { ExitCode, exitCodeTable } from '../exit-codes.js'
 import { registerCommands } from './commands/index.js'
 import type { CliIO } from './io.js'
 import { reportError } from './report-error.js'
-
-const COMMANDS = new Set([
-  'init',
-  'backup',
-  'restore',
-  'snapshots',
-  'ls',
-  'find',
-  'stats',
-  'verify',
-  'compact',
-  'unlock',
-  'key',
-  'config',
-  'upgrade',
-  'help',
-])
+import { commandNames } from './typo.js'
 
 /** CommandResult is what a command returns: its exit code. */
 export type CommandResult = number
@@ -85,7 +69,7 @@ export function buildProgram(io: CliIO, result: { code: number }): Command {
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   const result = { code: ExitCode.Ok as number }
   const program = buildProgram(io, result)
-  const args = shortForm(argv)
+  const args = shortForm(argv, commandNames(program))
   try {
     await program.parseAsync(args, { from: 'user' })
     return result.code
@@ -95,10 +79,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 }
 
 /** shortForm rewrites the seed's `seb SRC DEST` into `seb backup SRC DEST --init-if-missing`. */
-export function shortForm(argv: readonly string[]): string[] {
+export function shortForm(argv: readonly string[], commands: readonly string[]): string[] {
   const positional = argv.filter((a) => !a.startsWith('-'))
   const first = argv[0]
-  if (first && !first.startsWith('-') && !COMMANDS.has(first) && positional.length >= 2)
+  if (first && !first.startsWith('-') && !commands.includes(first) && positional.length >= 2)
     return ['backup', ...argv, '--init-if-missing']
   return [...argv]
 }

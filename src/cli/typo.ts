@@ -91,7 +91,11 @@ export function oneLine(message: string): string {
 export function catchTypos(program: Command): void {
   const visit = (cmd: Command) => {
     const error = cmd.error.bind(cmd)
-    cmd.error = (message, options) => error(oneLine(message), options)
+    cmd.error = (message, options) => {
+      if (options?.code === 'commander.excessArguments')
+        throw new UsageError(`too many arguments for '${cmd.name()}' (see seb ${cmd.name()} --help)`)
+      return error(oneLine(message), options)
+    }
     if (cmd.commands.length)
       cmd.on('command:*', (operands: string[]) => {
         throw unknownCommand(operands[0] ?? '', commandNames(cmd))
@@ -106,9 +110,6 @@ export function catchTypos(program: Command): void {
     if (sub.name() !== 'backup' || raw[0] !== 'backup' || raw[raw.length - 1] !== '--init-if-missing') return
     const words = raw.slice(1, -1)
     const names = commandNames(program)
-    // A command the short form does not know of yet (`seb version x`): not a folder to back up.
-    if (words[0] && names.includes(words[0]))
-      throw new UsageError(`too many arguments for '${words[0]}' (see seb ${words[0]} --help)`)
     const typo = mistypedCommand(words, names)
     if (typo) throw typo
   })
