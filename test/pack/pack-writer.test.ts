@@ -11,7 +11,7 @@ import path from 'node:path'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import type { GpgContext } from '../../src/crypto/gpg.js'
-import { KeyError, PermanentStorageError } from '../../src/errors.js'
+import { KeyError, PermanentStorageError, SebError } from '../../src/errors.js'
 import { fileMember } from '../../src/pack/member.js'
 import { type FramedFile, PackWriter } from '../../src/pack/pack-writer.js'
 import { FRAME_BYTES, FrameCompressor } from '../../src/pack/zstd.js'
@@ -226,6 +226,26 @@ describe('PackWriter (system gpg, zstd and tar as the oracle)', () => {
       assert.match(err.message, new RegExp(unknown))
       return true
     })
+    assert.deepEqual(await spoolFiles(dir), [])
+  })
+
+  it('no gpg to run: finish fails promptly with gpg-missing, and no spool file is left', async () => {
+    const dir = path.join(work.dir, 'spool-no-gpg')
+    const w = await PackWriter.start({ ...ctx, gpgPath: path.join(work.dir, 'no-such-gpg') }, dir)
+    await w.addFile('a', 0o600, T0, Buffer.from('x'), sha256(Buffer.from('x')))
+    // Raced with a timer: a promise that never settles would otherwise end this file's event loop.
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('finish never settled')), 1000)
+    })
+    await assert.rejects(
+      Promise.race([w.finish(), timeout]).finally(() => clearTimeout(timer)),
+      (err: unknown) => {
+        assert.ok(err instanceof SebError, String(err))
+        assert.equal(err.code, 'gpg-missing')
+        return true
+      },
+    )
     assert.deepEqual(await spoolFiles(dir), [])
   })
 
