@@ -70,7 +70,15 @@ export function classifyGpg(
     return r.failed ? new SebError('gpg', cause()) : null
   }
   if (op !== 'decrypt') return r.failed ? new SebError('gpg', cause()) : null
+  // gpg exits 0 on a message cut short in its first packets: it met no encrypted data and no literal
+  // data at all. That is damage (whatever key id the stump names), not a foreign or an unencrypted one.
+  if (!r.failed && !status.beginDecryption && status.plaintexts === 0)
+    return new SebError('gpg-corrupt', 'gpg cannot decrypt: the message ends early (truncated)')
   const enc = expect?.encryption
+  if (enc?.type === 'recipients' && status.symmetric)
+    return new AuthenticityError(
+      "not written for this repository: encrypted with a passphrase, not to the repository's recipients",
+    )
   if (enc?.type === 'passphrase' && status.encTo.length)
     return new AuthenticityError(
       `not written for this repository: encrypted to key ${status.encTo.join(', ')} instead of with the repository's passphrase`,

@@ -22,8 +22,14 @@ export interface GpgStatus {
   badMdc: boolean
   /** literal data packets met (PLAINTEXT): exactly one in a message seb wrote */
   plaintexts: number
-  /** refused recipients: reason code (doc/DETAILS: 4 revoked, 5 expired, 1 not found…) and who */
+  /**
+   * refused recipients: reason code (doc/DETAILS: 4 revoked, 5 expired, 1 not found…) and who. gpg 2.2
+   * says 0 ("no specific reason") for an expired or revoked key; a KEYEXPIRED or KEYREVOKED line just
+   * before it gives the reason then (5 or 4).
+   */
   readonly invalidRecipients: { reason: number; who: string }[]
+  /** the key state last reported (KEYEXPIRED, KEYREVOKED) and not yet taken by an INV_RECP */
+  keyState: 4 | 5 | null
   /** valid signatures: the signing key's fingerprint and its primary key's */
   readonly validSignatures: { fingerprint: string; primary: string }[]
   /** signature verdicts other than good: BADSIG, ERRSIG, EXPKEYSIG, REVKEYSIG, EXPSIG, NO_PUBKEY */
@@ -50,6 +56,7 @@ export function newStatus(): GpgStatus {
     badMdc: false,
     plaintexts: 0,
     invalidRecipients: [],
+    keyState: null,
     validSignatures: [],
     badSignatures: [],
     goodSignature: false,
@@ -94,9 +101,21 @@ export function readStatusLine(s: GpgStatus, line: string): boolean {
     case 'PLAINTEXT':
       s.plaintexts++
       break
-    case 'INV_RECP':
-      s.invalidRecipients.push({ reason: Number(args[0]), who: args[1] ?? '' })
+    case 'KEYEXPIRED':
+      s.keyState = 5
       break
+    case 'KEYREVOKED':
+      s.keyState = 4
+      break
+    case 'INV_RECP': {
+      const reason = Number(args[0])
+      s.invalidRecipients.push({
+        reason: reason === 0 && s.keyState ? s.keyState : reason,
+        who: args[1] ?? '',
+      })
+      s.keyState = null
+      break
+    }
     case 'VALIDSIG':
       s.validSignatures.push({
         fingerprint: (args[0] ?? '').toUpperCase(),
@@ -128,6 +147,7 @@ export function readStatusLine(s: GpgStatus, line: string): boolean {
 
 /** INVALID_RECIPIENT_REASONS names the INV_RECP reason codes seb explains (doc/DETAILS). */
 export const INVALID_RECIPIENT_REASONS: Readonly<Record<number, string>> = {
+  0: 'unusable: revoked, expired, or without an encryption subkey',
   1: 'not found in the keyring',
   2: 'ambiguous',
   3: 'not usable for encryption',

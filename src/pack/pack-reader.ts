@@ -112,6 +112,13 @@ export async function readSealed(
   input: Readable | number,
   visitor: ArchiveVisitor,
 ): Promise<void> {
+  // A download that breaks ends gpg's input early: the message then looks cut short, but the fault is
+  // the transfer's (transient, retried by the storage layer), not damage of the object.
+  let inputError: unknown = null
+  if (typeof input !== 'number')
+    input.on('error', (err) => {
+      inputError ??= err
+    })
   const gpg = startDecrypt(ctx, input)
   const stream = new PackStream(visitor)
   let readError: unknown = null
@@ -131,9 +138,10 @@ export async function readSealed(
     throw stream.visitorError
   }
   await gpg.done.catch((err: unknown) => {
-    // Killed by us after damage: the damage is the verdict, not the signal.
-    if (!damage && !readError) throw err
+    // Killed by us after damage, or fed a broken download: that is the verdict, not gpg's.
+    if (!damage && !readError && !inputError) throw err
   })
+  if (inputError) throw inputError
   if (readError) throw readError
   if (damage) throw new ArchiveDamage(damage.message)
   if (visitor.drain) await visitor.drain()
@@ -178,7 +186,8 @@ export function wholeMembers(
   const ready: [number, Buffer][] = []
   return {
     member(entry, size) {
-      if (size > maxBytes) throw new DamageError(`member ${entry} claims ${size} bytes`)
+      if (size > maxBytes)
+        throw new ArchiveDamage(`member ${entry} claims ${size} bytes, more than a member seb writes`)
       parts = want(entry, size) ? [] : null
     },
     data(_entry, piece) {

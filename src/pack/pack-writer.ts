@@ -11,7 +11,7 @@ import type { PackBlob } from '../core/model.js'
 import type { GpgContext } from '../crypto/gpg.js'
 import { PermanentStorageError } from '../errors.js'
 import { END_OF_ARCHIVE, memberHeader, paddingFor } from './member.js'
-import { mainThreadFrames, type Sealer, startSeal } from './seal.js'
+import { drained, mainThreadFrames, type Sealer, startSeal } from './seal.js'
 import type { TarEntry } from './tar-header.js'
 import type { FrameBuilder } from './zstd.js'
 
@@ -96,22 +96,10 @@ export class PackWriter {
       written?.()
       throw await this.failure(this.failed)
     }
-    if (!this.sealer.input.write(chunk, written && (() => written()))) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.sealer.input.off('error', onError)
-          resolve()
-        }
-        const onError = (err: Error) => {
-          this.sealer.input.off('drain', onDrain)
-          reject(err)
-        }
-        this.sealer.input.once('drain', onDrain)
-        this.sealer.input.once('error', onError)
-      }).catch(async (err: unknown) => {
+    if (!this.sealer.input.write(chunk, written && (() => written())))
+      await drained(this.sealer).catch(async (err: unknown) => {
         throw await this.failure(err)
       })
-    }
   }
 
   /** failure is the error to report for a failed write to gpg: after a broken pipe, gpg's own verdict. */

@@ -92,6 +92,29 @@ export async function sealFramesToFile(
   }
 }
 
+/**
+ * drained waits until gpg's input takes more (drain), or fails (error), or gpg has ended: a gpg that
+ * exited, or never started (not installed), sends no drain, and its verdict is the error.
+ */
+export function drained(s: Sealer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: unknown) => {
+      s.input.off('drain', onDrain)
+      s.input.off('error', onError)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onDrain = () => settle()
+    const onError = (err: Error) => settle(err)
+    s.input.once('drain', onDrain)
+    s.input.once('error', onError)
+    s.done.then(
+      () => settle(),
+      (err: unknown) => settle(err),
+    )
+  })
+}
+
 /** feedFrames writes the frames into gpg (dropping each from the list once written) and waits for it. */
 async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
   let failed: unknown = null
@@ -100,15 +123,8 @@ async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
   })
   const write = async (frame: Buffer) => {
     if (failed || s.input.write(frame)) return
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        s.input.off('drain', done)
-        s.input.off('error', done)
-        resolve()
-      }
-      s.input.on('drain', done)
-      s.input.on('error', done)
-    })
+    // An error here is reported below, after gpg's verdict (which names the cause).
+    await drained(s).catch(() => {})
   }
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]
@@ -122,9 +138,7 @@ async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
 
 /** sealBuffer compresses and encrypts a small plaintext held in memory and returns the ciphertext. */
 export function sealBuffer(ctx: GpgContext, plain: Buffer): Promise<Buffer> {
-  const frames = mainThreadFrames()
-  return sealFrames(
-    ctx,
-    [frames.push(plain) ?? frames.flush()].filter((f) => f !== null),
-  )
+  // One frame, even of nothing: zero bytes are not a zstd stream (`zstd -d` refuses them).
+  mainCompressor ??= new FrameCompressor()
+  return sealFrames(ctx, [mainCompressor.frame([plain])])
 }

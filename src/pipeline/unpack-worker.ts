@@ -124,7 +124,8 @@ function writeAll(fd: number, data: Uint8Array): void {
 function finishTarget(j: Job, fd: number, t: number): void {
   try {
     const mode = j.list.modes[t]!
-    if (createMode(mode, j.overwrite) !== mode) fchmodSync(fd, mode)
+    // A file opened over an existing one keeps that file's mode whatever was asked at creation.
+    if (j.overwrite || createMode(mode, j.overwrite) !== mode) fchmodSync(fd, mode)
     futimesSync(fd, j.list.mtimes[t]!, j.list.mtimes[t]!)
   } finally {
     closeSync(fd)

@@ -77,12 +77,12 @@ describe('gpg status lines (recorded from gpg 2.2)', () => {
     assert.deepEqual(parse('decryptStore'), { ...newStatus(), plaintexts: 1 })
   })
 
-  it('refused recipients: unknown (reason 1); revoked and expired both come as reason 0 from gpg 2.2', () => {
+  it('refused recipients: unknown (reason 1); gpg 2.2 says reason 0 for revoked and expired keys, and the KEYEXPIRED line before makes the expired one 5', () => {
     assert.deepEqual(parse('encryptUnknown').invalidRecipients, [
       { reason: 1, who: KEYS.unknown.fingerprint },
     ])
     assert.deepEqual(parse('encryptRevoked').invalidRecipients, [{ reason: 0, who: KEYS.carol.fingerprint }])
-    assert.deepEqual(parse('encryptExpired').invalidRecipients, [{ reason: 0, who: KEYS.dave.fingerprint }])
+    assert.deepEqual(parse('encryptExpired').invalidRecipients, [{ reason: 5, who: KEYS.dave.fingerprint }])
     assert.deepEqual(parse('encryptRevoked').errors, ['FAILURE encrypt 53'])
     assert.deepEqual(parse('encryptGood'), newStatus(), 'a good encryption says nothing seb reads')
   })
