@@ -69,7 +69,7 @@ export function planCompaction(
     liveBytes += u.live
     deadBytes += dead
     if (u.live === 0 && u.liveHashes.length === 0 && p.contentBytes > 0) drop.push(pu)
-    else if (p.contentBytes > 0 && dead / p.contentBytes >= threshold) rewrite.push(pu)
+    else if (dead > 0 && p.contentBytes > 0 && dead / p.contentBytes >= threshold) rewrite.push(pu)
     else keep.push(pu)
   }
   return { forget: [...forget], drop, rewrite, keep, liveBytes, deadBytes }

@@ -2,26 +2,17 @@
 // and compact it (repo/compaction.ts does the work, in restic's removal order).
 import type { CompactSummary } from '../repo/compaction.js'
 import { compactRepository } from '../repo/compaction.js'
-import { withRepository } from '../repo/repository.js'
-import type { Storage } from '../storage/storage.js'
+import { type RepoAccess, withRepository } from '../repo/repository.js'
 import type { ProgressSink } from '../ui/progress.js'
 
 export type { CompactSummary } from '../repo/compaction.js'
 
 /** CompactOptions are the inputs of a compaction. */
-export interface CompactOptions {
-  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
-  readonly dataBase?: string
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly passphrase?: Buffer
+export interface CompactOptions extends RepoAccess {
   readonly dryRun?: boolean
   /** rewrite packs with at least this share of dead content (0..1) */
   readonly threshold?: number
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
   readonly now?: () => number
   /** only drop packs whose content is all dead (no decryption needed: public keys suffice) */
   readonly dropOnly?: boolean
@@ -29,17 +20,7 @@ export interface CompactOptions {
 
 /** compact runs one compaction under the exclusive lock. */
 export function compact(o: CompactOptions): Promise<CompactSummary> {
-  return withRepository(
-    o.storage,
-    {
-      cacheBase: o.cacheBase,
-      dataBase: o.dataBase,
-      acceptRollback: o.acceptRollback,
-      passphrase: o.passphrase,
-      lock: o.dryRun ? 'none' : 'exclusive',
-      command: 'compact',
-      signal: o.signal,
-    },
-    async (repo) => compactRepository(repo, await repo.loadState(), o),
+  return withRepository(o, { lock: o.dryRun ? 'none' : 'exclusive', command: 'compact' }, async (repo) =>
+    compactRepository(repo, await repo.loadState(), o),
   )
 }

@@ -7,36 +7,16 @@ import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
 import { pickSnapshot } from '../core/snapshot-select.js'
 import { UsageError } from '../errors.js'
 import { listCommitObjects } from '../repo/commit-writer.js'
-import { type Repository, withRepository } from '../repo/repository.js'
+import { type RepoAccess, type Repository, withRepository } from '../repo/repository.js'
 import type { LoadedState } from '../repo/state-loader.js'
-import type { Storage } from '../storage/storage.js'
 
 /** ReadOptions are what a read-only command needs. */
-export interface ReadOptions {
-  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
-  readonly dataBase?: string
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly passphrase?: Buffer
-  readonly signal?: AbortSignal
-}
+export interface ReadOptions extends RepoAccess {}
 
 /** withState runs `fn` on the repository's index under a shared lock. */
 function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, repo: Repository) => Promise<T>): Promise<T> {
-  return withRepository(
-    o.storage,
-    {
-      cacheBase: o.cacheBase,
-      dataBase: o.dataBase,
-      acceptRollback: o.acceptRollback,
-      passphrase: o.passphrase,
-      lock: 'shared',
-      command: 'read',
-      signal: o.signal,
-    },
-    async (repo) => fn(await repo.loadState(), repo),
+  return withRepository(o, { lock: 'shared', command: 'read' }, async (repo) =>
+    fn(await repo.loadState(), repo),
   )
 }
 

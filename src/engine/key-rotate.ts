@@ -19,7 +19,7 @@ import { listSigNames, readSig, saveSig } from '../repo/commit-sigs.js'
 import { listCommitObjects } from '../repo/commit-writer.js'
 import { type Manifest, readConfigObject, recipientsOf } from '../repo/config.js'
 import { publish } from '../repo/publish.js'
-import { Repository } from '../repo/repository.js'
+import { type RepoAccess, Repository } from '../repo/repository.js'
 import { saveSigningKeyObject } from '../repo/signing-key-object.js'
 import { fileBody, type Handle, type Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
@@ -28,12 +28,8 @@ import { TaskPool } from '../util/concurrency.js'
 import { fault } from '../util/fault.js'
 
 /** RotateOptions are the inputs of `seb key rotate`. */
-export interface RotateOptions {
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly dataBase?: string
+export interface RotateOptions extends RepoAccess {
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
   /** parallel re-encryptions (default: the storage's connections, at most 4) */
   readonly workers?: number
 }
@@ -69,12 +65,9 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
     recipientsOf({ encryption: { type: 'passphrase' } } as Manifest, 'rotate')
   progress({ type: 'phase', phase: 'lock' })
   // Objects made before `key remove` are still encrypted to the removed key too: rotation reads them.
-  const repo = await Repository.open(o.storage, {
-    cacheBase: o.cacheBase,
-    dataBase: o.dataBase,
+  const repo = await Repository.open(o, {
     lock: 'exclusive',
     command: 'key rotate',
-    signal: o.signal,
     anyFormerRecipient: true,
   })
   try {

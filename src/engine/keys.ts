@@ -11,21 +11,14 @@ import { decodeSig, encodeSig, listSigNames } from '../repo/commit-sigs.js'
 import { type Manifest, readConfigObject, recipientsOf } from '../repo/config.js'
 import { dataBase, MachineData } from '../repo/machine-data.js'
 import { publish } from '../repo/publish.js'
-import { type LockMode, type Repository, withRepository } from '../repo/repository.js'
+import { type LockMode, type RepoAccess, type Repository, withRepository } from '../repo/repository.js'
 import { fetchSigningKey } from '../repo/signing-key-object.js'
 import { authenticateConfig } from '../repo/trust.js'
-import { bufferBody, type Storage } from '../storage/storage.js'
+import { bufferBody } from '../storage/storage.js'
 import { fault } from '../util/fault.js'
 
 /** KeyOptions are what every key command needs. */
-export interface KeyOptions {
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly dataBase?: string
-  readonly passphrase?: Buffer
-  readonly signal?: AbortSignal
+export interface KeyOptions extends RepoAccess {
   /** owner fingerprints vouched for on the command line (`seb key setup --trust-owner`) */
   readonly trustedOwners?: readonly string[]
 }
@@ -49,19 +42,7 @@ export interface Recipients {
 }
 
 const open = <T>(o: KeyOptions, lock: LockMode, command: string, fn: (repo: Repository) => Promise<T>) =>
-  withRepository(
-    o.storage,
-    {
-      cacheBase: o.cacheBase,
-      dataBase: o.dataBase,
-      acceptRollback: o.acceptRollback,
-      passphrase: o.passphrase,
-      lock,
-      command,
-      signal: o.signal,
-    },
-    fn,
-  )
+  withRepository(o, { lock, command }, fn)
 
 /** listRecipients returns the repository's recipients, looked up in the local keyring. */
 export async function listRecipients(o: KeyOptions, gpgPath = 'gpg'): Promise<Recipients> {

@@ -25,29 +25,20 @@ import {
 } from '../pipeline/unpack-list.js'
 import type { Failure } from '../pipeline/unpack-worker.js'
 import { UnpackerPool } from '../pipeline/unpacker-pool.js'
-import { Repository } from '../repo/repository.js'
+import { type RepoAccess, Repository } from '../repo/repository.js'
 import type { LoadedState } from '../repo/state-loader.js'
-import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
 import { errnoCode, errnoText } from '../util/errno.js'
 
 /** RestoreOptions are the inputs of a restore. */
-export interface RestoreOptions {
-  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
-  readonly dataBase?: string
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  readonly storage: Storage
+export interface RestoreOptions extends RepoAccess {
   readonly target: string
-  readonly cacheBase: string
-  readonly passphrase?: Buffer
   readonly snapshot?: string
   readonly asOf?: string
   readonly patterns?: readonly string[]
   readonly overwrite?: boolean
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
 }
 
 /** RestoreSummary says what was restored and what could not be. */
@@ -72,15 +63,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreSummary> {
   opening.catch(() => {}) // awaited below, or closed on the way out
   let repo: Repository
   try {
-    repo = await Repository.open(o.storage, {
-      cacheBase: o.cacheBase,
-      dataBase: o.dataBase,
-      acceptRollback: o.acceptRollback,
-      passphrase: o.passphrase,
-      lock: 'shared',
-      command: 'restore',
-      signal: o.signal,
-    })
+    repo = await Repository.open(o, { lock: 'shared', command: 'restore' })
   } catch (err) {
     await opening.then(
       (p) => p.close(),
@@ -360,7 +343,7 @@ function packList(
     }
     const row = rows[i]!
     if (row !== member) {
-      list.member(state.blobs.entryAt(row), v.ref)
+      list.member(state.blobs.entryAt(row), v.ref, v.size)
       member = row
     }
     list.target(v.path, v.mode, toSeconds(v.mtimeMs))

@@ -19,19 +19,15 @@ import { commitFrames, commitName, writeCommit } from '../repo/commits.js'
 import { certify, newManifest, readConfigBytes, writeConfig } from '../repo/config.js'
 import { acquireLock, pidNamespace } from '../repo/lock.js'
 import { dataBase, MachineData } from '../repo/machine-data.js'
+import type { RepoAccess } from '../repo/repository.js'
 import { saveSigningKeyObject } from '../repo/signing-key-object.js'
 import { isValidName } from '../storage/layout.js'
 import type { Storage } from '../storage/storage.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 
 /** UpgradeOptions are the inputs of `seb upgrade`. */
-export interface UpgradeOptions {
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly dataBase?: string
-  readonly passphrase?: Buffer
+export interface UpgradeOptions extends RepoAccess {
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
 }
 
 /** UpgradeSummary says what the upgrade did. */

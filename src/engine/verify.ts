@@ -10,20 +10,12 @@ import { DamageError, KeyError, UsageError } from '../errors.js'
 import { memberHashes, readPack } from '../pack/pack-reader.js'
 import { hashFile } from '../pipeline/hash-file.js'
 import { scanTree } from '../pipeline/scanner.js'
-import { withRepository } from '../repo/repository.js'
-import type { Storage } from '../storage/storage.js'
+import { type RepoAccess, withRepository } from '../repo/repository.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
 
 /** VerifyOptions choose what to check. */
-export interface VerifyOptions {
-  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
-  readonly dataBase?: string
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly passphrase?: Buffer
+export interface VerifyOptions extends RepoAccess {
   readonly readData?: boolean
   /** check only packs n of m (1-based), e.g. {n: 2, m: 7} */
   readonly subset?: { n: number; m: number }
@@ -31,11 +23,14 @@ export interface VerifyOptions {
   readonly against?: string
   readonly excludes?: readonly string[]
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
 }
 
-/** Problem is one damaged object, with the files it affects. */
+/**
+ * Problem is one damaged object (missing, cut short, corrupt), or one the repository did not write
+ * (`untrusted`: a signature object that fails its check), with the files it affects.
+ */
 export interface Problem {
+  readonly kind: 'damaged' | 'untrusted'
   readonly object: string
   readonly message: string
   readonly files: string[]
@@ -67,97 +62,101 @@ export function parseSubset(text: string): { n: number; m: number } {
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const progress = o.progress ?? silent
   await checkTools()
-  return withRepository(
-    o.storage,
-    {
-      cacheBase: o.cacheBase,
-      dataBase: o.dataBase,
-      acceptRollback: o.acceptRollback,
-      passphrase: o.passphrase,
-      lock: 'shared',
-      command: 'verify',
-      signal: o.signal,
-    },
-    async (repo) => {
-      const { ctx } = repo
-      // Read the index from the destination itself (not the cache) when this machine can decrypt it.
-      const loaded = await repo.loadState({ fromDestination: await canDecrypt(ctx) })
-      const { state } = loaded
-      const problems: Problem[] = loaded.damaged.map((d) => ({
+  // Objects a reader would ignore with a warning are what verify reports.
+  return withRepository({ ...o, warn: undefined }, { lock: 'shared', command: 'verify' }, async (repo) => {
+    const { ctx } = repo
+    // Read the index from the destination itself (not the cache) when this machine can decrypt it.
+    const loaded = await repo.loadState({ fromDestination: await canDecrypt(ctx) })
+    const { state } = loaded
+    const problems: Problem[] = [
+      ...loaded.history.invalid.map((b) => ({
+        kind: 'untrusted' as const,
+        object: `sigs/${b.name}`,
+        message: `sigs/${b.name} is ${b.reason}: not written by this repository`,
+        files: [],
+      })),
+      ...loaded.damaged.map((d) => ({
+        kind: 'damaged' as const,
         object: `commits/${d.name}`,
         message: d.error,
         files: [],
-      }))
-      progress({ type: 'phase', phase: 'verify' })
-      const listed = new Map<string, number>()
-      for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
-      const filesOf = filesByPack(state)
-      for (const p of state.packs.values()) {
-        const size = listed.get(p.id)
-        if (size === undefined)
-          problems.push({ object: `pack ${p.id}`, message: `pack ${p.id} is missing`, files: filesOf(p.id) })
-        else if (size !== p.size)
-          problems.push({
-            object: `pack ${p.id}`,
-            message: `pack ${p.id} has ${size} bytes, the index says ${p.size} (truncated or damaged)`,
-            files: filesOf(p.id),
-          })
+      })),
+    ]
+    progress({ type: 'phase', phase: 'verify' })
+    const listed = new Map<string, number>()
+    for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
+    const filesOf = filesByPack(state)
+    for (const p of state.packs.values()) {
+      const size = listed.get(p.id)
+      if (size === undefined)
+        problems.push({
+          kind: 'damaged',
+          object: `pack ${p.id}`,
+          message: `pack ${p.id} is missing`,
+          files: filesOf(p.id),
+        })
+      else if (size !== p.size)
+        problems.push({
+          kind: 'damaged',
+          object: `pack ${p.id}`,
+          message: `pack ${p.id} has ${size} bytes, the index says ${p.size} (truncated or damaged)`,
+          files: filesOf(p.id),
+        })
+    }
+    let packsRead = 0
+    let filesChecked = 0
+    if (o.readData || o.subset) {
+      const ids = [...state.packs.keys()].sort()
+      const chosen = o.subset ? ids.filter((_, i) => i % o.subset!.m === o.subset!.n - 1) : ids
+      const expected = new Map<string, Map<number, string>>()
+      for (const [hash, loc] of state.blobs) {
+        getOrCreate(expected, loc.pack, () => new Map<number, string>()).set(loc.entry, hash)
       }
-      let packsRead = 0
-      let filesChecked = 0
-      if (o.readData || o.subset) {
-        const ids = [...state.packs.keys()].sort()
-        const chosen = o.subset ? ids.filter((_, i) => i % o.subset!.m === o.subset!.n - 1) : ids
-        const expected = new Map<string, Map<number, string>>()
-        for (const [hash, loc] of state.blobs) {
-          getOrCreate(expected, loc.pack, () => new Map<number, string>()).set(loc.entry, hash)
-        }
-        const pool = new TaskPool(2)
-        for (const id of chosen) {
-          if (!listed.has(id)) continue // already reported missing
-          await pool.add(async () => {
-            const want = expected.get(id) ?? new Map<number, string>()
-            const bad: string[] = []
-            const read = memberHashes((entry) => want.has(entry))
-            try {
-              await readPack(o.storage, ctx, id, read.visitor, o.signal)
-            } catch (err) {
-              if (err instanceof KeyError) throw err
-              problems.push({
-                object: `pack ${id}`,
-                message: err instanceof DamageError ? err.message : String((err as Error).message),
-                files: filesOf(id),
-              })
-              return
-            } finally {
-              packsRead++
-            }
-            filesChecked += read.hashes.size
-            for (const [entry, hash] of want) if (read.hashes.get(entry) !== hash) bad.push(hash)
-            if (bad.length)
-              problems.push({
-                object: `pack ${id}`,
-                message: `pack ${id}: ${bad.length} stored files do not match the index`,
-                files: filesWithContent(state, new Set(bad)),
-              })
-          })
-        }
-        await pool.wait()
+      const pool = new TaskPool(2)
+      for (const id of chosen) {
+        if (!listed.has(id)) continue // already reported missing
+        await pool.add(async () => {
+          const want = expected.get(id) ?? new Map<number, string>()
+          const bad: string[] = []
+          const read = memberHashes((entry) => want.has(entry))
+          try {
+            await readPack(o.storage, ctx, id, read.visitor, o.signal)
+          } catch (err) {
+            if (err instanceof KeyError) throw err
+            problems.push({
+              kind: 'damaged',
+              object: `pack ${id}`,
+              message: err instanceof DamageError ? err.message : String((err as Error).message),
+              files: filesOf(id),
+            })
+            return
+          } finally {
+            packsRead++
+          }
+          filesChecked += read.hashes.size
+          for (const [entry, hash] of want) if (read.hashes.get(entry) !== hash) bad.push(hash)
+          if (bad.length)
+            problems.push({
+              kind: 'damaged',
+              object: `pack ${id}`,
+              message: `pack ${id}: ${bad.length} stored files do not match the index`,
+              files: filesWithContent(state, new Set(bad)),
+            })
+        })
       }
-      const differences = o.against
-        ? await compareWithSource(state, o.against, o.excludes ?? [], o.signal)
-        : []
-      return {
-        snapshots: state.snapshots.length,
-        packsChecked: state.packs.size,
-        packsRead,
-        filesChecked,
-        problems,
-        differences,
-        indexFromDestination: loaded.rebuilt || !loaded.head,
-      }
-    },
-  )
+      await pool.wait()
+    }
+    const differences = o.against ? await compareWithSource(state, o.against, o.excludes ?? [], o.signal) : []
+    return {
+      snapshots: state.snapshots.length,
+      packsChecked: state.packs.size,
+      packsRead,
+      filesChecked,
+      problems,
+      differences,
+      indexFromDestination: loaded.rebuilt || !loaded.head,
+    }
+  })
 }
 
 function filesByPack(state: RepoState): (pack: string) => string[] {

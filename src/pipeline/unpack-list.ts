@@ -11,6 +11,8 @@ export interface UnpackList {
   readonly entries: Uint32Array
   /** per member: its SHA-256, 32 raw bytes each */
   readonly hashes: Uint8Array
+  /** per member: its size in bytes, as the index says (a tar header claiming another is damage) */
+  readonly sizes: Float64Array
   /** per member and one more: member i's targets are firstTarget[i] … firstTarget[i + 1] - 1 */
   readonly firstTarget: Uint32Array
   /** every target's full path */
@@ -37,6 +39,7 @@ export interface TargetOutcomes {
 export class UnpackListBuilder {
   private readonly entries: number[] = []
   private readonly hashes: string[] = []
+  private readonly sizes: number[] = []
   private readonly firstTarget: number[] = []
   private readonly paths: string[] = []
   private readonly modes: number[] = []
@@ -50,10 +53,11 @@ export class UnpackListBuilder {
     return this.entries.length
   }
 
-  /** member starts member `entry`, whose SHA-256 is `hash` (hex); its targets follow (`target`). */
-  member(entry: number, hash: string): void {
+  /** member starts member `entry` of `size` bytes, whose SHA-256 is `hash` (hex); its targets follow (`target`). */
+  member(entry: number, hash: string, size: number): void {
     this.entries.push(entry)
     this.hashes.push(hash)
+    this.sizes.push(size)
     this.firstTarget.push(this.paths.length)
   }
 
@@ -73,6 +77,7 @@ export class UnpackListBuilder {
     return {
       entries: Uint32Array.from(this.entries),
       hashes: new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.length),
+      sizes: Float64Array.from(this.sizes),
       firstTarget: Uint32Array.from([...this.firstTarget, this.paths.length]),
       paths: joinPaths(this.root, this.paths),
       modes: Uint32Array.from(this.modes),

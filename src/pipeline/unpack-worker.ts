@@ -62,20 +62,24 @@ const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW
 /** stream is this worker's pack reader, kept from pack to pack: its buffers stay warm. */
 const stream = new PackStream({ member() {}, data() {}, end() {} })
 
-/** Writing is the member being written: its first target's descriptor, its hash so far. */
+/**
+ * Writing is the member being written: a descriptor (or the error opening it) per target, and its hash
+ * so far. Every target is written as the data comes, so nothing of a member is held in memory, however
+ * many paths it goes to.
+ */
 interface Writing {
   /** the member's index in the list */
   readonly i: number
-  readonly fd: number
-  firstError: string | null
-  /** the member's size, from its tar header */
+  /** per target of the member: its descriptor, or -1 */
+  readonly fds: number[]
+  /** per target: the first error writing it */
+  readonly errors: (string | null)[]
+  /** the member's size, from its tar header (checked against the index's before anything is written) */
   readonly size: number
   /** the hash so far, when the content comes in more than one piece */
   hash: Hash | null
   /** the digest, once known */
   digest: Buffer | null
-  /** the content, kept when it goes to more than one path */
-  readonly copies: Buffer[] | null
 }
 
 interface Job {
@@ -132,17 +136,22 @@ function finishTarget(j: Job, fd: number, t: number): void {
   }
 }
 
-/** begin opens member i's first target (an error is kept, and the data still hashed). */
+/** begin opens member i's targets (an error is kept, and the data still hashed). */
 function begin(j: Job, i: number, size: number): Writing {
-  let fd = -1
-  let firstError: string | null = null
-  try {
-    fd = openTarget(j, j.list.firstTarget[i]!)
-  } catch (err) {
-    firstError = errorCode(err)
+  const first = j.list.firstTarget[i]!
+  const last = j.list.firstTarget[i + 1]!
+  const fds: number[] = []
+  const errors: (string | null)[] = []
+  for (let t = first; t < last; t++) {
+    try {
+      fds.push(openTarget(j, t))
+      errors.push(null)
+    } catch (err) {
+      fds.push(-1)
+      errors.push(errorCode(err))
+    }
   }
-  const several = j.list.firstTarget[i + 1]! - j.list.firstTarget[i]! > 1
-  return { i, fd, firstError, size, hash: null, digest: null, copies: several ? [] : null }
+  return { i, fds, errors, size, hash: null, digest: null }
 }
 
 /**
@@ -162,12 +171,12 @@ const EMPTY_DIGEST = hash('sha256', '', 'buffer')
 
 function write(w: Writing, piece: Uint8Array): void {
   hashPiece(w, piece)
-  w.copies?.push(Buffer.from(piece))
-  if (w.fd >= 0 && !w.firstError) {
+  for (let k = 0; k < w.fds.length; k++) {
+    if (w.fds[k]! < 0 || w.errors[k]) continue
     try {
-      writeAll(w.fd, piece)
+      writeAll(w.fds[k]!, piece)
     } catch (err) {
-      w.firstError = errorCode(err)
+      w.errors[k] = errorCode(err)
     }
   }
 }
@@ -181,51 +190,40 @@ function setOutcome(j: Job, t: number, error: string | null): void {
 }
 
 /**
- * finish ends a member: the first target gets its mode and mtime, the others (the same content under
- * several names) are written from the copy. A hash mismatch removes what was written.
+ * finish ends a member: each target gets its mode and mtime, or, when the content does not match the
+ * index's hash, is removed.
  */
 function finish(j: Job, w: Writing): void {
   const first = j.list.firstTarget[w.i]!
-  const last = j.list.firstTarget[w.i + 1]!
   const digest = w.digest ?? w.hash?.digest() ?? EMPTY_DIGEST
   const intact = digest.equals(memberHash(j.list, w.i))
-  if (w.fd >= 0) {
-    try {
-      if (intact && !w.firstError) finishTarget(j, w.fd, first)
-      else closeSync(w.fd)
-    } catch (err) {
-      w.firstError ??= errorCode(err)
-    }
-    if (!intact) unlinkQuietly(j, first)
-  }
-  if (!intact) {
-    j.outcomes.codes.fill(DAMAGED, first, last)
-    return
-  }
-  setOutcome(j, first, w.firstError)
-  const content = w.copies ? Buffer.concat(w.copies) : null
-  for (let t = first + 1; t < last; t++) {
-    try {
-      const tfd = openTarget(j, t)
+  for (let k = 0; k < w.fds.length; k++) {
+    const t = first + k
+    const fd = w.fds[k]!
+    if (fd >= 0) {
       try {
-        writeAll(tfd, content!)
-      } finally {
-        finishTarget(j, tfd, t)
+        if (intact && !w.errors[k]) finishTarget(j, fd, t)
+        else closeSync(fd)
+      } catch (err) {
+        w.errors[k] ??= errorCode(err)
       }
-      setOutcome(j, t, null)
-    } catch (err) {
-      setOutcome(j, t, errorCode(err))
+      if (!intact) unlinkQuietly(j, t)
     }
+    if (intact) setOutcome(j, t, w.errors[k] ?? null)
+    else j.outcomes.codes[t] = DAMAGED
   }
 }
 
 /** abandon drops a member cut short by damage: what was written of it is removed. */
 function abandon(j: Job, w: Writing): void {
-  if (w.fd < 0) return
-  try {
-    closeSync(w.fd)
-  } catch {}
-  unlinkQuietly(j, j.list.firstTarget[w.i]!)
+  const first = j.list.firstTarget[w.i]!
+  for (let k = 0; k < w.fds.length; k++) {
+    if (w.fds[k]! < 0) continue
+    try {
+      closeSync(w.fds[k]!)
+    } catch {}
+    unlinkQuietly(j, first + k)
+  }
 }
 
 function unlinkQuietly(j: Job, t: number): void {
@@ -253,7 +251,13 @@ function start(req: UnpackRequest): Job {
   stream.reset({
     member(entry, size) {
       const i = members.get(entry)
-      j.writing = i === undefined ? null : begin(j, i, size)
+      j.writing = null
+      if (i === undefined) return
+      // A header whose size is not the index's is not this file (a replaced or forged pack): nothing
+      // of it is written, however large it claims to be.
+      if (size !== list.sizes[i])
+        j.outcomes.codes.fill(DAMAGED, list.firstTarget[i]!, list.firstTarget[i + 1]!)
+      else j.writing = begin(j, i, size)
     },
     data(_entry, piece) {
       if (j.writing) write(j.writing, piece)

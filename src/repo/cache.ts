@@ -7,6 +7,7 @@
 // continue from a commit it wrote itself, even when it was killed right after making it
 // (docs/design.md, "Write order"). Files are owner-only (0600 in a 0700 folder): the index names every
 // message.
+import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,6 +17,7 @@ import type { FactsTable } from '../core/facts-table.js'
 import type { RepoState } from '../core/repo-state.js'
 import { appendLineSynced, writeFileAtomic } from '../util/atomic-file.js'
 import { fault } from '../util/fault.js'
+import type { CommitSig } from './commit-sigs.js'
 import { encodeState, readState } from './state-file.js'
 
 /** cacheBase is where seb keeps caches: $SEB_CACHE_DIR, else $XDG_CACHE_HOME/seb, else ~/.cache/seb. */
@@ -85,6 +87,44 @@ export class LocalCache {
   async ensure(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 })
     await fs.chmod(this.dir, 0o700)
+  }
+
+  /**
+   * knownSigs reads the signature objects this machine verified before with the repository key
+   * `publicKey` (`sigs-<key>.jsonl`: their bodies, one per line), so that a run downloads only the new
+   * ones. A line that does not parse is skipped.
+   */
+  async knownSigs(publicKey: string): Promise<Map<string, CommitSig>> {
+    const known = new Map<string, CommitSig>()
+    let text = ''
+    try {
+      text = await fs.readFile(this.sigsFile(publicKey), 'utf8')
+    } catch {
+      return known
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      try {
+        const s = JSON.parse(line) as CommitSig
+        if (typeof s?.name === 'string') known.set(s.name, s)
+      } catch {}
+    }
+    return known
+  }
+
+  /** rememberSigs adds signature bodies verified with `publicKey` (best effort: it is a cache). */
+  async rememberSigs(publicKey: string, sigs: readonly CommitSig[]): Promise<void> {
+    if (!sigs.length) return
+    try {
+      await this.ensure()
+      await fs.appendFile(this.sigsFile(publicKey), sigs.map((s) => `${JSON.stringify(s)}\n`).join(''), {
+        mode: 0o600,
+      })
+    } catch {}
+  }
+
+  private sigsFile(publicKey: string): string {
+    return this.file(`sigs-${createHash('sha256').update(publicKey).digest('hex').slice(0, 16)}.jsonl`)
   }
 
   /** load returns the cached state (without what is pending), or null when there is none or it cannot be read. */

@@ -92,7 +92,7 @@ export async function commitChanges(
   makeSnapshot: ((state: RepoState, seq: number) => SnapshotInfo) | null,
 ): Promise<Committed> {
   const { state } = loaded
-  const seq = (loaded.head?.seq ?? 0) + 1
+  const seq = loaded.nextSeq
   const previousCheckpoint = state.checkpointSeq
   const time = new Date().toISOString()
   const delta: CommitRecord = { ...emptyCommit('delta', seq, null, time), ...changes }
@@ -118,7 +118,7 @@ export async function commitChanges(
   // 1. The cache's next state, ahead: a small log line on top of its state file for a delta; the whole
   // state after a checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase
-  const after = loaded.head?.name ?? null
+  const after = loaded.cacheAt ?? loaded.head?.name ?? null
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
     await c.cache.prepare({ kind: 'line', commit: name, base, record, facts }, after)
   else
@@ -146,6 +146,7 @@ export async function commitChanges(
   fault('commit:signed')
   // ---- committed ----
   await c.pinHead(sig)
+  await c.cache.rememberSigs(c.key.publicKey, [sig])
   await c.cache.promote(name)
   await c.journal.clear()
   await c.cache.cleanSpool()

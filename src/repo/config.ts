@@ -7,7 +7,14 @@ import { FORMAT_VERSION } from '../core/commit-codec.js'
 import type { Encryption } from '../crypto/gpg-args.js'
 import { signAsOwner } from '../crypto/owner-signature.js'
 import { type SigningKey, signMessage } from '../crypto/signing.js'
-import { DamageError, NotFoundError, RepositoryNotFoundError, SebError, UsageError } from '../errors.js'
+import {
+  AuthenticityError,
+  DamageError,
+  NotFoundError,
+  RepositoryNotFoundError,
+  SebError,
+  UsageError,
+} from '../errors.js'
 import { bufferBody, type Storage } from '../storage/storage.js'
 
 /** Manifest is the repository's signed settings. */
@@ -36,7 +43,7 @@ export type Certificate =
 
 /** ConfigObject is the config as read, not yet authenticated. */
 export interface ConfigObject {
-  /** the repository id the outer object claims (the manifest must agree) */
+  /** the repository id the manifest claims (not yet authenticated: it only picks the pins) */
   readonly id: string
   readonly manifestText: string
   readonly certificate: Certificate
@@ -75,7 +82,9 @@ export async function readConfigBytes(storage: Storage): Promise<Buffer> {
         chunks.push(c as Buffer)
         n += (c as Buffer).length
         if (n > MAX_CONFIG_BYTES)
-          throw new DamageError(`${storage.location}/config: larger than any config seb writes; refused`)
+          throw new AuthenticityError(
+            `${storage.location}/config: larger than any config seb writes; refused`,
+          )
       }
       return Buffer.concat(chunks)
     })
@@ -91,7 +100,6 @@ export async function readConfigObject(storage: Storage): Promise<ConfigObject> 
   let c: {
     seb?: unknown
     version?: unknown
-    id?: unknown
     manifest?: unknown
     certificate?: { type?: unknown; signature?: unknown }
   }
@@ -109,14 +117,21 @@ export async function readConfigObject(storage: Storage): Promise<ConfigObject> 
     )
   const cert = c.certificate
   if (
-    typeof c.id !== 'string' ||
-    !/^[0-9a-f]{32}$/.test(c.id) ||
     typeof c.manifest !== 'string' ||
     (cert?.type !== 'openpgp' && cert?.type !== 'passphrase') ||
     typeof cert.signature !== 'string'
   )
     throw new DamageError(`${storage.location}/config: missing fields; the repository config is damaged`)
-  return { id: c.id, manifestText: c.manifest, certificate: cert as Certificate }
+  // The id the manifest claims, before it is authenticated: it only picks this machine's pins.
+  let id: unknown
+  try {
+    id = (JSON.parse(c.manifest) as { repository?: unknown })?.repository
+  } catch {}
+  if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))
+    throw new DamageError(
+      `${storage.location}/config: the manifest names no repository id; the repository config is damaged`,
+    )
+  return { id, manifestText: c.manifest, certificate: cert as Certificate }
 }
 
 /** parseManifest parses and validates a manifest's text (authenticate it first); null when malformed. */
@@ -207,7 +222,6 @@ export function encodeConfig(c: RepoConfig): Buffer {
   const outer = {
     seb: 'repository',
     version: FORMAT_VERSION,
-    id: c.id,
     manifest: c.manifestText,
     certificate: c.certificate,
   }

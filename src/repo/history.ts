@@ -4,8 +4,9 @@
 // machine without a pin, to a checkpoint or the first commit). A history older than the pin, one that
 // no longer holds the pinned commit, or two signed commits at one sequence number, is refused with exit
 // code 14 — unless the user accepts a rollback deliberately.
-import { AuthenticityError } from '../errors.js'
+import { AuthenticityError, NotFoundError } from '../errors.js'
 import type { ObjectInfo, Storage } from '../storage/storage.js'
+import { TaskPool } from '../util/concurrency.js'
 import { type CommitSig, chainAfter, genesisChain, listSigNames, readSig, seqOf } from './commit-sigs.js'
 import type { HeadPin } from './machine-data.js'
 
@@ -19,6 +20,8 @@ export interface History {
   readonly invalid: { readonly name: string; readonly reason: string }[]
   /** every signature object listed */
   readonly listed: ObjectInfo[]
+  /** the valid signature objects this read verified that were not known before (to remember) */
+  readonly verified: CommitSig[]
   /** a rollback accepted with --accept-rollback (what was pinned, what is there now) */
   readonly rolledBack: { readonly from: HeadPin; readonly to: CommitSig | null } | null
 }
@@ -32,7 +35,15 @@ export interface HistoryOptions {
   readonly toCheckpoint: boolean
   readonly acceptRollback?: boolean
   readonly signal?: AbortSignal
+  /**
+   * signature objects this machine verified before (the cache's record), by name: not downloaded
+   * again. What the destination holds under those names now does not matter; what was verified does.
+   */
+  readonly known?: ReadonlyMap<string, CommitSig>
 }
+
+/** SIG_READS is how many signature objects are downloaded at once. */
+const SIG_READS = 8
 
 /** readHistory reads and checks the signature objects (see the module's comment). */
 export async function readHistory(storage: Storage, o: HistoryOptions): Promise<History> {
@@ -44,18 +55,36 @@ export async function readHistory(storage: Storage, o: HistoryOptions): Promise<
     const seq = seqOf(l.name)
     bySeq.set(seq, [...(bySeq.get(seq) ?? []), l.name])
   }
-  const checked = new Map<string, CommitSig | string>()
-  const check = async (name: string): Promise<CommitSig | null> => {
-    let r = checked.get(name)
-    if (r === undefined) {
-      r = await readSig(storage, o.signingKey, o.repository, name, o.signal).catch((err: unknown) =>
-        err instanceof Error ? `cannot be read (${err.message})` : String(err),
-      )
-      checked.set(name, r)
-      if (typeof r === 'string') invalid.push({ name, reason: r })
+  // Every signature object is checked, once per machine: foreign ones are reported wherever they are.
+  const checked = new Map<string, CommitSig | null>()
+  const verified: CommitSig[] = []
+  const pool = new TaskPool(SIG_READS)
+  for (const l of listed) {
+    const known = o.known?.get(l.name)
+    if (known) {
+      checked.set(l.name, known)
+      continue
     }
-    return typeof r === 'string' ? null : r
+    await pool.add(async () => {
+      // A transfer that fails is the transfer's error (not a foreign object); one gone since the
+      // listing is as if never listed.
+      const r = await readSig(storage, o.signingKey, o.repository, l.name, o.signal).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return null
+        throw err
+      })
+      if (r === null) checked.set(l.name, null)
+      else if (typeof r === 'string') {
+        invalid.push({ name: l.name, reason: r })
+        checked.set(l.name, null)
+      } else {
+        verified.push(r)
+        checked.set(l.name, r)
+      }
+    })
   }
+  await pool.wait()
+  invalid.sort((a, b) => (a.name < b.name ? -1 : 1))
+  const check = (name: string): CommitSig | null => checked.get(name) ?? null
   const rollback = (why: string): never => {
     throw new AuthenticityError(
       `${where}: ${why}: refusing a rolled-back or replaced history (--accept-rollback accepts it deliberately)`,
@@ -66,23 +95,10 @@ export async function readHistory(storage: Storage, o: HistoryOptions): Promise<
   // The head: the newest sequence number holding a valid signature.
   let head: CommitSig | null = null
   for (const seq of seqs) {
-    // Our own newest commit needs no second look: this machine signed and pinned it.
-    const names = bySeq.get(seq)!
-    if (pin && seq === pin.seq && names.length === 1 && names[0] === pin.name && seq === seqs[0]) {
-      const own: CommitSig = {
-        repository: o.repository,
-        seq,
-        name: pin.name,
-        kind: 'delta',
-        time: '',
-        size: 0,
-        sha256: '',
-        chain: pin.chain,
-      }
-      head = o.toCheckpoint ? ((await check(pin.name)) ?? own) : own
-      break
-    }
-    const valid = (await Promise.all(names.map(check))).filter((s): s is CommitSig => s !== null)
+    const valid = bySeq
+      .get(seq)!
+      .map(check)
+      .filter((s): s is CommitSig => s !== null)
     if (valid.length > 1)
       throw new AuthenticityError(
         `${where}: two signed commits with sequence number ${seq} (${valid.map((v) => v.name).join(', ')}): the history has forked; refused`,
@@ -100,7 +116,7 @@ export async function readHistory(storage: Storage, o: HistoryOptions): Promise<
       )
     rolledBack = { from: pin, to: head }
   }
-  if (!head) return { head, fromCheckpoint: [], invalid, listed, rolledBack }
+  if (!head) return { head, fromCheckpoint: [], invalid, listed, verified, rolledBack }
 
   // Walk down the chain from the head: every link must hold, down to the pin (which must be where it
   // was) and, when asked, to the newest checkpoint.
@@ -110,30 +126,35 @@ export async function readHistory(storage: Storage, o: HistoryOptions): Promise<
   if (pin && !rolledBack && cur.seq === pin.seq && cur.name !== pin.name)
     rollback(`commit ${pin.seq} is not the one this machine saw`)
   const done = () => pinMet && (!o.toCheckpoint || cur.kind === 'checkpoint')
+  // The valid signatures by seq, newest first: a commit's predecessor is normally at seq - 1, but a
+  // commit made after an accepted rollback follows the highest seq its machine had seen, leaving a gap.
+  const validBelow = [...checked.values()]
+    .filter((x): x is CommitSig => x !== null)
+    .sort((a, b) => b.seq - a.seq)
+  const predecessor = (c: CommitSig): CommitSig | null => {
+    for (const name of bySeq.get(c.seq - 1) ?? []) {
+      const s = check(name)
+      if (s && chainAfter(s.chain, c.name) === c.chain) return s
+    }
+    for (const s of validBelow) if (s.seq < c.seq - 1 && chainAfter(s.chain, c.name) === c.chain) return s
+    return null
+  }
   while (!done()) {
-    if (cur.seq === 1) {
-      if (cur.chain !== chainAfter(genesisChain(o.repository), cur.name))
+    const prev = predecessor(cur)
+    if (!prev) {
+      if (cur.chain === chainAfter(genesisChain(o.repository), cur.name)) break // the first commit
+      if (cur.seq === 1)
         throw new AuthenticityError(
           `${where}: commit ${cur.name} does not start this repository's history; refused`,
         )
-      break
-    }
-    const below = bySeq.get(cur.seq - 1) ?? []
-    let prev: CommitSig | null = null
-    for (const name of below) {
-      const s = await check(name)
-      if (s && chainAfter(s.chain, cur.name) === cur.chain) {
-        prev = s
-        break
-      }
-    }
-    if (!prev) {
       if (pin && !rolledBack && cur.seq - 1 >= pin.seq)
         rollback(`the commit ${pin.name} this machine saw is no longer in the history`)
       // Below what must be checked, a gap is damage handled by the loader (a missing checkpoint).
       if (pinMet) break
       throw new AuthenticityError(`${where}: the history breaks below commit ${cur.name}; refused`)
     }
+    if (pin && !rolledBack && !pinMet && prev.seq < pin.seq)
+      rollback(`the commit ${pin.name} this machine saw is no longer in the history`)
     cur = prev
     chain.push(cur)
     if (pin && !rolledBack && cur.seq === pin.seq) {
@@ -143,5 +164,5 @@ export async function readHistory(storage: Storage, o: HistoryOptions): Promise<
     }
   }
   const fromCheckpoint = o.toCheckpoint ? chain.reverse() : []
-  return { head, fromCheckpoint, invalid, listed, rolledBack }
+  return { head, fromCheckpoint, invalid, listed, verified, rolledBack }
 }

@@ -34,18 +34,29 @@ import { uploadPack } from './upload.js'
 /** LockMode is the lock a command needs: none (dry runs), or a lock kind (see lock.ts). */
 export type LockMode = 'none' | LockKind
 
-/** OpenOptions say how a command opens a repository. */
-export interface OpenOptions {
+/**
+ * RepoAccess is what every command that opens a repository is given: where it is, this machine's
+ * cache and data folders, the passphrase, whether a rollback is accepted, how to stop, and where
+ * warnings go (objects ignored because they are not the repository's).
+ */
+export interface RepoAccess {
+  readonly storage: Storage
   readonly cacheBase: string
   /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
   readonly dataBase?: string
   readonly passphrase?: Buffer
+  /** accept a destination older than what this machine has seen (a deliberate rollback) */
+  readonly acceptRollback?: boolean
+  readonly signal?: AbortSignal
+  /** receives one line per thing a reader ignored and the user should know of */
+  readonly warn?: (message: string) => void
+}
+
+/** OpenHow is how a command opens a repository: the lock it needs, and its name in the lock. */
+export interface OpenHow {
   readonly lock: LockMode
   /** the command, as recorded in the lock */
   readonly command: string
-  readonly signal?: AbortSignal
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
   /**
    * accept objects encrypted to keys that are no longer recipients at all (key rotation reads what
    * was written before `seb key remove`, whatever the settings say)
@@ -53,8 +64,13 @@ export interface OpenOptions {
   readonly anyFormerRecipient?: boolean
 }
 
+type OpenOptions = RepoAccess & OpenHow
+
 /** Repository is an opened repository; close() releases its lock. */
 export class Repository {
+  /** the signature objects a reader already said it ignored */
+  private readonly warned = new Set<string>()
+
   private constructor(
     readonly storage: Storage,
     readonly config: RepoConfig,
@@ -80,7 +96,9 @@ export class Repository {
    * open reads the config and decides whether it is the owner's (pinning it), checks that gpg can run,
    * finds the repository key, prepares the cache folder and takes the lock.
    */
-  static async open(storage: Storage, o: OpenOptions): Promise<Repository> {
+  static async open(access: RepoAccess, how: OpenHow): Promise<Repository> {
+    const o: OpenOptions = { ...access, ...how }
+    const { storage } = o
     const data = new MachineData(o.dataBase ?? dataBase())
     const obj = await readConfigObject(storage)
     const trusted = await authenticateConfig(obj, {
@@ -167,6 +185,14 @@ export class Repository {
       throw new AuthenticityError(
         `${this.storage.location}: sigs/${safeText(bad[0]!.name)} is ${safeText(bad[0]!.reason)}: the destination holds objects this repository did not write${bad.length > 1 ? ` (${bad.length} in all)` : ''}; nothing was written (seb verify lists them; remove them to go on)`,
       )
+    // A reader goes on without them, and says so once per object.
+    for (const b of bad)
+      if (!this.warned.has(b.name)) {
+        this.warned.add(b.name)
+        this.options.warn?.(
+          `ignored sigs/${safeText(b.name)}: ${safeText(b.reason)} (not this repository's; seb verify lists such objects)`,
+        )
+      }
     return loaded
   }
 
@@ -246,11 +272,11 @@ export class Repository {
 
 /** withRepository opens a repository, runs `fn`, and closes it whatever happens. */
 export async function withRepository<T>(
-  storage: Storage,
-  o: OpenOptions,
+  access: RepoAccess,
+  how: OpenHow,
   fn: (repo: Repository) => Promise<T>,
 ): Promise<T> {
-  const repo = await Repository.open(storage, o)
+  const repo = await Repository.open(access, how)
   try {
     return await fn(repo)
   } finally {

@@ -32,6 +32,13 @@ export interface LoadedState {
   readonly cacheBase: string | null
   /** commits logged on top of that state file */
   readonly cacheLogLines: number
+  /**
+   * the sequence number the next commit takes: above the head, and above every commit this machine
+   * has seen (after an accepted rollback, a number once seen is never used for another commit)
+   */
+  readonly nextSeq: number
+  /** the commit the cache is at when that is not the head (after an accepted rollback) */
+  readonly cacheAt?: string
 }
 
 /** LoadOptions say where the index comes from and what to do on the way. */
@@ -61,6 +68,7 @@ export interface LoadContext {
 
 /** loadState returns the index at the destination's newest authenticated, readable commit. */
 export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<LoadedState> {
+  const known = (await c.cache?.knownSigs(c.signingKey)) ?? new Map<string, CommitSig>()
   const history = await readHistory(c.storage, {
     repository: c.repository,
     signingKey: c.signingKey,
@@ -68,7 +76,10 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     toCheckpoint: false,
     acceptRollback: c.acceptRollback,
     signal: c.signal,
+    known,
   })
+  for (const s of history.verified) known.set(s.name, s)
+  await c.cache?.rememberSigs(c.signingKey, history.verified)
   const empty = (h: History): LoadedState => ({
     state: new RepoState(),
     facts: new FactsTable(),
@@ -78,16 +89,19 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     damaged: [],
     cacheBase: null,
     cacheLogLines: 0,
+    nextSeq: Math.max(c.pin?.seq ?? 0, 0) + 1,
   })
   const { head } = history
-  if (!head) return empty(history)
+  const nextSeq = (stateSeq: number) => Math.max(head?.seq ?? 0, stateSeq, c.pin?.seq ?? 0) + 1
+  const rolledBackFrom = history.rolledBack?.from.name
+  if (!head && !rolledBackFrom) return empty(history)
   let cached = c.cache ? await c.cache.load() : null
   // A commit this machine prepared, made, and did not live to record: adopt it.
   const pending = cached ? cached.pending : null
-  if (c.cache && cached && cached.commit !== head.name && pending?.commit === head.name) {
+  if (head && c.cache && cached && cached.commit !== head.name && pending?.commit === head.name) {
     if (await c.cache.promote(head.name)) cached = await c.cache.load()
-  } else if (c.cache && !cached && (await c.cache.promote(head.name))) cached = await c.cache.load()
-  if (cached && cached.commit === head.name) {
+  } else if (head && c.cache && !cached && (await c.cache.promote(head.name))) cached = await c.cache.load()
+  if (head && cached && cached.commit === head.name) {
     if (c.pin?.name !== head.name) await c.onHead(head)
     return {
       state: cached.state,
@@ -98,8 +112,28 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
       damaged: [],
       cacheBase: cached.base,
       cacheLogLines: cached.logLines,
+      nextSeq: nextSeq(cached.state.seq),
     }
   }
+  // A rollback accepted on the machine whose cache is at the commit the destination lost: that state
+  // is this machine's own and is kept (the next commit, a checkpoint, puts it back), less what lived
+  // in packs no longer there (those files are read and uploaded again). The pin stays where it was.
+  if (cached && rolledBackFrom && cached.commit === rolledBackFrom) {
+    await forgetMissingPacks(c.storage, cached.state, cached.facts, c.signal)
+    return {
+      state: cached.state,
+      facts: cached.facts,
+      head,
+      history,
+      rebuilt: false,
+      damaged: [],
+      cacheBase: null,
+      cacheLogLines: 0,
+      nextSeq: nextSeq(cached.state.seq),
+      cacheAt: cached.commit,
+    }
+  }
+  if (!head) return empty(history)
   await c.cache?.dropPending().catch(() => {})
   const full = await readHistory(c.storage, {
     repository: c.repository,
@@ -108,6 +142,7 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     toCheckpoint: true,
     acceptRollback: c.acceptRollback,
     signal: c.signal,
+    known,
   })
   const { state, damaged } = await replay(c, full)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
@@ -122,8 +157,40 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
       o.onSaveError(err)
     }
   }
-  if (c.pin?.name !== head.name) await c.onHead(head)
-  return { state, facts, head, history: full, rebuilt: true, damaged, cacheBase: null, cacheLogLines: 0 }
+  if (c.pin?.name !== head.name && !full.rolledBack) await c.onHead(head)
+  return {
+    state,
+    facts,
+    head,
+    history: full,
+    rebuilt: true,
+    damaged,
+    cacheBase: null,
+    cacheLogLines: 0,
+    nextSeq: nextSeq(state.seq),
+  }
+}
+
+/**
+ * forgetMissingPacks drops from a state the packs the destination no longer holds whole, with the
+ * contents stored in them, and the local facts of the files that had those contents: the next backup
+ * reads them again and, finding their contents stored nowhere, uploads them.
+ */
+async function forgetMissingPacks(
+  storage: Storage,
+  state: RepoState,
+  facts: FactsTable,
+  signal?: AbortSignal,
+): Promise<void> {
+  const there = new Map<string, number>()
+  for await (const p of storage.list('pack', signal)) there.set(p.name, p.size)
+  const gone = [...state.packs.values()].filter((p) => there.get(p.id) !== p.size).map((p) => p.id)
+  if (!gone.length) return
+  const goneSet = new Set(gone)
+  const lost = new Set<string>()
+  for (const [hash, loc] of state.blobs) if (goneSet.has(loc.pack)) lost.add(hash)
+  for (const v of state.live.values()) if (v.kind === 'f' && lost.has(v.ref)) facts.delete(v.path)
+  state.endCommit(state.seq, null, gone, [])
 }
 
 /**

@@ -82,10 +82,6 @@ export async function authenticateConfig(obj: ConfigObject, o: TrustOptions): Pr
   }
   if (!manifest)
     throw new DamageError(`${where}: signed settings that seb cannot read; the config is damaged`)
-  if (manifest.repository !== obj.id)
-    throw new AuthenticityError(
-      `${where}: the signed settings are those of repository ${manifest.repository}: refused`,
-    )
   if (pins && !o.acceptRollback) {
     if (manifest.serial < pins.serial)
       throw new AuthenticityError(

@@ -67,7 +67,7 @@ describe('nothing leaks to the destination', () => {
     // The plaintext objects besides locks are the config (the signed settings) and the commit
     // signatures, and they hold only public facts.
     const config = JSON.parse(await fs.readFile(path.join(dest, 'config'), 'utf8'))
-    assert.deepEqual(Object.keys(config).sort(), ['certificate', 'id', 'manifest', 'seb', 'version'])
+    assert.deepEqual(Object.keys(config).sort(), ['certificate', 'manifest', 'seb', 'version'])
     assert.deepEqual(Object.keys(JSON.parse(config.manifest)).sort(), [
       'compression',
       'created',

@@ -43,6 +43,8 @@ interface Target {
 interface Want {
   readonly m: Member
   readonly hash?: string
+  /** the size the index has for it (default: the member's own) */
+  readonly size?: number
   readonly targets: Target[]
 }
 
@@ -50,7 +52,7 @@ interface Want {
 function listOf(root: string, wants: Want[]) {
   const b = new UnpackListBuilder(Buffer.from(root))
   for (const w of wants) {
-    b.member(w.m.entry, w.hash ?? sha256(w.m.data))
+    b.member(w.m.entry, w.hash ?? sha256(w.m.data), w.size ?? w.m.data.length)
     for (const t of w.targets) b.target(t.rel, t.mode, toSeconds(t.mtimeMs))
   }
   return b.build()
@@ -196,6 +198,26 @@ describe('unpack workers (real gpg, a pack made by PackWriter)', () => {
     assert.equal(r.error, null)
     assert.equal(r.failure, null)
     assert.deepEqual((await fs.readdir(root)).sort(), ['a', 'last'])
+  })
+
+  it('a member whose tar header claims another size than the index: DAMAGED, no file of it even begun; the others written', async () => {
+    const root = await out()
+    const wants: Want[] = [
+      // The index says big is 10 bytes; its header says more (what a forged pack claims).
+      {
+        m: m.big!,
+        size: 10,
+        targets: [
+          { rel: 'big', mode: 0o600, mtimeMs: T0 },
+          { rel: 'big2', mode: 0o600, mtimeMs: T0 },
+        ],
+      },
+      { m: m.after!, targets: [{ rel: 'after', mode: 0o600, mtimeMs: T0 }] },
+    ]
+    const r = await pool.unpack(pack.spoolPath, ctx, listOf(root, wants), false)
+    assert.deepEqual(codes(r), [DAMAGED, DAMAGED, WRITTEN])
+    assert.equal(r.error, null)
+    assert.deepEqual(await fs.readdir(root), ['after'])
   })
 
   it('a file in the way: FAILED with EEXIST and left alone (the member’s other paths still written); overwrite replaces it', async () => {

@@ -24,21 +24,20 @@ export function registerCompact(program: Command, io: CliIO, _result: { code: nu
     .action(async (dest: string, opts: { dryRun?: boolean; threshold: string }, cmd: Command) => {
       const ctx = commandContext(cmd, io)
       const pct = Number(opts.threshold)
-      if (!Number.isFinite(pct) || pct <= 0 || pct > 100)
-        throw new UsageError(`--threshold ${opts.threshold}: give a percentage between 1 and 100`)
+      if (!Number.isFinite(pct) || pct < 0 || pct > 100)
+        throw new UsageError(
+          `--threshold ${opts.threshold}: give a percentage between 0 (any dead content) and 100`,
+        )
       const storage = await ctx.open(dest)
       try {
         const reporter = ctx.reporter()
         const s = await explainMissingRepository(
           dest,
           compact({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
+            ...ctx.access(storage),
             dryRun: opts.dryRun,
             threshold: pct / 100,
             progress: reporter.sink,
-            signal: io.signal,
           }),
         ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'compact', ...s })}\n`)

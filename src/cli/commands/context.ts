@@ -8,6 +8,8 @@ import { emptyConfig, type SebConfig } from '../../config/schema.js'
 import { rate } from '../../config/values.js'
 import { UsageError } from '../../errors.js'
 import { cacheBase } from '../../repo/cache.js'
+import type { RepoAccess } from '../../repo/repository.js'
+import type { Storage } from '../../storage/storage.js'
 import { openDestination } from '../destination.js'
 import type { CliIO } from '../io.js'
 import { makeReporter, type OutputMode } from '../reporter.js'
@@ -87,6 +89,12 @@ export interface CommandContext {
   /** passphrase reads the passphrase for `settings` (default: this command's) */
   readonly passphrase: (settings?: ResolvedSettings) => Buffer | undefined
   readonly reporter: () => ReturnType<typeof makeReporter>
+  /**
+   * access is what an engine needs to open the repository at `storage`: the cache and passphrase of
+   * `settings` (default: this command's), --accept-rollback, Ctrl-C, and warnings printed through the
+   * command's reporter (so that they do not break its live line)
+   */
+  readonly access: (storage: Storage, settings?: ResolvedSettings) => RepoAccess
   /** open opens a destination with the connection settings (default: this command's) */
   readonly open: (dest: string, settings?: ResolvedSettings) => ReturnType<typeof openDestination>
 }
@@ -97,6 +105,7 @@ export function commandContext(cmd: Command, io: CliIO): CommandContext {
   const mode: OutputMode = { json: Boolean(g.json), quiet: Boolean(g.quiet) }
   let config: SebConfig | undefined
   let settings: ResolvedSettings | undefined
+  let reporter: ReturnType<typeof makeReporter> | undefined
   const getConfig = () => {
     if (g.config === false) config ??= emptyConfig()
     config ??= loadConfig({
@@ -119,7 +128,18 @@ export function commandContext(cmd: Command, io: CliIO): CommandContext {
     },
     passphrase: (s = getSettings()) =>
       readPassphrase({ passphraseFile: s.passphraseFile, passphraseFd: g.passphraseFd }, {}),
-    reporter: () => makeReporter(io, mode),
+    reporter: () => {
+      reporter ??= makeReporter(io, mode)
+      return reporter
+    },
+    access: (storage, s = getSettings()) => ({
+      storage,
+      cacheBase: s.cacheDir ?? cacheBase(io.env),
+      passphrase: ctx.passphrase(s),
+      acceptRollback: Boolean(g.acceptRollback),
+      signal: io.signal,
+      warn: (message) => ctx.reporter().sink({ type: 'warning', message }),
+    }),
     open: (dest, s = getSettings()) =>
       openDestination(dest, {
         limitUpload: s.limitUpload,

@@ -43,10 +43,7 @@ export function registerFind(program: Command, io: CliIO, _result: { code: numbe
         const { matches, snapshots } = await explainMissingRepository(
           dest,
           findFiles({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            signal: io.signal,
+            ...ctx.access(storage),
             patterns: [pattern],
           }),
         )

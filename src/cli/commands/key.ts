@@ -38,10 +38,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const r = await explainMissingRepository(
-          dest,
-          listRecipients({ storage, cacheBase: ctx.cacheBase, passphrase: ctx.passphrase() }),
-        )
+        const r = await explainMissingRepository(dest, listRecipients(ctx.access(storage)))
         if (ctx.mode.json) {
           for (const k of r.recipients) io.out(`${JSON.stringify({ type: 'recipient', ...k })}\n`)
           io.out(
@@ -84,7 +81,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await explainMissingRepository(dest, addRecipient({ storage, cacheBase: ctx.cacheBase }, k))
+        const c = await explainMissingRepository(dest, addRecipient(ctx.access(storage), k))
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key add', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           if (!c.changed)
@@ -114,10 +111,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const c = await explainMissingRepository(
-          dest,
-          removeRecipient({ storage, cacheBase: ctx.cacheBase }, k),
-        )
+        const c = await explainMissingRepository(dest, removeRecipient(ctx.access(storage), k))
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key remove', ...c })}\n`)
         else if (!ctx.mode.quiet) {
           io.out(
@@ -153,10 +147,8 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
         const s = await explainMissingRepository(
           dest,
           rotateKeys({
-            storage,
-            cacheBase: ctx.cacheBase,
+            ...ctx.access(storage),
             progress: reporter.sink,
-            signal: io.signal,
           }),
         ).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key rotate', ...s })}\n`)
@@ -203,9 +195,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const storage = await ctx.open(dest)
       try {
         const s = await setupMachine({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
+          ...ctx.access(storage),
           trustedOwners,
         })
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'key setup', ...s })}\n`)
@@ -232,7 +222,7 @@ export function registerKey(program: Command, io: CliIO, _result: { code: number
       const ctx = commandContext(cmd, io)
       const storage = await ctx.open(dest)
       try {
-        const key = await resetSigningKey({ storage, cacheBase: ctx.cacheBase })
+        const key = await resetSigningKey(ctx.access(storage))
         if (ctx.mode.json)
           io.out(`${JSON.stringify({ type: 'summary', command: 'key reset-signing', signingKey: key })}\n`)
         else if (!ctx.mode.quiet)

@@ -33,10 +33,7 @@ export function registerLs(program: Command, io: CliIO, _result: { code: number 
         const { snapshot, entries } = await explainMissingRepository(
           dest,
           listFiles({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            signal: io.signal,
+            ...ctx.access(storage),
             snapshot: opts.snapshot,
             patterns: globs,
           }),

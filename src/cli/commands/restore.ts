@@ -57,7 +57,7 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
           const s = await explainMissingRepository(
             dest,
             restore({
-              storage,
+              ...ctx.access(storage),
               target,
               cacheBase: ctx.cacheBase,
               passphrase: ctx.passphrase(),
@@ -66,7 +66,6 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
               patterns: globs,
               overwrite: opts.overwrite,
               progress: reporter.sink,
-              signal: io.signal,
             }),
           )
             .catch((err: unknown) => {

@@ -31,10 +31,7 @@ export function registerSnapshots(program: Command, io: CliIO, _result: { code: 
         const snaps = await explainMissingRepository(
           dest,
           listSnapshots({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            signal: io.signal,
+            ...ctx.access(storage),
           }),
         )
         const commitBytes = new Map((await listCommitObjects(storage, io.signal)).map((c) => [c.seq, c.size]))

@@ -23,10 +23,7 @@ export function registerStats(program: Command, io: CliIO, _result: { code: numb
         const s = await explainMissingRepository(
           dest,
           repoStats({
-            storage,
-            cacheBase: ctx.cacheBase,
-            passphrase: ctx.passphrase(),
-            signal: io.signal,
+            ...ctx.access(storage),
           }),
         )
         if (ctx.mode.json) {

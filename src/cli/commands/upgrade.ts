@@ -23,11 +23,8 @@ export function registerUpgrade(program: Command, io: CliIO, _result: { code: nu
       try {
         const reporter = ctx.reporter()
         const s = await upgrade({
-          storage,
-          cacheBase: ctx.cacheBase,
-          passphrase: ctx.passphrase(),
+          ...ctx.access(storage),
           progress: reporter.sink,
-          signal: io.signal,
         }).finally(reporter.done)
         if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'upgrade', ...s })}\n`)
         else if (!ctx.mode.quiet)

@@ -1,9 +1,11 @@
 // Why: `seb verify DEST`: check the repository (quick, or reading data) and compare with the source.
-// Exit 0 when all is well, 13 when damage is found, 1 (or 12 for keys) when it could not check.
+// Exit 0 when all is well, 13 when damage is found, 14 when objects the repository did not write are
+// found, 1 (or 12 for keys) when it could not check.
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
 import { parseSubset, verify } from '../../engine/verify.js'
 import { ExitCode } from '../../exit-codes.js'
+import { safeText } from '../../util/terminal-text.js'
 import { count } from '../format.js'
 import type { CliIO } from '../io.js'
 import { explainMissingRepository } from '../locations.js'
@@ -42,15 +44,12 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
           const r = await explainMissingRepository(
             dest,
             verify({
-              storage,
-              cacheBase: ctx.cacheBase,
-              passphrase: ctx.passphrase(),
+              ...ctx.access(storage),
               readData: opts.readData,
               subset,
               against: opts.against,
               excludes: opts.exclude,
               progress: reporter.sink,
-              signal: io.signal,
             }),
           ).finally(reporter.done)
           if (ctx.mode.json)
@@ -59,7 +58,7 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
             )
           else {
             for (const p of r.problems) {
-              io.err(`seb: damaged: ${p.message}\n`)
+              io.err(`seb: ${p.kind}: ${safeText(p.message)}\n`)
               for (const f of p.files.slice(0, 20)) io.err(`  affects ${displayPath(f)}\n`)
               if (p.files.length > 20)
                 io.err(`  … and ${count(p.files.length - 20, 'more file', 'more files')}\n`)
@@ -74,7 +73,11 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
               )
             }
           }
-          result.code = r.problems.length ? ExitCode.Damaged : ExitCode.Ok
+          result.code = r.problems.some((p) => p.kind === 'untrusted')
+            ? ExitCode.Untrusted
+            : r.problems.length
+              ? ExitCode.Damaged
+              : ExitCode.Ok
         } finally {
           await storage.close()
         }

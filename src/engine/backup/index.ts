@@ -34,15 +34,7 @@ export async function backup(o: BackupOptions): Promise<BackupSummary> {
   if (!st) throw new UsageError(`${o.source}: source folder does not exist`)
   if (!st.isDirectory()) throw new UsageError(`${o.source}: source is not a folder`)
   progress({ type: 'phase', phase: 'lock' })
-  const repo = await Repository.open(o.storage, {
-    cacheBase: o.cacheBase,
-    passphrase: o.passphrase,
-    lock: o.dryRun ? 'none' : 'backup',
-    command: 'backup',
-    signal: o.signal,
-    dataBase: o.dataBase,
-    acceptRollback: o.acceptRollback,
-  })
+  const repo = await Repository.open(o, { lock: o.dryRun ? 'none' : 'backup', command: 'backup' })
   let compactAfter = false
   let result: BackupSummary
   try {
@@ -243,21 +235,12 @@ async function run(
 async function autoCompact(o: BackupOptions, result: BackupSummary): Promise<BackupSummary> {
   const progress = o.progress ?? silent
   try {
-    const c = await withRepository(
-      o.storage,
-      {
-        cacheBase: o.cacheBase,
-        passphrase: o.passphrase,
-        lock: 'exclusive',
-        command: 'compact',
-        signal: o.signal,
-      },
-      async (repo) =>
-        compactRepository(repo, await repo.loadState(), {
-          now: o.now,
-          progress,
-          dropOnly: !(await canDecrypt(repo.ctx)),
-        }),
+    const c = await withRepository(o, { lock: 'exclusive', command: 'compact' }, async (repo) =>
+      compactRepository(repo, await repo.loadState(), {
+        now: o.now,
+        progress,
+        dropOnly: !(await canDecrypt(repo.ctx)),
+      }),
     )
     return {
       ...result,

@@ -1,28 +1,20 @@
 // Why: what a backup is given and what it reports: the options of one run and its summary (the CLI
 // prints it; --json emits it as the final object; docs/json-output.md is its schema).
 import type { ChangeCounts } from '../../core/diff.js'
-import type { Storage } from '../../storage/storage.js'
+import type { RepoAccess } from '../../repo/repository.js'
 import type { ProgressSink } from '../../ui/progress.js'
 
 /** BackupOptions are the inputs of one run. */
-export interface BackupOptions {
+export interface BackupOptions extends RepoAccess {
   readonly source: string
-  readonly storage: Storage
-  readonly cacheBase: string
-  readonly passphrase?: Buffer
   readonly excludes?: readonly string[]
   readonly defaultExcludes?: boolean
   readonly dryRun?: boolean
   readonly host?: string
   readonly workers?: number
   readonly progress?: ProgressSink
-  readonly signal?: AbortSignal
   /** accept a source other than the one the repository's snapshots hold (a Maildir moved on purpose) */
   readonly allowNewSource?: boolean
-  /** accept a destination older than what this machine has seen (a deliberate rollback) */
-  readonly acceptRollback?: boolean
-  /** the machine data folder (default: $SEB_DATA_DIR, else ~/.local/share/seb) */
-  readonly dataBase?: string
   /** compact automatically when worth it (default true) */
   readonly autoCompact?: boolean
   /** clock, for tests of retention (ms since the epoch) */
