@@ -3,32 +3,12 @@
 // `time`) when it is installed; without it only wall time is recorded and RSS is reported as unknown.
 
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const GNU_TIME = '/usr/bin/time'
-
-/**
- * sebNodeArgs is what `node` is given to run the seb executable `bin` as its first line says
- * (`#!/usr/bin/env -S node FLAGS`): the flags, then `bin`. The benchmark and the tests run seb so,
- * with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH.
- */
-export function sebNodeArgs(bin: string): string[] {
-  let flags = nodeFlagsOf.get(bin)
-  if (!flags) {
-    const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
-    const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
-    if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
-    flags = m[1]!.split(' ').filter(Boolean)
-    nodeFlagsOf.set(bin, flags)
-  }
-  return [...flags, bin]
-}
-
-/** the flags read from each executable's first line (read once: the tests run seb hundreds of times) */
-const nodeFlagsOf = new Map<string, string[]>()
 
 /** The result of one measured child process. */
 export interface Measured {
@@ -118,16 +98,10 @@ export function which(name: string): string | null {
   return null
 }
 
-/** duBytes adds up the apparent sizes of every file under dir (the "remote size" of a repository). */
-export async function duBytes(dir: string): Promise<number> {
-  let total = 0
-  const visit = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await visit(p)
-      else if (e.isFile()) total += (await stat(p)).size
-    }
-  }
-  if (existsSync(dir)) await visit(dir)
-  return total
+/**
+ * settle flushes dirty pages before a timed step, so that one tool's writeback is not billed to the next
+ * (on this VM's disk a restore's writeback alone moved the next timing by 2-5×).
+ */
+export async function settle(): Promise<void> {
+  await runMeasured('sync', [], { check: false })
 }
