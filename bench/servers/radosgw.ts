@@ -1,6 +1,7 @@
-// Why: the S3 backend is tested against a real, faithful S3 server: Ceph's radosgw (SigV4, ranges,
-// pagination, multipart), with one monitor and one in-memory OSD, all on 127.0.0.1 in a temp dir.
-// Starting takes ~13 s, so a test file starts it once. Stopping ends every process tree it started.
+// Why: the S3 backend is tested, and the remote benchmark measured, against a real, faithful S3 server:
+// Ceph's radosgw (SigV4, ranges, pagination, multipart), with one monitor and one in-memory OSD, all on
+// 127.0.0.1 in a temp dir. Starting takes ~13 s, so a test file starts it once. Stopping ends every
+// process tree it started.
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'

@@ -1,6 +1,7 @@
-// Why: the SFTP backend is tested against a real OpenSSH sshd (the server rsync.net runs), started on
-// 127.0.0.1 in a temp dir with its own pinned host key and client key. Stopping it must reach the
-// per-connection sshd processes too (they leave the listener's process group), or `node --test` hangs.
+// Why: the SFTP backend is tested, and the remote benchmark measured, against a real OpenSSH sshd (the server
+// rsync.net runs), started on 127.0.0.1 in a temp dir with its own pinned host key and client key. Stopping
+// it must reach the per-connection sshd processes too (they leave the listener's process group), or
+// `node --test` hangs.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
