@@ -15,17 +15,23 @@
 
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { makeThrowawayGpg } from './gpg-home.js'
 import { type ModeResult, runMode } from './incremental.js'
 import { log } from './log.js'
+import { describeMachine } from './machine.js'
+import { runMemoryScaling } from './memory-scaling.js'
 import { parseBenchArgs } from './options.js'
 import { runPeers } from './peers.js'
-import { fmtBytes, modeMarkdown, peersMarkdown } from './report.js'
+import { fmtBytes } from './report/format.js'
+import { modeMarkdown } from './report/modes.js'
+import { peersMarkdown } from './report/peers.js'
+import { scalingMarkdown } from './report/scaling.js'
 import { hasGnuTime, runMeasured, which } from './run.js'
 
+/** toolVersions is the first line of each external tool's version output, for the results. */
 async function toolVersions(): Promise<Record<string, string>> {
   const v: Record<string, string> = {}
   const first = async (name: string, args: string[]) => {
@@ -48,7 +54,9 @@ export async function main(argv: string[]): Promise<void> {
     log(`seb CLI not found at ${a.seb}: measuring the floors and the seed policy only`)
     a.seb = null
   }
-  const work = a.keep ? resolve(a.keep) : await mkdtemp(join(tmpdir(), 'seb-bench-'))
+  if (a.sebBaseline && !existsSync(a.sebBaseline))
+    throw new Error(`--seb-baseline: ${a.sebBaseline} not found`)
+  const work = a.keep ? resolve(a.keep) : await mkdtemp(join(a.workDir ?? tmpdir(), 'seb-bench-'))
   await mkdir(work, { recursive: true })
   log(`work directory ${work}`)
   const gpg = await makeThrowawayGpg()
@@ -60,13 +68,9 @@ export async function main(argv: string[]): Promise<void> {
     date: started.toISOString(),
     args: a,
     machine: {
-      cpus: cpus().length,
-      cpu: cpus()[0]?.model,
-      memoryBytes: totalmem(),
-      os: `${platform()} ${release()}`,
-      node: process.version,
+      ...describeMachine(),
       tools: await toolVersions(),
-      rssMeasuredBy: hasGnuTime() ? "GNU time -f '%e %M'" : 'not measured (GNU time absent)',
+      measuredBy: hasGnuTime() ? "GNU time -f '%e %U %S %M'" : 'wall time only (GNU time absent)',
     },
   }
   const md: string[] = []
@@ -74,7 +78,9 @@ export async function main(argv: string[]): Promise<void> {
   md.push('')
   md.push(
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmtBytes(totalmem())} RAM, ${platform()} ${release()}, Node ${process.version}. ` +
-      `Command: \`node dist/bench/bench.js ${argv.join(' ')}\`.`,
+      `Command: \`node dist/bench/bench.js ${argv.join(' ')}\`. Load average at the start: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}.`,
   )
   if (!a.seb) md.push('', '**seb was not run** (CLI not built or --no-seb): seb columns are empty.')
   try {
@@ -93,6 +99,16 @@ export async function main(argv: string[]): Promise<void> {
         `### Against the floor and peers (same tree, same run${a.repeat > 1 ? `, median of ${a.repeat} alternating runs` : ''})`,
         '',
         peersMarkdown(p),
+      )
+    }
+    if (a.memoryScaling) {
+      const r = await runMemoryScaling(a, gpg)
+      results.memoryScaling = r
+      md.push(
+        '',
+        `### Memory and time by number of files${a.repeat > 1 ? ` (median of ${a.repeat} alternating runs)` : ''}`,
+        '',
+        scalingMarkdown(r),
       )
     }
   } finally {

@@ -12,7 +12,7 @@ import { log } from './log.js'
 import type { MailboxStats } from './maildir/read.js'
 import { generateMaildir } from './maildir/write.js'
 import { type BenchArgs, generateOptionsOf } from './options.js'
-import { fmtBytes, fmtS } from './report.js'
+import { fmtBytes, fmtS } from './report/format.js'
 import { type BackupSummary, Seb, type SebRun } from './seb-cli.js'
 import { SeedPolicy, type SeedRun } from './seed-policy.js'
 import { compareTrees, duBytes, type TreeComparison } from './trees.js'
@@ -33,6 +33,7 @@ export interface DayRow {
     indexBytes: number
     remoteBytes: number
     wallMs: number
+    cpuMs: number | null
     peakRssKiB: number | null
     summary: BackupSummary
   }
@@ -52,6 +53,7 @@ export interface ModeResult {
   totals: { floorBytes: number; sebBytes?: number; sebRatio?: number; seedBytes: number; seedRatio: number }
   compact?: {
     wallMs: number
+    cpuMs: number | null
     peakRssKiB: number | null
     remoteBefore: number
     remoteAfter: number
@@ -137,6 +139,7 @@ export async function runMode(
         indexBytes: b.summary.indexBytes,
         remoteBytes: await duBytes(dest),
         wallMs: b.wallMs,
+        cpuMs: b.cpuMs,
         peakRssKiB: b.peakRssKiB,
         summary: b.summary,
       }
@@ -157,6 +160,7 @@ export async function runMode(
   if (c)
     res.compact = {
       wallMs: c.wallMs,
+      cpuMs: c.cpuMs,
       peakRssKiB: c.peakRssKiB,
       remoteBefore,
       remoteAfter: await duBytes(dest),

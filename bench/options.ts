@@ -22,10 +22,20 @@ export interface BenchArgs {
   out: string
   seedSizing: 'exact' | 'estimate'
   seb: string | null
+  /** a second seb CLI run in the same rounds as `seb` (peers, memory scaling), for before/after comparisons */
+  sebBaseline: string | null
   /** where restores write (default: the work folder); a tmpfs takes the disk's writeback out of the ratio */
   restoreTo?: string
-  /** peers: how many times each timed step runs (alternating tools); the median run is reported */
+  /** peers, memory scaling: how many times each timed step runs (alternating tools); medians are reported */
   repeat: number
+  /** run the memory-scaling series: seb and restic at each of scalingFiles small messages */
+  memoryScaling: boolean
+  /** message counts of the memory-scaling series (default 100,000, 300,000 and 1,000,000) */
+  scalingFiles: number[]
+  /** mean message size of the memory-scaling trees (default 2,000 B) */
+  scalingMeanSize: number
+  /** where to work (default: a new folder under the temp dir; memory scaling: /dev/shm when it fits) */
+  workDir?: string
 }
 
 /** parseBenchArgs reads the benchmark's options (see the module comment). */
@@ -47,6 +57,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       seb: { type: 'string' },
       'restore-to': { type: 'string' },
       repeat: { type: 'string', default: '1' },
+      'seb-baseline': { type: 'string' },
+      'memory-scaling': { type: 'boolean', default: false },
+      'scaling-files': { type: 'string', default: '100000,300000,1000000' },
+      'scaling-mean-size': { type: 'string', default: '2000' },
+      'work-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -55,7 +70,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     process.stdout.write(
       'usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]\n' +
         '       [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]\n' +
-        '       [--no-seb] [--seb PATH] [--restore-to DIR] [--repeat N]\nSee docs/benchmarks.md.\n',
+        '       [--no-seb] [--seb PATH] [--seb-baseline PATH] [--restore-to DIR] [--repeat N] [--work-dir DIR]\n' +
+        '       [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]\n' +
+        'See docs/benchmarks.md.\n',
     )
     process.exit(0)
   }
@@ -85,11 +102,17 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     seb: values['no-seb'] ? null : sebPath,
     restoreTo: values['restore-to'] ? resolve(values['restore-to']) : undefined,
     repeat: Math.max(1, Math.floor(num(values.repeat, 'repeat')!)),
+    sebBaseline: values['seb-baseline'] ? resolve(values['seb-baseline']) : null,
+    memoryScaling: values['memory-scaling'],
+    scalingFiles: values['scaling-files'].split(',').map((f) => {
+      const n = Math.floor(num(f.trim(), 'scaling-files')!)
+      if (!(n > 0)) throw new Error(`--scaling-files: not a count of messages: ${f}`)
+      return n
+    }),
+    scalingMeanSize: num(values['scaling-mean-size'], 'scaling-mean-size')!,
+    workDir: values['work-dir'] ? resolve(values['work-dir']) : undefined,
   }
 }
-
-/**
- * settle flushes dirty pages before a timed step, so that one tool's writeback is not billed to the next
 
 /** generateOptionsOf is the generator's options for the benchmark's tree (--scale, --seed, --files, --mean-size). */
 export function generateOptionsOf(a: BenchArgs): GenerateOptions {

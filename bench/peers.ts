@@ -1,37 +1,44 @@
-// Why: issue 6's promises are relative: seb against the plain tools (`tar | zstd | gpg`, the floor) and its
-// peers (restic, borg) on the same tree in the same run. Every timed step runs --repeat times, the tools
-// taking turns, and the median run is reported, because this VM's speed drifts by 2× within minutes.
+// Why: issue 6's and issue 20's promises are relative: seb against the plain tools (`tar | zstd | gpg`, the
+// floor; a stat walk for a run with nothing changed) and its peers (restic, borg) on the same tree in the
+// same run. Every timed step runs --repeat times, the tools taking turns, because this VM's speed drifts by
+// 2× within minutes: the table shows medians, the targets are checked round by round. With --seb-baseline
+// a second seb build takes its turn in the same rounds, for a before/after comparison.
 
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { getOrCreate } from '../src/core/maps.js'
 import { mutateDay } from './day-of-mail.js'
-import { dayFloor, type FloorResult, firstBackupFloor, readFloor, restoreFloor, statFloor } from './floor.js'
+import { dayFloor, type FloorResult, firstBackupFloor, readFloor, restoreFloor, statWalk } from './floor.js'
 import type { GpgHome } from './gpg-home.js'
 import { log } from './log.js'
 import type { MailboxStats } from './maildir/read.js'
 import { generateMaildir } from './maildir/write.js'
 import { type BenchArgs, generateOptionsOf } from './options.js'
-import { makeTools, type Tool } from './peer-tools.js'
-import { settle } from './run.js'
+import { makeTools, roundOrder, SEB, SEB_BASELINE, type Tool } from './peer-tools.js'
+import { Rounds, type Run, type StepSummary } from './rounds.js'
+import { settle, timingOf } from './run.js'
+import { everyRound, noWorse, type Verdict } from './targets.js'
 import { compareTrees, duBytes } from './trees.js'
 
-/** One tool's row of measurements in the peers table. */
+/** The tool name of the floor pipelines (and, for a run with nothing changed, of the stat walk). */
+export const FLOOR = 'floor'
+
+/** One tool's column in the peers table: the medians of its rounds, and the day's single run. */
 export interface PeerResult {
   tool: string
   available: boolean
   note?: string
-  first?: { wallMs: number; peakRssKiB: number | null; bytes: number }
-  nothingChanged?: { wallMs: number; bytes: number }
-  day?: { wallMs: number; bytes: number }
-  restore?: { wallMs: number; peakRssKiB: number | null; identical?: boolean }
+  first?: StepSummary
+  nothingChanged?: StepSummary
+  day?: Run
+  restore?: StepSummary
 }
 
 /** The results of the peers run. */
 export interface PeersResult {
   stats: MailboxStats
   readFloor: FloorResult
-  statFloor: FloorResult
+  /** the stat walk's medians (the floor of a run with nothing changed) */
+  statWalk?: StepSummary
   dayFloorBytes: number
   day: {
     newFiles: number
@@ -44,20 +51,10 @@ export interface PeersResult {
   tools: PeerResult[]
   /** every timed run's wall time in ms, in the order run, by `tool/step` (first, nothing, restore) */
   runs?: Record<string, number[]>
-}
-
-/** Run is one timed step of one tool. */
-interface Run {
-  wallMs: number
-  peakRssKiB: number | null
-  bytes?: number
-  identical?: boolean
-}
-
-/** medianRun returns the run with the median wall time (the lower middle one for an even count). */
-export function medianRun<R extends { wallMs: number }>(rs: readonly R[]): R | undefined {
-  const sorted = [...rs].sort((x, y) => x.wallMs - y.wallMs)
-  return sorted[Math.floor((sorted.length - 1) / 2)]
+  /** every timed run with all its numbers, by `tool/step` */
+  rounds?: Record<string, Run[]>
+  /** issue 20's targets, checked round by round */
+  targets?: Verdict[]
 }
 
 /** runPeers runs the peers table's steps on a freshly generated tree. */
@@ -66,7 +63,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   await rm(src, { recursive: true, force: true })
   log('peers: generating the Maildir')
   const gen = await generateMaildir(src, generateOptionsOf(a))
-  const tools = makeTools({ work, src, gpg, seb: a.seb })
+  const tools = makeTools({ work, src, gpg, seb: a.seb, sebBaseline: a.sebBaseline })
   const results: PeerResult[] = []
   const live: Tool[] = []
   for (const t of tools) {
@@ -88,105 +85,96 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
       log(`peers: ${t.name} ${r.note}`)
     }
   }
-  log('peers: floors')
-  const sf = await statFloor(src)
+  const of = (rep: number) => (a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : '')
+  log('peers: reading the tree')
   const rf = await readFloor(src)
   const archive = join(work, 'floor.tar.zst.gpg')
-  // Each timed step runs a.repeat times, the tools taking turns, and the median run is kept: this VM's
-  // speed drifts by 2× within minutes, and alternating spreads the drift over every tool alike.
-  const runs = new Map<string, Run[]>()
-  const keep = (tool: string, step: string, r: Run) => getOrCreate(runs, `${tool}/${step}`, () => []).push(r)
-  const median = (tool: string, step: string) => medianRun(runs.get(`${tool}/${step}`) ?? [])
-  const medianFirst = (tool: string) => {
-    const r = median(tool, 'first')
-    return r && { wallMs: r.wallMs, peakRssKiB: r.peakRssKiB, bytes: r.bytes ?? 0 }
-  }
+  const rounds = new Rounds()
   // One backup run, timed after a sync, with the bytes it added to the repository.
-  const measuredBackup = async (t: (typeof live)[number], tag: string, step: string) => {
+  const measuredBackup = async (t: Tool, tag: string, step: string, round: number) => {
     const before = await duBytes(t.repo)
     await settle()
     const m = await t.backup(tag)
-    keep(t.name, step, {
-      wallMs: m.durationMs,
-      peakRssKiB: m.peakRssKiB,
-      bytes: (await duBytes(t.repo)) - before,
-    })
+    rounds.keep(t.name, step, { ...timingOf(m), round, bytes: (await duBytes(t.repo)) - before })
   }
   for (let rep = 0; rep < a.repeat; rep++) {
+    log(`peers: floor first backup${of(rep)}`)
     await settle()
     const ff = await firstBackupFloor(src, gpg, archive)
-    keep('floor', 'first', { wallMs: ff.durationMs, peakRssKiB: ff.peakRssKiB, bytes: ff.bytes })
-    for (const t of live) {
+    rounds.keep(FLOOR, 'first', { ...ff, round: rep })
+    for (const t of roundOrder(live, rep)) {
       await guard(t, 'first backup', async () => {
         await rm(t.repo, { recursive: true, force: true })
         await t.init()
-        log(`peers: ${t.name} first backup${a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : ''}`)
-        await measuredBackup(t, `b1-${rep}`, 'first')
+        log(`peers: ${t.name} first backup${of(rep)}`)
+        await measuredBackup(t, `b1-${rep}`, 'first', rep)
       })
     }
   }
-  results.unshift({ tool: 'floor', available: true, first: medianFirst('floor') })
-  for (const t of live) if (runs.has(`${t.name}/first`)) byName(t.name).first = medianFirst(t.name)
   for (let rep = 0; rep < a.repeat; rep++) {
-    for (const t of live) {
+    log(`peers: stat walk${of(rep)}`)
+    await settle()
+    const sw = await statWalk(src)
+    rounds.keep(FLOOR, 'nothing', { ...sw, round: rep })
+    for (const t of roundOrder(live, rep)) {
       await guard(t, 'nothing-changed backup', async () => {
-        await measuredBackup(t, `b2-${rep}`, 'nothing')
+        log(`peers: ${t.name} nothing changed${of(rep)}`)
+        await measuredBackup(t, `b2-${rep}`, 'nothing', rep)
       })
     }
-  }
-  for (const t of live) {
-    const r = median(t.name, 'nothing')
-    if (r) byName(t.name).nothingChanged = { wallMs: r.wallMs, bytes: r.bytes ?? 0 }
   }
   log('peers: one day of mail (uniform)')
   const rec = await mutateDay(src, { seed: a.seed, day: 0, mode: 'uniform', scale: a.scale })
   const dayFloorBytes = await dayFloor(src, rec.newMessageFiles)
   for (const t of live) {
     await guard(t, 'day backup', async () => {
-      const before = await duBytes(t.repo)
-      await settle()
-      const m = await t.backup('b3')
-      byName(t.name).day = { wallMs: m.durationMs, bytes: (await duBytes(t.repo)) - before }
+      log(`peers: ${t.name} a day of mail`)
+      await measuredBackup(t, 'b3', 'day', 0)
     })
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     const target = join(a.restoreTo ?? work, 'restore-floor')
     await rm(target, { recursive: true, force: true })
     await mkdir(target, { recursive: true })
-    log(`peers: floor restore${a.repeat > 1 ? ` (${rep + 1}/${a.repeat})` : ''}`)
+    log(`peers: floor restore${of(rep)}`)
     await settle()
     const fr = await restoreFloor(archive, target, gpg)
-    keep('floor', 'restore', { wallMs: fr.durationMs, peakRssKiB: fr.peakRssKiB })
+    rounds.keep(FLOOR, 'restore', { ...fr, round: rep })
     await rm(target, { recursive: true, force: true })
-    for (const t of live) {
+    for (const t of roundOrder(live, rep)) {
       await guard(t, 'restore', async () => {
         const target = join(a.restoreTo ?? work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
         await rm(target, { recursive: true, force: true })
         await mkdir(target, { recursive: true })
-        log(`peers: ${t.name} restore`)
+        log(`peers: ${t.name} restore${of(rep)}`)
         await settle()
         const m = await t.restore(target)
         const cmp = await compareTrees(src, t.restoredRoot(target))
-        keep(t.name, 'restore', { wallMs: m.durationMs, peakRssKiB: m.peakRssKiB, identical: cmp.identical })
+        rounds.keep(t.name, 'restore', { ...timingOf(m), round: rep, identical: cmp.identical })
         await rm(target, { recursive: true, force: true })
       })
     }
   }
   await rm(archive, { force: true })
-  byName('floor').restore = median('floor', 'restore')
+  results.unshift({
+    tool: FLOOR,
+    available: true,
+    first: rounds.summary(FLOOR, 'first'),
+    restore: rounds.summary(FLOOR, 'restore'),
+  })
   for (const t of live) {
-    const r = median(t.name, 'restore')
-    if (r) {
-      const all = runs.get(`${t.name}/restore`) ?? []
-      byName(t.name).restore = { ...r, identical: all.every((x) => x.identical) }
-    }
+    const r = byName(t.name)
+    r.first = rounds.summary(t.name, 'first')
+    r.nothingChanged = rounds.summary(t.name, 'nothing')
+    r.day = rounds.of(t.name, 'day')[0]
+    r.restore = rounds.summary(t.name, 'restore')
     if (!a.keep) await rm(t.repo, { recursive: true, force: true })
   }
   if (!a.keep) await rm(src, { recursive: true, force: true })
   return {
     stats: gen.stats,
     readFloor: rf,
-    statFloor: sf,
+    statWalk: rounds.summary(FLOOR, 'nothing'),
     dayFloorBytes,
     day: {
       newFiles: rec.newMessageFiles.length,
@@ -197,6 +185,93 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
       trashEmptied: rec.trashEmptied.length,
     },
     tools: results,
-    runs: Object.fromEntries([...runs].map(([k, rs]) => [k, rs.map((r) => Math.round(r.wallMs))])),
+    runs: rounds.walls(),
+    rounds: rounds.all(),
+    targets: peersTargets(rounds),
   }
+}
+
+/**
+ * peersTargets checks issue 20's targets on the peers run: seb's peak RSS at most restic's (first backup,
+ * nothing changed, restore), its first backup at most 1.10× the floor's CPU and 1.25× its wall time, a run
+ * with nothing changed at most 3× the stat walk, every round; with a baseline build, its speed ratios to
+ * the floor and to restic no worse than the baseline's.
+ */
+export function peersTargets(r: Rounds): Verdict[] {
+  const seb = (step: string) => r.of(SEB, step)
+  const base = (step: string) => r.of(SEB_BASELINE, step)
+  const restic = (step: string) => r.of('restic', step)
+  const floor = (step: string) => r.of(FLOOR, step)
+  if (!seb('first').length) return []
+  const v: Verdict[] = [
+    everyRound('first backup, CPU: seb / floor', 'cpuMs', 1.1, seb('first'), floor('first'), base('first')),
+    everyRound(
+      'first backup, wall: seb / floor',
+      'wallMs',
+      1.25,
+      seb('first'),
+      floor('first'),
+      base('first'),
+    ),
+    everyRound(
+      'nothing changed, wall: seb / stat walk',
+      'wallMs',
+      3,
+      seb('nothing'),
+      floor('nothing'),
+      base('nothing'),
+    ),
+  ]
+  if (restic('first').length)
+    v.push(
+      everyRound(
+        'first backup, peak RSS: seb / restic',
+        'peakRssKiB',
+        1,
+        seb('first'),
+        restic('first'),
+        base('first'),
+      ),
+      everyRound(
+        'nothing changed, peak RSS: seb / restic',
+        'peakRssKiB',
+        1,
+        seb('nothing'),
+        restic('nothing'),
+        base('nothing'),
+      ),
+      everyRound(
+        'full restore, peak RSS: seb / restic',
+        'peakRssKiB',
+        1,
+        seb('restore'),
+        restic('restore'),
+        base('restore'),
+      ),
+    )
+  if (base('first').length) {
+    v.push(
+      noWorse('first backup, wall: seb / floor', 'wallMs', seb('first'), base('first'), floor('first')),
+      noWorse('full restore, wall: seb / floor', 'wallMs', seb('restore'), base('restore'), floor('restore')),
+    )
+    if (restic('first').length)
+      v.push(
+        noWorse('first backup, wall: seb / restic', 'wallMs', seb('first'), base('first'), restic('first')),
+        noWorse(
+          'nothing changed, wall: seb / restic',
+          'wallMs',
+          seb('nothing'),
+          base('nothing'),
+          restic('nothing'),
+        ),
+        noWorse(
+          'full restore, wall: seb / restic',
+          'wallMs',
+          seb('restore'),
+          base('restore'),
+          restic('restore'),
+        ),
+      )
+  }
+  return v
 }

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs'
 import type { GpgHome } from './gpg-home.js'
-import { type Measured, runMeasured } from './run.js'
+import { type Measured, runMeasured, type Timing, timingOf } from './run.js'
 
 /**
  * sebNodeArgs is what `node` is given to run the seb executable `bin` as its first line says
@@ -43,10 +43,8 @@ export interface BackupSummary {
   durationMs: number
 }
 
-/** A measured seb command with its parsed summary. */
-export interface SebRun<S> {
-  wallMs: number
-  peakRssKiB: number | null
+/** A measured seb command (wall and CPU time, peak RSS) with its parsed summary. */
+export interface SebRun<S> extends Timing {
   summary: S
 }
 
@@ -69,7 +67,7 @@ export class Seb {
     const r: Measured = await runMeasured(process.execPath, [...sebNodeArgs(this.bin), ...args], {
       env: this.gpg.env,
     })
-    return { wallMs: r.durationMs, peakRssKiB: r.peakRssKiB, summary: lastJsonLine(r.stdout) as S }
+    return { ...timingOf(r), summary: lastJsonLine(r.stdout) as S }
   }
 
   async init(dest: string): Promise<void> {
