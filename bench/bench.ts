@@ -1,17 +1,22 @@
 // Why: `npm run bench` is how seb's promises (issues 3 and 6) are checked: on a seeded synthetic Maildir it
 // drives the built seb CLI through a first backup, a nothing-changed run, N simulated days of mail and a full
 // restore, and puts each day's upload next to the day's floor and the seed's policy; with --peers it also
-// measures `tar | zstd | gpg`, restic and borg on the same tree in the same run. Ratios from one run are what
+// measures `tar | zstd | gpg`, restic and borg on the same tree in the same run, and with --memory-scaling
+// seb's and restic's peak RSS at 100k, 300k and 1M small messages (issue 20). Ratios from one run are what
 // count: absolute times are noisy on shared machines.
 //
 // Usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]
 //        [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]
-//        [--no-seb] [--seb PATH] [--restore-to DIR] [--repeat N]
+//        [--no-seb] [--seb PATH] [--seb-baseline PATH] [--restore-to DIR] [--repeat N] [--work-dir DIR]
+//        [--quiet-wait S] [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]
 //
-// The parts: options.ts (the command line), run.ts (a timed child under GNU time), seb-cli.ts (seb through
-// its CLI), floor.ts (the plain-tool pipelines), peers.ts + peer-tools.ts (the floor, seb, restic and borg
-// on one tree), incremental.ts (the day-of-mail series), seed-policy.ts (the seed's baseline), report.ts
-// (Markdown), maildir-gen.ts and day-of-mail.ts (the synthetic mail).
+// The parts: options.ts (the command line), run.ts (a timed child under GNU time), machine.ts (what else the
+// machine did), seb-cli.ts (seb through its CLI), floor.ts (the plain-tool pipelines, the stat walk),
+// peer-tools.ts (each tool's command lines), peers.ts (the floor, seb, restic and borg on one tree),
+// memory-scaling.ts (seb and restic by tree size), incremental.ts (the day-of-mail series), seed-policy.ts
+// (the seed's baseline), rounds.ts (every run, medians), targets.ts (issue 20's verdicts), report/ (the
+// Markdown), trees.ts (restore checks, repository sizes), maildir-gen.ts + maildir/ and day-of-mail.ts (the
+// synthetic mail), servers/ (local sshd and radosgw for remote-throughput.ts).
 
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'

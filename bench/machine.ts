@@ -56,7 +56,7 @@ export async function waitForQuiet(
   o: { maxCores?: number; sampleMs?: number; maxWaitMs?: number } = {},
 ): Promise<Quiet> {
   const maxCores = o.maxCores ?? 0.3
-  const sampleMs = o.sampleMs ?? 1000
+  const sampleMs = o.sampleMs ?? 2000
   const maxWaitMs = o.maxWaitMs ?? 60_000
   const t0 = performance.now()
   for (;;) {

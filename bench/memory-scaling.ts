@@ -71,8 +71,9 @@ const GiB = 1024 ** 3
  * --work-dir when given, else /dev/shm when the largest size
  * fits there with room to spare, else the temp dir. On tmpfs a tree costs at least a 4 KiB page per file
  * plus its inode and dentry (about 1 KiB), and the restore needs as much again; each tool's repository and
- * cache hold about the compressed tree. "Fits" means tmpfs has that free and the machine has it available
- * plus 8 GiB for the tools themselves (seb and restic peak at 1-2 GiB each at 1 M files).
+ * cache at most the raw tree (about half of it in practice). "Fits" means tmpfs has 1.2× that free and the
+ * machine has it available plus 6 GiB for the tools themselves (seb and restic peak at 1-2 GiB each at
+ * 1 M files) and whatever else runs.
  */
 export function scalingWorkDir(a: BenchArgs, tools: number): { parent: string; why: string } {
   if (a.workDir) return { parent: a.workDir, why: '--work-dir' }
@@ -82,7 +83,7 @@ export function scalingWorkDir(a: BenchArgs, tools: number): { parent: string; w
   const shmFree = freeBytes('/dev/shm')
   const available = memAvailable()
   const estimate = `needs about ${(need / GiB).toFixed(1)} GiB; /dev/shm has ${(shmFree / GiB).toFixed(1)} GiB free, the machine ${(available / GiB).toFixed(1)} GiB available`
-  if (shmFree >= need * 1.2 && available >= need + 8 * GiB)
+  if (shmFree >= need * 1.2 && available >= need + 6 * GiB)
     return { parent: '/dev/shm', why: `tmpfs: the largest size ${estimate}` }
   return { parent: tmpdir(), why: `the temp dir, not tmpfs: the largest size ${estimate}` }
 }
@@ -162,14 +163,14 @@ async function runSize(a: BenchArgs, gpg: GpgHome, base: string, files: number):
       await step(t, 'first backup', rep, async () => {
         await rm(t.repo, { recursive: true, force: true })
         await t.init()
-        await settle()
+        await settle(a.quietWaitMs)
         rounds.keep(t.name, 'first', { ...timingOf(await t.backup(`b1-${rep}`)), round: rep })
         took(t, 'first')
       })
   for (let rep = 0; rep < a.repeat; rep++)
     for (const t of roundOrder(live, rep))
       await step(t, 'nothing changed', rep, async () => {
-        await settle()
+        await settle(a.quietWaitMs)
         rounds.keep(t.name, 'nothing', { ...timingOf(await t.backup(`b2-${rep}`)), round: rep })
         took(t, 'nothing')
       })
@@ -179,7 +180,7 @@ async function runSize(a: BenchArgs, gpg: GpgHome, base: string, files: number):
         const target = join(dir, 'restore')
         await rm(target, { recursive: true, force: true })
         await mkdir(target, { recursive: true })
-        await settle()
+        await settle(a.quietWaitMs)
         const m = await t.restore(target)
         const cmp = await compareTrees(src, t.restoredRoot(target))
         rounds.keep(t.name, 'restore', { ...timingOf(m), round: rep, identical: cmp.identical })

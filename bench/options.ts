@@ -36,6 +36,8 @@ export interface BenchArgs {
   scalingMeanSize: number
   /** where to work (default: a new folder under the temp dir; memory scaling: /dev/shm when it fits) */
   workDir?: string
+  /** before each timed step, wait at most this long for the machine to be quiet (--quiet-wait, seconds) */
+  quietWaitMs: number
 }
 
 /** parseBenchArgs reads the benchmark's options (see the module comment). */
@@ -62,6 +64,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'scaling-files': { type: 'string', default: '100000,300000,1000000' },
       'scaling-mean-size': { type: 'string', default: '2000' },
       'work-dir': { type: 'string' },
+      'quiet-wait': { type: 'string', default: '60' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -71,6 +74,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]\n' +
         '       [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]\n' +
         '       [--no-seb] [--seb PATH] [--seb-baseline PATH] [--restore-to DIR] [--repeat N] [--work-dir DIR]\n' +
+        '       [--quiet-wait S]\n' +
         '       [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]\n' +
         'See docs/benchmarks.md.\n',
     )
@@ -111,6 +115,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     }),
     scalingMeanSize: num(values['scaling-mean-size'], 'scaling-mean-size')!,
     workDir: values['work-dir'] ? resolve(values['work-dir']) : undefined,
+    quietWaitMs: num(values['quiet-wait'], 'quiet-wait')! * 1000,
   }
 }
 

@@ -93,13 +93,13 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   // One backup run, timed after a sync, with the bytes it added to the repository.
   const measuredBackup = async (t: Tool, tag: string, step: string, round: number) => {
     const before = await duBytes(t.repo)
-    await settle()
+    await settle(a.quietWaitMs)
     const m = await t.backup(tag)
     rounds.keep(t.name, step, { ...timingOf(m), round, bytes: (await duBytes(t.repo)) - before })
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     log(`peers: floor first backup${of(rep)}`)
-    await settle()
+    await settle(a.quietWaitMs)
     const ff = await firstBackupFloor(src, gpg, archive)
     rounds.keep(FLOOR, 'first', { ...ff, round: rep })
     for (const t of roundOrder(live, rep)) {
@@ -113,7 +113,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     log(`peers: stat walk${of(rep)}`)
-    await settle()
+    await settle(a.quietWaitMs)
     const sw = await statWalk(src)
     rounds.keep(FLOOR, 'nothing', { ...sw, round: rep })
     for (const t of roundOrder(live, rep)) {
@@ -137,7 +137,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
     await rm(target, { recursive: true, force: true })
     await mkdir(target, { recursive: true })
     log(`peers: floor restore${of(rep)}`)
-    await settle()
+    await settle(a.quietWaitMs)
     const fr = await restoreFloor(archive, target, gpg)
     rounds.keep(FLOOR, 'restore', { ...fr, round: rep })
     await rm(target, { recursive: true, force: true })
@@ -147,7 +147,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
         await rm(target, { recursive: true, force: true })
         await mkdir(target, { recursive: true })
         log(`peers: ${t.name} restore${of(rep)}`)
-        await settle()
+        await settle(a.quietWaitMs)
         const m = await t.restore(target)
         const cmp = await compareTrees(src, t.restoredRoot(target))
         rounds.keep(t.name, 'restore', { ...timingOf(m), round: rep, identical: cmp.identical })

@@ -166,12 +166,12 @@ export function which(name: string): string | null {
 
 /**
  * settle prepares a timed step: it flushes dirty pages, so that one tool's writeback is not billed to the
- * next (on this VM's disk a restore's writeback alone moved the next timing by 2-5×), then waits up to a
- * minute for other work on the machine to stop (waitForQuiet), logging when it had to wait.
+ * next (on this VM's disk a restore's writeback alone moved the next timing by 2-5×), then waits up to
+ * `maxWaitMs` (--quiet-wait) for other work on the machine to stop (waitForQuiet), logging when it waited.
  */
-export async function settle(): Promise<void> {
+export async function settle(maxWaitMs = 60_000): Promise<void> {
   await runMeasured('sync', [], { check: false })
-  const q = await waitForQuiet()
+  const q = await waitForQuiet({ maxWaitMs })
   if (q.waitedMs > 1500)
     log(
       `waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet machine` +

@@ -146,8 +146,8 @@ describe('bench targets', () => {
   it('parseBenchArgs: the baseline build, the memory-scaling series and the work folder', () => {
     const d = parseBenchArgs([])
     assert.deepEqual(
-      [d.sebBaseline, d.memoryScaling, d.scalingFiles, d.scalingMeanSize, d.workDir],
-      [null, false, [100_000, 300_000, 1_000_000], 2000, undefined],
+      [d.sebBaseline, d.memoryScaling, d.scalingFiles, d.scalingMeanSize, d.workDir, d.quietWaitMs],
+      [null, false, [100_000, 300_000, 1_000_000], 2000, undefined, 60_000],
     )
     const s = parseBenchArgs([
       '--seb-baseline',
@@ -157,10 +157,12 @@ describe('bench targets', () => {
       '1000, 5000',
       '--work-dir',
       '/dev/shm',
+      '--quiet-wait',
+      '600',
     ])
     assert.deepEqual(
-      [s.sebBaseline, s.memoryScaling, s.scalingFiles, s.workDir],
-      ['/x/bin.js', true, [1000, 5000], '/dev/shm'],
+      [s.sebBaseline, s.memoryScaling, s.scalingFiles, s.workDir, s.quietWaitMs],
+      ['/x/bin.js', true, [1000, 5000], '/dev/shm', 600_000],
     )
     assert.throws(() => parseBenchArgs(['--scaling-files', '1000,none']))
   })
