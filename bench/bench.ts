@@ -8,7 +8,7 @@
 // Usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]
 //        [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]
 //        [--no-seb] [--seb PATH] [--seb-baseline PATH] [--restore-to DIR] [--repeat N] [--work-dir DIR]
-//        [--quiet-wait S] [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]
+//        [--quiet-wait S] [--redo-above CORES] [--max-redos N] [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]
 //
 // The parts: options.ts (the command line), run.ts (a timed child under GNU time), machine.ts (what else the
 // machine did), seb-cli.ts (seb through its CLI), floor.ts (the plain-tool pipelines, the stat walk),

@@ -16,7 +16,7 @@ import { generateMaildir } from './maildir/write.js'
 import type { BenchArgs } from './options.js'
 import { makeTools, roundOrder, SEB, SEB_BASELINE, type Tool } from './peer-tools.js'
 import { Rounds, type Run, type StepSummary } from './rounds.js'
-import { settle, timingOf } from './run.js'
+import { timingOf } from './run.js'
 import { everyRound, noWorse, type Verdict } from './targets.js'
 import { compareTrees } from './trees.js'
 
@@ -41,6 +41,8 @@ export interface ScalingSize {
   tools: ScalingTool[]
   /** every run by `tool/step` */
   rounds: Record<string, Run[]>
+  /** runs measured again because the machine was busy, by `tool/step` */
+  setAside: Record<string, Run[]>
   targets: Verdict[]
 }
 
@@ -158,35 +160,45 @@ async function runSize(a: BenchArgs, gpg: GpgHome, base: string, files: number):
     const last = rounds.of(t.name, s).at(-1)
     if (last) log(`scaling: ${n}: ${t.name} ${s}: ${fmtRun(last)}`)
   }
+  const policy = { quietWaitMs: a.quietWaitMs, redoAbove: a.redoAbove, maxRedos: a.maxRedos }
   for (let rep = 0; rep < a.repeat; rep++)
     for (const t of roundOrder(live, rep))
       await step(t, 'first backup', rep, async () => {
-        await rm(t.repo, { recursive: true, force: true })
-        await t.init()
-        await settle(a.quietWaitMs)
-        rounds.keep(t.name, 'first', { ...timingOf(await t.backup(`b1-${rep}`)), round: rep })
+        await rounds.measure(t.name, 'first', rep, policy, {
+          prepare: async () => {
+            await rm(t.repo, { recursive: true, force: true })
+            await t.init()
+          },
+          run: async () => timingOf(await t.backup(`b1-${rep}`)),
+        })
         took(t, 'first')
       })
   for (let rep = 0; rep < a.repeat; rep++)
     for (const t of roundOrder(live, rep))
       await step(t, 'nothing changed', rep, async () => {
-        await settle(a.quietWaitMs)
-        rounds.keep(t.name, 'nothing', { ...timingOf(await t.backup(`b2-${rep}`)), round: rep })
+        await rounds.measure(t.name, 'nothing', rep, policy, {
+          run: async () => timingOf(await t.backup(`b2-${rep}`)),
+        })
         took(t, 'nothing')
       })
+  const target = join(dir, 'restore')
   for (let rep = 0; rep < a.repeat; rep++)
     for (const t of roundOrder(live, rep))
       await step(t, 'restore', rep, async () => {
-        const target = join(dir, 'restore')
-        await rm(target, { recursive: true, force: true })
-        await mkdir(target, { recursive: true })
-        await settle(a.quietWaitMs)
-        const m = await t.restore(target)
-        const cmp = await compareTrees(src, t.restoredRoot(target))
-        rounds.keep(t.name, 'restore', { ...timingOf(m), round: rep, identical: cmp.identical })
+        await rounds.measure(t.name, 'restore', rep, policy, {
+          prepare: async () => {
+            await rm(target, { recursive: true, force: true })
+            await mkdir(target, { recursive: true })
+          },
+          run: async () => {
+            const m = await t.restore(target)
+            const cmp = await compareTrees(src, t.restoredRoot(target))
+            if (!cmp.identical)
+              log(`scaling: ${n}: ${t.name} restore DIFFERS: ${cmp.examples.slice(0, 3).join('; ')}`)
+            return { ...timingOf(m), identical: cmp.identical }
+          },
+        })
         took(t, 'restore')
-        if (!cmp.identical)
-          log(`scaling: ${n}: ${t.name} restore DIFFERS: ${cmp.examples.slice(0, 3).join('; ')}`)
         await rm(target, { recursive: true, force: true })
       })
   for (const r of results)
@@ -202,6 +214,7 @@ async function runSize(a: BenchArgs, gpg: GpgHome, base: string, files: number):
     generateMs: gen.durationMs,
     tools: results,
     rounds: rounds.all(),
+    setAside: rounds.setAside(),
     targets: scalingTargets(rounds, files),
   }
 }

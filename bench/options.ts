@@ -38,6 +38,10 @@ export interface BenchArgs {
   workDir?: string
   /** before each timed step, wait at most this long for the machine to be quiet (--quiet-wait, seconds) */
   quietWaitMs: number
+  /** a run during which other processes took more than this many cores is measured again (--redo-above) */
+  redoAbove: number
+  /** at most this many times per step (--max-redos) */
+  maxRedos: number
 }
 
 /** parseBenchArgs reads the benchmark's options (see the module comment). */
@@ -65,6 +69,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'scaling-mean-size': { type: 'string', default: '2000' },
       'work-dir': { type: 'string' },
       'quiet-wait': { type: 'string', default: '60' },
+      'redo-above': { type: 'string', default: '0.25' },
+      'max-redos': { type: 'string', default: '2' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -74,7 +80,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       'usage: node dist/bench/bench.js [--scale 0.05] [--days 30] [--mode recent|uniform|both|none] [--peers]\n' +
         '       [--files N --mean-size B] [--seed N] [--keep DIR] [--out FILE] [--seed-sizing exact|estimate]\n' +
         '       [--no-seb] [--seb PATH] [--seb-baseline PATH] [--restore-to DIR] [--repeat N] [--work-dir DIR]\n' +
-        '       [--quiet-wait S]\n' +
+        '       [--quiet-wait S] [--redo-above CORES] [--max-redos N]\n' +
         '       [--memory-scaling [--scaling-files 100000,300000,1000000] [--scaling-mean-size 2000]]\n' +
         'See docs/benchmarks.md.\n',
     )
@@ -116,6 +122,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     scalingMeanSize: num(values['scaling-mean-size'], 'scaling-mean-size')!,
     workDir: values['work-dir'] ? resolve(values['work-dir']) : undefined,
     quietWaitMs: num(values['quiet-wait'], 'quiet-wait')! * 1000,
+    redoAbove: num(values['redo-above'], 'redo-above')!,
+    maxRedos: Math.floor(num(values['max-redos'], 'max-redos')!),
   }
 }
 

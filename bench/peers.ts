@@ -15,7 +15,7 @@ import { generateMaildir } from './maildir/write.js'
 import { type BenchArgs, generateOptionsOf } from './options.js'
 import { makeTools, roundOrder, SEB, SEB_BASELINE, type Tool } from './peer-tools.js'
 import { Rounds, type Run, type StepSummary } from './rounds.js'
-import { settle, timingOf } from './run.js'
+import { timingOf } from './run.js'
 import { everyRound, noWorse, type Verdict } from './targets.js'
 import { compareTrees, duBytes } from './trees.js'
 
@@ -53,6 +53,8 @@ export interface PeersResult {
   runs?: Record<string, number[]>
   /** every timed run with all its numbers, by `tool/step` */
   rounds?: Record<string, Run[]>
+  /** runs measured again because other processes took more than --redo-above cores, by `tool/step` */
+  setAside?: Record<string, Run[]>
   /** issue 20's targets, checked round by round */
   targets?: Verdict[]
 }
@@ -90,36 +92,36 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   const rf = await readFloor(src)
   const archive = join(work, 'floor.tar.zst.gpg')
   const rounds = new Rounds()
-  // One backup run, timed after a sync, with the bytes it added to the repository.
-  const measuredBackup = async (t: Tool, tag: string, step: string, round: number) => {
+  const policy = { quietWaitMs: a.quietWaitMs, redoAbove: a.redoAbove, maxRedos: a.maxRedos }
+  // One backup run with the bytes it added to the repository.
+  const backup = (t: Tool, tag: string) => async () => {
     const before = await duBytes(t.repo)
-    await settle(a.quietWaitMs)
     const m = await t.backup(tag)
-    rounds.keep(t.name, step, { ...timingOf(m), round, bytes: (await duBytes(t.repo)) - before })
+    return { ...timingOf(m), bytes: (await duBytes(t.repo)) - before }
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     log(`peers: floor first backup${of(rep)}`)
-    await settle(a.quietWaitMs)
-    const ff = await firstBackupFloor(src, gpg, archive)
-    rounds.keep(FLOOR, 'first', { ...ff, round: rep })
+    await rounds.measure(FLOOR, 'first', rep, policy, { run: () => firstBackupFloor(src, gpg, archive) })
     for (const t of roundOrder(live, rep)) {
       await guard(t, 'first backup', async () => {
-        await rm(t.repo, { recursive: true, force: true })
-        await t.init()
         log(`peers: ${t.name} first backup${of(rep)}`)
-        await measuredBackup(t, `b1-${rep}`, 'first', rep)
+        await rounds.measure(t.name, 'first', rep, policy, {
+          prepare: async () => {
+            await rm(t.repo, { recursive: true, force: true })
+            await t.init()
+          },
+          run: backup(t, `b1-${rep}`),
+        })
       })
     }
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     log(`peers: stat walk${of(rep)}`)
-    await settle(a.quietWaitMs)
-    const sw = await statWalk(src)
-    rounds.keep(FLOOR, 'nothing', { ...sw, round: rep })
+    await rounds.measure(FLOOR, 'nothing', rep, policy, { run: () => statWalk(src) })
     for (const t of roundOrder(live, rep)) {
       await guard(t, 'nothing-changed backup', async () => {
         log(`peers: ${t.name} nothing changed${of(rep)}`)
-        await measuredBackup(t, `b2-${rep}`, 'nothing', rep)
+        await rounds.measure(t.name, 'nothing', rep, policy, { run: backup(t, `b2-${rep}-`) })
       })
     }
   }
@@ -129,28 +131,37 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   for (const t of live) {
     await guard(t, 'day backup', async () => {
       log(`peers: ${t.name} a day of mail`)
-      await measuredBackup(t, 'b3', 'day', 0)
+      // Once only: a second backup of the day would find nothing changed.
+      await rounds.measure(t.name, 'day', 0, { ...policy, maxRedos: 0 }, { run: backup(t, 'b3') })
     })
   }
   for (let rep = 0; rep < a.repeat; rep++) {
     const target = join(a.restoreTo ?? work, 'restore-floor')
-    await rm(target, { recursive: true, force: true })
-    await mkdir(target, { recursive: true })
+    const empty = async () => {
+      await rm(target, { recursive: true, force: true })
+      await mkdir(target, { recursive: true })
+    }
     log(`peers: floor restore${of(rep)}`)
-    await settle(a.quietWaitMs)
-    const fr = await restoreFloor(archive, target, gpg)
-    rounds.keep(FLOOR, 'restore', { ...fr, round: rep })
+    await rounds.measure(FLOOR, 'restore', rep, policy, {
+      prepare: empty,
+      run: () => restoreFloor(archive, target, gpg),
+    })
     await rm(target, { recursive: true, force: true })
     for (const t of roundOrder(live, rep)) {
       await guard(t, 'restore', async () => {
         const target = join(a.restoreTo ?? work, `restore-${t.name.replace(/[^a-z0-9]/g, '')}`)
-        await rm(target, { recursive: true, force: true })
-        await mkdir(target, { recursive: true })
         log(`peers: ${t.name} restore${of(rep)}`)
-        await settle(a.quietWaitMs)
-        const m = await t.restore(target)
-        const cmp = await compareTrees(src, t.restoredRoot(target))
-        rounds.keep(t.name, 'restore', { ...timingOf(m), round: rep, identical: cmp.identical })
+        await rounds.measure(t.name, 'restore', rep, policy, {
+          prepare: async () => {
+            await rm(target, { recursive: true, force: true })
+            await mkdir(target, { recursive: true })
+          },
+          run: async () => {
+            const m = await t.restore(target)
+            const cmp = await compareTrees(src, t.restoredRoot(target))
+            return { ...timingOf(m), identical: cmp.identical }
+          },
+        })
         await rm(target, { recursive: true, force: true })
       })
     }
@@ -187,6 +198,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
     tools: results,
     runs: rounds.walls(),
     rounds: rounds.all(),
+    setAside: rounds.setAside(),
     targets: peersTargets(rounds),
   }
 }

@@ -3,7 +3,8 @@
 // checked round by round, and the listing shows the spread the medians hide.
 
 import { getOrCreate } from '../src/core/maps.js'
-import type { Timing } from './run.js'
+import { log } from './log.js'
+import { settle, type Timing } from './run.js'
 
 /** Run is one timed step of one tool in one round. */
 export interface Run extends Timing {
@@ -59,9 +60,46 @@ export function summarize(runs: readonly Run[]): StepSummary | undefined {
   return s
 }
 
-/** Rounds keeps every run of every tool and step, in the order run. */
+/**
+ * When a run is measured again: other processes took more than `redoAbove` cores on average while it ran
+ * (another engineer's build or tests on the shared machine), at most `maxRedos` times; before each attempt
+ * the harness waits up to `quietWaitMs` for a quiet machine.
+ */
+export interface RedoPolicy {
+  quietWaitMs: number
+  redoAbove: number
+  maxRedos: number
+}
+
+/** A step to measure: what to do untimed before it, then the timed run itself. */
+export interface Step {
+  prepare?: () => Promise<void>
+  run: () => Promise<Omit<Run, 'round'>>
+}
+
+/** Rounds keeps every run of every tool and step, in the order run, and the runs measured again. */
 export class Rounds {
   private readonly runs = new Map<string, Run[]>()
+  private readonly discarded = new Map<string, Run[]>()
+
+  /**
+   * measure prepares, settles (sync, wait for a quiet machine) and runs one step of `tool` in `round`, and
+   * keeps the run; a run the machine disturbed (RedoPolicy) is set aside and the step measured again.
+   */
+  async measure(tool: string, step: string, round: number, policy: RedoPolicy, s: Step): Promise<Run> {
+    for (let attempt = 0; ; attempt++) {
+      await s.prepare?.()
+      await settle(policy.quietWaitMs)
+      const run: Run = { ...(await s.run()), round }
+      const others = run.otherCpuMs === null ? 0 : run.otherCpuMs / Math.max(1, run.wallMs)
+      if (others <= policy.redoAbove || attempt >= policy.maxRedos) {
+        this.keep(tool, step, run)
+        return run
+      }
+      log(`${tool} ${step}: other processes took ${others.toFixed(2)} cores meanwhile; measuring it again`)
+      getOrCreate(this.discarded, `${tool}/${step}`, () => []).push(run)
+    }
+  }
 
   /** keep records one run of `tool`'s `step`. */
   keep(tool: string, step: string, run: Run): void {
@@ -86,5 +124,10 @@ export class Rounds {
   /** all is every run by `tool/step` (the JSON's `rounds`). */
   all(): Record<string, Run[]> {
     return Object.fromEntries(this.runs)
+  }
+
+  /** setAside is every run measured again because the machine was busy, by `tool/step`. */
+  setAside(): Record<string, Run[]> {
+    return Object.fromEntries(this.discarded)
   }
 }

@@ -172,7 +172,7 @@ export function which(name: string): string | null {
 export async function settle(maxWaitMs = 60_000): Promise<void> {
   await runMeasured('sync', [], { check: false })
   const q = await waitForQuiet({ maxWaitMs })
-  if (q.waitedMs > 1500)
+  if (q.waitedMs > 3000)
     log(
       `waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet machine` +
         (q.quiet ? '' : `; still ${q.busyCores.toFixed(2)} cores busy, measuring anyway`),

@@ -6,7 +6,7 @@ import { STAT_WALK } from '../floor.js'
 import { SEB, SEB_BASELINE } from '../peer-tools.js'
 import { FLOOR, type PeerResult, type PeersResult } from '../peers.js'
 import { fmtBytes, fmtRss, fmtS, ratio } from './format.js'
-import { roundsTable, runsMarkdown, verdictsMarkdown } from './rounds.js'
+import { roundsTable, runsMarkdown, setAsideMarkdown, verdictsMarkdown } from './rounds.js'
 
 type Num = (c: PeerResult | undefined) => number | null | undefined
 type Show = (c: PeerResult) => string | undefined
@@ -104,6 +104,8 @@ export function peersMarkdown(p: PeersResult): string {
   if (spread) L.push('', spread)
   for (const c of cols) if (c.note) L.push(`- ${c.tool}: ${c.note}`)
   if (p.targets?.length) L.push('', "Issue 20's targets, round by round:", '', verdictsMarkdown(p.targets))
+  const aside = setAsideMarkdown(p.setAside ?? {})
+  if (aside) L.push('', aside)
   const table = roundsTable(p.rounds ?? {}, (t, s) => (t === FLOOR && s === 'nothing' ? 'stat walk' : t))
   if (table) L.push('', 'Every run (CPU includes every child process the tool waited for):', '', table)
   return L.join('\n')

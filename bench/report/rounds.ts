@@ -82,3 +82,23 @@ export function roundsTable(
 export function verdictsMarkdown(verdicts: readonly Verdict[]): string {
   return verdicts.map(verdictLine).join('\n')
 }
+
+/**
+ * setAsideMarkdown lists the runs measured again because other processes were busy meanwhile (their
+ * numbers are in the JSON's `setAside`); empty when there were none.
+ */
+export function setAsideMarkdown(setAside: Record<string, Run[]>): string {
+  const items: string[] = []
+  for (const [key, runs] of Object.entries(setAside)) {
+    const i = key.lastIndexOf('/')
+    for (const r of runs) {
+      const others = r.otherCpuMs === null ? '?' : (r.otherCpuMs / Math.max(1, r.wallMs)).toFixed(2)
+      items.push(
+        `${key.slice(0, i)} ${STEP_LABELS[key.slice(i + 1)] ?? key.slice(i + 1)} round ${r.round + 1} (${fmtS(r.wallMs)}, ${others} cores)`,
+      )
+    }
+  }
+  return items.length
+    ? `Measured again because other processes took more than the limit of cores meanwhile (set aside: ${items.join('; ')}).`
+    : ''
+}

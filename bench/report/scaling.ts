@@ -4,7 +4,7 @@
 
 import { SCALING_STEPS, type ScalingResult, type ScalingTool } from '../memory-scaling.js'
 import { fmtBytes, fmtRss, fmtS } from './format.js'
-import { roundsTable, STEP_LABELS, verdictsMarkdown } from './rounds.js'
+import { roundsTable, STEP_LABELS, setAsideMarkdown, verdictsMarkdown } from './rounds.js'
 
 /** scalingMarkdown renders the memory-scaling results. */
 export function scalingMarkdown(r: ScalingResult): string {
@@ -66,6 +66,8 @@ export function scalingMarkdown(r: ScalingResult): string {
   for (const size of r.sizes) {
     const table = roundsTable(size.rounds)
     if (table) L.push('', `Every run at ${n(size.files)} messages:`, '', table)
+    const aside = setAsideMarkdown(size.setAside)
+    if (aside) L.push('', aside)
   }
   return L.join('\n')
 }

@@ -85,6 +85,24 @@ describe('bench targets', () => {
     assert.deepEqual(r.walls(), { 'seb/restore': [2, 3] })
   })
 
+  it('Rounds.measure sets a disturbed run aside and measures the step again, at most maxRedos times', async () => {
+    const r = new Rounds()
+    const others = [1500, 100, 900, 900, 900]
+    let prepared = 0
+    const step = {
+      prepare: async () => {
+        prepared++
+      },
+      run: async () => ({ ...run(0, 1000, 1000, 1), otherCpuMs: others.shift()! }),
+    }
+    const policy = { quietWaitMs: 0, redoAbove: 0.25, maxRedos: 2 }
+    const kept = await r.measure('seb', 'first', 0, policy, step)
+    assert.deepEqual([kept.otherCpuMs, prepared, r.setAside()['seb/first']?.length], [100, 2, 1])
+    const last = await r.measure('seb', 'first', 1, policy, step)
+    assert.deepEqual([last.otherCpuMs, last.round, r.of('seb', 'first').length], [900, 1, 2])
+    assert.equal(r.setAside()['seb/first']?.length, 3)
+  })
+
   it('growthOf is the peak RSS added per file between sizes, from the smallest to the largest too', () => {
     const size = (files: number, kib: number): ScalingSize => ({
       files,
@@ -92,6 +110,7 @@ describe('bench targets', () => {
       generateMs: 0,
       tools: [{ tool: 'seb', available: true, first: { ...summarize([run(0, 1, 1, kib)])! } }],
       rounds: {},
+      setAside: {},
       targets: [],
     })
     const g = growthOf([size(1_000_000, 1_000_000), size(100_000, 100_000), size(300_000, 300_000)])
@@ -146,8 +165,17 @@ describe('bench targets', () => {
   it('parseBenchArgs: the baseline build, the memory-scaling series and the work folder', () => {
     const d = parseBenchArgs([])
     assert.deepEqual(
-      [d.sebBaseline, d.memoryScaling, d.scalingFiles, d.scalingMeanSize, d.workDir, d.quietWaitMs],
-      [null, false, [100_000, 300_000, 1_000_000], 2000, undefined, 60_000],
+      [
+        d.sebBaseline,
+        d.memoryScaling,
+        d.scalingFiles,
+        d.scalingMeanSize,
+        d.workDir,
+        d.quietWaitMs,
+        d.redoAbove,
+        d.maxRedos,
+      ],
+      [null, false, [100_000, 300_000, 1_000_000], 2000, undefined, 60_000, 0.25, 2],
     )
     const s = parseBenchArgs([
       '--seb-baseline',
