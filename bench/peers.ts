@@ -93,10 +93,12 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
   const archive = join(work, 'floor.tar.zst.gpg')
   const rounds = new Rounds()
   const policy = { quietWaitMs: a.quietWaitMs, redoAbove: a.redoAbove, maxRedos: a.maxRedos }
-  // One backup run with the bytes it added to the repository.
+  // One backup run with the bytes it added to the repository. Every attempt gets its own archive name
+  // (borg refuses a name twice, and a disturbed run is measured again).
+  let attempts = 0
   const backup = (t: Tool, tag: string) => async () => {
     const before = await duBytes(t.repo)
-    const m = await t.backup(tag)
+    const m = await t.backup(`${tag}-${++attempts}`)
     return { ...timingOf(m), bytes: (await duBytes(t.repo)) - before }
   }
   for (let rep = 0; rep < a.repeat; rep++) {
@@ -121,7 +123,7 @@ export async function runPeers(a: BenchArgs, work: string, gpg: GpgHome): Promis
     for (const t of roundOrder(live, rep)) {
       await guard(t, 'nothing-changed backup', async () => {
         log(`peers: ${t.name} nothing changed${of(rep)}`)
-        await rounds.measure(t.name, 'nothing', rep, policy, { run: backup(t, `b2-${rep}-`) })
+        await rounds.measure(t.name, 'nothing', rep, policy, { run: backup(t, `b2-${rep}`) })
       })
     }
   }
