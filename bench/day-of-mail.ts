@@ -9,21 +9,17 @@ import { mkdir, readdir, readFile, rename, unlink, utimes, writeFile } from 'nod
 import { dirname, join } from 'node:path'
 import {
   accountsFor,
-  buildMessage,
-  isMessagePath,
+  DAY,
   MAILBOX_END,
   mbsyncName,
-  mbsyncState,
-  mix32,
-  mulberry32,
   offlineimapName,
   type SyncStyle,
-  type TreeEntry,
-  tuidLine,
-  walkTree,
-} from './maildir-gen.js'
+} from './maildir/layout.js'
+import { buildMessage, tuidLine } from './maildir/message.js'
+import { mix32, mulberry32 } from './maildir/prng.js'
+import { isMessagePath, type TreeEntry, walkTree } from './maildir/read.js'
+import { mbsyncState } from './maildir/write.js'
 
-const DAY = 86400
 const MiB = 1024 * 1024
 
 /** How the day's renames, moves and deletions choose their messages. */

@@ -1,71 +1,23 @@
 // Why: seb's targets are ratios to what the plain system tools do on the same machine and tree (issue 6):
 // `tar -c | zstd -3 | gpg --encrypt` is the first-backup floor, `gpg -d | zstd -d | tar -x` the restore
 // floor, and `tar -c | zstd -3` of a day's new messages alone is the day floor (issue 3). This module
-// measures them with the real tools and a throwaway GnuPG home, never the user's keyring.
+// measures them with the real tools and the benchmark's throwaway GnuPG home, never the user's keyring.
 
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { q, runMeasured, sh } from './run.js'
-
-/** A throwaway GnuPG home with one ed25519/cv25519 key and no passphrase. */
-export interface GpgHome {
-  home: string
-  fingerprint: string
-  /** Environment for children: GNUPGHOME set to home. */
-  env: NodeJS.ProcessEnv
-  cleanup(): Promise<void>
-}
-
-/**
- * makeThrowawayGpg creates a GnuPG home under the system temp dir (short path: the agent's socket
- * must fit) with the key `bench <bench@example.invalid>` and returns its fingerprint.
- */
-export async function makeThrowawayGpg(): Promise<GpgHome> {
-  const home = await mkdtemp(join(tmpdir(), 'sebg-'))
-  const env = { ...process.env, GNUPGHOME: home }
-  await runMeasured(
-    'gpg',
-    [
-      '--batch',
-      '--passphrase',
-      '',
-      '--quick-gen-key',
-      'bench <bench@example.invalid>',
-      'future-default',
-      'default',
-      'never',
-    ],
-    { env },
-  )
-  const list = await runMeasured('gpg', ['--batch', '--with-colons', '--list-keys'], { env })
-  const fpr = /^fpr:+([0-9A-F]{40,64}):/m.exec(list.stdout)?.[1]
-  if (!fpr) throw new Error(`no fingerprint in gpg output: ${list.stdout}`)
-  // Start the agent now (one tiny encrypt + decrypt) so that no timed step pays for its start-up.
-  await sh(
-    `echo warm | gpg --batch --trust-model always --recipient ${q(fpr)} --encrypt | gpg --batch --quiet --decrypt > /dev/null`,
-    { env },
-  )
-  return {
-    home,
-    fingerprint: fpr,
-    env,
-    async cleanup() {
-      await runMeasured('gpgconf', ['--kill', 'all'], { env, check: false }).catch(() => undefined)
-      await rm(home, { recursive: true, force: true })
-    },
-  }
-}
+import type { GpgHome } from './gpg-home.js'
+import { q, sh, type Timing, timingOf } from './run.js'
 
 function gpgEncryptArgs(g: GpgHome): string {
   return `gpg --batch --yes --trust-model always --compress-algo none --recipient ${q(g.fingerprint)} --encrypt`
 }
 
-/** A measured floor pipeline. */
-export interface FloorResult {
-  durationMs: number
-  /** Peak RSS of the largest process of the pipeline, KiB (null without GNU time). */
-  peakRssKiB: number | null
+/**
+ * A measured floor pipeline, run as one `bash -c` under GNU time: CPU time covers every stage, peak RSS is
+ * that of the pipeline's largest process (null without GNU time).
+ */
+export interface FloorResult extends Timing {
   /** Bytes written (the archive), when meaningful. */
   bytes: number
 }
@@ -77,10 +29,10 @@ export interface FloorResult {
 export async function firstBackupFloor(src: string, g: GpgHome, out: string): Promise<FloorResult> {
   if (out === '/dev/null') {
     const r = await sh(`tar -c -C ${q(src)} . | zstd -3 -q | ${gpgEncryptArgs(g)} | wc -c`, { env: g.env })
-    return { durationMs: r.durationMs, peakRssKiB: r.peakRssKiB, bytes: Number(r.stdout.trim()) }
+    return { ...timingOf(r), bytes: Number(r.stdout.trim()) }
   }
   const r = await sh(`tar -c -C ${q(src)} . | zstd -3 -q | ${gpgEncryptArgs(g)} -o ${q(out)}`, { env: g.env })
-  return { durationMs: r.durationMs, peakRssKiB: r.peakRssKiB, bytes: (await stat(out)).size }
+  return { ...timingOf(r), bytes: (await stat(out)).size }
 }
 
 /** restoreFloor times `gpg -d archive | zstd -d | tar -x -C target` (target must exist). */
@@ -88,7 +40,7 @@ export async function restoreFloor(archive: string, target: string, g: GpgHome):
   const r = await sh(`gpg --batch --quiet -d ${q(archive)} | zstd -d -q | tar -x -C ${q(target)}`, {
     env: g.env,
   })
-  return { durationMs: r.durationMs, peakRssKiB: r.peakRssKiB, bytes: 0 }
+  return { ...timingOf(r), bytes: 0 }
 }
 
 /**
@@ -117,11 +69,18 @@ export async function compressedSize(root: string): Promise<number> {
 /** readFloor times `tar -c | cat > /dev/null` (reading the source alone). */
 export async function readFloor(src: string): Promise<FloorResult> {
   const r = await sh(`tar -c -C ${q(src)} . | cat > /dev/null`)
-  return { durationMs: r.durationMs, peakRssKiB: r.peakRssKiB, bytes: 0 }
+  return { ...timingOf(r), bytes: 0 }
 }
 
-/** statFloor times `find -printf` over the tree (listing and stat-ing every file). */
-export async function statFloor(src: string): Promise<FloorResult> {
-  const r = await sh(`find ${q(src)} -type f -printf '%s %T@ %i %p\\n' > /dev/null`)
-  return { durationMs: r.durationMs, peakRssKiB: r.peakRssKiB, bytes: 0 }
+/**
+ * STAT_WALK is the stat walk, the floor of a run with nothing changed: `find` lstat()s every entry of the
+ * tree (files and folders, as seb's scan does) and prints what seb's scan reads of each, size, mtime, inode,
+ * ctime and path, to /dev/null.
+ */
+export const STAT_WALK = "find SRC -printf '%s %T@ %i %C@ %p\\n' > /dev/null"
+
+/** statWalk times STAT_WALK over the tree. */
+export async function statWalk(src: string): Promise<FloorResult> {
+  const r = await sh(STAT_WALK.replace('SRC', q(src)))
+  return { ...timingOf(r), bytes: 0 }
 }

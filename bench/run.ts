@@ -1,34 +1,24 @@
 // Why: every timed step of the benchmark (seb, the floor pipelines, restic, borg) must be measured the same
-// way: wall time and peak RSS of the child, taken by GNU time (`/usr/bin/time -f '%e %M'`, Debian package
-// `time`) when it is installed; without it only wall time is recorded and RSS is reported as unknown.
+// way: wall time, CPU time and peak RSS of the child, taken by GNU time (`/usr/bin/time -f '%e %U %S %M'`,
+// Debian package `time`) when it is installed; without it only wall time is recorded and CPU and RSS are
+// reported as unknown.
+//
+// What GNU time sees: it waits for its child with wait4(), whose rusage covers the child and every
+// descendant the child itself waited for. So `%U` + `%S` include seb's worker threads and the gpg
+// processes it spawns and reaps, and for a pipeline run as one `bash -c` every stage (tar, zstd, gpg);
+// not included is a daemon that is never waited for (gpg-agent, started before any timed step). `%M` is
+// the peak RSS of the largest single process of that tree (threads share their process's RSS), not a sum:
+// for a pipeline it is its largest stage, for seb its node process (the gpg children are a few MB each).
 
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { log } from './log.js'
+import { cpuCounters, load1, waitForQuiet } from './machine.js'
 
 const GNU_TIME = '/usr/bin/time'
-
-/**
- * sebNodeArgs is what `node` is given to run the seb executable `bin` as its first line says
- * (`#!/usr/bin/env -S node FLAGS`): the flags, then `bin`. The benchmark and the tests run seb so,
- * with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH.
- */
-export function sebNodeArgs(bin: string): string[] {
-  let flags = nodeFlagsOf.get(bin)
-  if (!flags) {
-    const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
-    const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
-    if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
-    flags = m[1]!.split(' ').filter(Boolean)
-    nodeFlagsOf.set(bin, flags)
-  }
-  return [...flags, bin]
-}
-
-/** the flags read from each executable's first line (read once: the tests run seb hundreds of times) */
-const nodeFlagsOf = new Map<string, string[]>()
 
 /** The result of one measured child process. */
 export interface Measured {
@@ -39,6 +29,42 @@ export interface Measured {
   durationMs: number
   /** Peak resident set of the child (largest process of its tree that was waited for), KiB; null if unknown. */
   peakRssKiB: number | null
+  /** User and system CPU time of the child and every descendant it waited for, ms; null if unknown. */
+  userMs: number | null
+  sysMs: number | null
+  /** 1-minute load average when the child started (`uptime`). */
+  load1: number
+  /** CPU time other processes used on the machine while the child ran, ms; null if unknown. */
+  otherCpuMs: number | null
+  /** CPU time the hypervisor gave to other guests while the child ran, ms; null if unknown. */
+  stealMs: number | null
+}
+
+/** The numbers of one timed step, as the results keep them. */
+export interface Timing {
+  wallMs: number
+  userMs: number | null
+  sysMs: number | null
+  /** user + sys */
+  cpuMs: number | null
+  peakRssKiB: number | null
+  load1: number
+  otherCpuMs: number | null
+  stealMs: number | null
+}
+
+/** timingOf keeps the numbers of a measured child. */
+export function timingOf(m: Measured): Timing {
+  return {
+    wallMs: m.durationMs,
+    userMs: m.userMs,
+    sysMs: m.sysMs,
+    cpuMs: m.userMs === null || m.sysMs === null ? null : m.userMs + m.sysMs,
+    peakRssKiB: m.peakRssKiB,
+    load1: m.load1,
+    otherCpuMs: m.otherCpuMs,
+    stealMs: m.stealMs,
+  }
 }
 
 /** Options of runMeasured. */
@@ -50,16 +76,21 @@ export interface RunOptions {
   check?: boolean
 }
 
-/** hasGnuTime tells whether peak RSS can be measured with GNU time. */
+/** hasGnuTime tells whether CPU time and peak RSS can be measured with GNU time. */
 export function hasGnuTime(): boolean {
   return existsSync(GNU_TIME)
 }
 
-/** runMeasured runs cmd with args under GNU time (when present) and returns output, wall time, peak RSS. */
+/**
+ * runMeasured runs cmd with args under GNU time (when present) and returns its output, wall time, CPU time
+ * and peak RSS, with what the rest of the machine did meanwhile.
+ */
 export async function runMeasured(cmd: string, args: string[], opts: RunOptions = {}): Promise<Measured> {
   const timeDir = hasGnuTime() ? await mkdtemp(join(tmpdir(), 'seb-bench-time-')) : null
   const timeFile = timeDir ? join(timeDir, 'time') : null
-  const argv = timeFile ? [GNU_TIME, '-f', '%e %M', '-o', timeFile, cmd, ...args] : [cmd, ...args]
+  const argv = timeFile ? [GNU_TIME, '-f', '%e %U %S %M', '-o', timeFile, cmd, ...args] : [cmd, ...args]
+  const startLoad = load1()
+  const c0 = cpuCounters()
   const t0 = performance.now()
   const child = spawn(argv[0]!, argv.slice(1), {
     env: opts.env ?? process.env,
@@ -79,19 +110,34 @@ export async function runMeasured(cmd: string, args: string[], opts: RunOptions 
     child.on('close', (c) => resolve(c ?? 1))
   })
   const durationMs = performance.now() - t0
+  const c1 = cpuCounters()
   let peakRssKiB: number | null = null
+  let userMs: number | null = null
+  let sysMs: number | null = null
   if (timeFile && timeDir) {
+    // GNU time writes "Command exited with non-zero status N" first when the child fails.
     const t = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? ''
-    const m = /^([\d.]+) (\d+)$/.exec(t)
-    if (m) peakRssKiB = Number(m[2])
+    const m = /^([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/.exec(t)
+    if (m) {
+      userMs = Number(m[2]) * 1000
+      sysMs = Number(m[3]) * 1000
+      peakRssKiB = Number(m[4])
+    }
     await rm(timeDir, { recursive: true, force: true })
   }
+  const busyMs = c0 && c1 ? c1.busyMs - c0.busyMs : null
   const res: Measured = {
     code,
     stdout: Buffer.concat(out).toString('utf8'),
     stderr: Buffer.concat(err).toString('utf8'),
     durationMs,
     peakRssKiB,
+    userMs,
+    sysMs,
+    load1: startLoad,
+    otherCpuMs:
+      busyMs === null || userMs === null || sysMs === null ? null : Math.max(0, busyMs - userMs - sysMs),
+    stealMs: c0 && c1 ? c1.stealMs - c0.stealMs : null,
   }
   if ((opts.check ?? true) && code !== 0)
     throw new Error(
@@ -118,16 +164,17 @@ export function which(name: string): string | null {
   return null
 }
 
-/** duBytes adds up the apparent sizes of every file under dir (the "remote size" of a repository). */
-export async function duBytes(dir: string): Promise<number> {
-  let total = 0
-  const visit = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await visit(p)
-      else if (e.isFile()) total += (await stat(p)).size
-    }
-  }
-  if (existsSync(dir)) await visit(dir)
-  return total
+/**
+ * settle prepares a timed step: it flushes dirty pages, so that one tool's writeback is not billed to the
+ * next (on this VM's disk a restore's writeback alone moved the next timing by 2-5×), then waits up to
+ * `maxWaitMs` (--quiet-wait) for other work on the machine to stop (waitForQuiet), logging when it waited.
+ */
+export async function settle(maxWaitMs = 60_000): Promise<void> {
+  await runMeasured('sync', [], { check: false })
+  const q = await waitForQuiet({ maxWaitMs })
+  if (q.waitedMs > 3000)
+    log(
+      `waited ${(q.waitedMs / 1000).toFixed(0)} s for a quiet machine` +
+        (q.quiet ? '' : `; still ${q.busyCores.toFixed(2)} cores busy, measuring anyway`),
+    )
 }

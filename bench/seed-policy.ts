@@ -11,7 +11,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { isMessagePath, walkTree } from './maildir-gen.js'
+import { isMessagePath, walkTree } from './maildir/read.js'
 import { q, sh } from './run.js'
 
 /** Options of SeedPolicy. */

@@ -6,15 +6,13 @@ import { cp, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import {
-  compareTrees,
-  fmtBytes,
-  lastJsonLine,
-  medianRun,
-  parseBenchArgs,
-  runsMarkdown,
-} from '../../bench/bench.js'
 import { generateMaildir, isMessagePath, walkTree } from '../../bench/maildir-gen.js'
+import { parseBenchArgs } from '../../bench/options.js'
+import { fmtBytes } from '../../bench/report/format.js'
+import { runsMarkdown } from '../../bench/report/rounds.js'
+import { medianRun } from '../../bench/rounds.js'
+import { lastJsonLine } from '../../bench/seb-cli.js'
+import { compareTrees } from '../../bench/trees.js'
 
 describe('bench harness', () => {
   let dir: string

@@ -1,59 +1,17 @@
 // Why: the end-to-end tests run the built CLI against real servers exactly as a user would: ssh finds
 // its config, known_hosts and key under $HOME/.ssh (the CLI has no ssh options, like scp), S3 takes the
 // endpoint and keys from the environment, rclone its remote from RCLONE_CONFIG_* variables. This module
-// builds such a $HOME and environment, and reads back what a destination holds.
+// builds such an environment (the $HOME itself comes from bench/servers/ssh-home.ts, shared with the remote
+// benchmark) and reads back what a destination holds.
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
-import path from 'node:path'
+import type { SshHome } from '../../bench/servers/ssh-home.js'
 import { openStorage } from '../../src/storage/open.js'
 import type { FileType, ObjectInfo } from '../../src/storage/storage.js'
 import type { Radosgw } from '../helpers/radosgw.js'
 import { rcloneSftpEnv } from '../helpers/rclone.js'
 import type { Sshd } from '../helpers/sshd.js'
 
-/** SshHome is a home folder whose ~/.ssh reaches the test sshd (or deliberately does not trust it). */
-export interface SshHome {
-  readonly home: string
-  readonly config: string
-  readonly knownHosts: string
-  readonly identity: string
-  /** alias is the ~/.ssh/config Host that names the sshd (HostName 127.0.0.1, its port and user). */
-  readonly alias: string
-}
-
-/**
- * makeSshHome writes `root/.ssh/{config,known_hosts,id_ed25519}` for `server`. With `trust: false`
- * known_hosts stays empty: the server's key is unknown, as on a first connection.
- */
-export function makeSshHome(root: string, server: Sshd, options: { trust?: boolean } = {}): SshHome {
-  const ssh = path.join(root, '.ssh')
-  mkdirSync(ssh, { recursive: true, mode: 0o700 })
-  const identity = path.join(ssh, 'id_ed25519')
-  copyFileSync(server.clientKey, identity)
-  copyFileSync(`${server.clientKey}.pub`, `${identity}.pub`)
-  const knownHosts = path.join(ssh, 'known_hosts')
-  writeFileSync(
-    knownHosts,
-    options.trust === false ? '' : `[127.0.0.1]:${server.port} ${server.hostKeyLine}\n`,
-    { mode: 0o600 },
-  )
-  const alias = 'sebbox'
-  const config = path.join(ssh, 'config')
-  writeFileSync(
-    config,
-    [
-      `Host ${alias}`,
-      '  HostName 127.0.0.1',
-      `  Port ${server.port}`,
-      `  User ${server.user}`,
-      '  IdentityFile ~/.ssh/id_ed25519',
-      '  IdentitiesOnly yes',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  )
-  return { home: root, config, knownHosts, identity, alias }
-}
+export { makeSshHome, type SshHome } from '../../bench/servers/ssh-home.js'
 
 /** cliEnv is the environment of every seb run: keys, cache, $HOME for ssh, S3 and rclone settings. */
 export function cliEnv(o: {

@@ -2,7 +2,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { sebNodeArgs } from '../../bench/run.js'
+import { sebNodeArgs } from '../../bench/seb-cli.js'
 
 export { sebNodeArgs }
 
