@@ -69,7 +69,7 @@ export async function authenticateConfig(obj: ConfigObject, o: TrustOptions): Pr
       throw new DamageError(`${where}: signed settings that seb cannot read; the config is damaged`)
     // New settings must be signed by an owner of the settings this machine had (an owner removing
     // itself still signs as an owner of the old ones).
-    const owners = recipientsOf(pinned ?? manifest)
+    const owners = ownerFingerprints(pinned ?? manifest)
     const vouched = (o.trustedOwners ?? []).map((f) => f.toUpperCase()).includes(signer)
     if (!owners.includes(signer) && !vouched)
       throw new AuthenticityError(
@@ -109,6 +109,7 @@ export async function authenticateConfig(obj: ConfigObject, o: TrustOptions): Pr
   return { config, pins: next, passphraseKey }
 }
 
-function recipientsOf(m: Manifest): string[] {
+/** ownerFingerprints are who may sign the settings: the recipients (none for a passphrase repository). */
+function ownerFingerprints(m: Manifest): string[] {
   return m.encryption.type === 'recipients' ? m.encryption.recipients.map((f) => f.toUpperCase()) : []
 }
