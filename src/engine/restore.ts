@@ -26,6 +26,7 @@ import {
 import type { Failure } from '../pipeline/unpack-worker.js'
 import { UnpackerPool } from '../pipeline/unpacker-pool.js'
 import { type RepoAccess, Repository } from '../repo/repository.js'
+import { planTwins, restoreTwins } from './restore-twins.js'
 import type { LoadedState } from '../repo/state-loader.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
@@ -157,7 +158,12 @@ async function restoreVersions(
   }
   const failed: Failed[] = []
   const dirs = versions.filter((v) => v.kind === 'd')
-  const files = versions.filter((v) => v.kind === 'f')
+  // Twins come from a staged copy of their base (restore-twins.ts).
+  const twinPlan = planTwins(
+    versions.filter((v) => v.kind === 'f'),
+    state,
+  )
+  const files = twinPlan.files
   const links = versions.filter((v) => v.kind === 'l')
   const madeDirs = new Set<string>()
   /** ensureParent makes the folders leading to `rel` (0700 until the end), never through a symlink. */
@@ -236,7 +242,7 @@ async function restoreVersions(
             ? `pack ${packId} is damaged: ${workerError}`
             : null
         if (reason) progress({ type: 'warning', message: reason })
-        const written = tally(sent, outcomes, reason, packId, failed)
+        const written = tally(sent, outcomes, reason, packId, failed, twinPlan.staged)
         filesRestored += written.files
         bytesRestored += written.bytes
         progress({
@@ -253,6 +259,11 @@ async function restoreVersions(
     // Every pack task started ends before the workers stop; wait() rethrows the first failure.
     await pool.wait()
   }
+
+  const twins = await restoreTwins(twinPlan, state, out, ensureParent, toSeconds)
+  filesRestored += twins.files
+  bytesRestored += twins.bytes
+  failed.push(...twins.failed)
 
   for (const l of links) {
     try {
@@ -362,10 +373,13 @@ function tally(
   reason: string | null,
   packId: string,
   failed: Failed[],
+  staged?: ReadonlySet<Version>,
 ): { files: number; bytes: number } {
   const written = { files: 0, bytes: 0 }
   const errors = new Map(outcomes?.errors)
   sent.forEach((v, t) => {
+    // A twin's staged base is not a restored file: the twin reports for it.
+    if (staged?.has(v)) return
     const code = outcomes ? outcomes.codes[t] : MISSING
     if (code === WRITTEN) {
       written.files++

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BadCommit } from '../core/commit-codec.js'
+import { BadCommit, type WireHeaders } from '../core/commit-codec.js'
 import { CommitApplier, MAX_LINE } from '../core/commit-lines.js'
 import { encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -204,6 +204,7 @@ export async function readCommitInto(
   state: RepoState,
   spoolDir: string,
   signal?: AbortSignal,
+  onHeaders?: (h: WireHeaders | null) => void,
 ): Promise<void> {
   const what = `commit ${sig.name}`
   await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
@@ -238,7 +239,7 @@ export async function readCommitInto(
     }
     if (size !== sig.size || digest !== sig.sha256)
       throw new DamageError(`${what} is damaged: its bytes are not the ones its signature names`)
-    const applier = new CommitApplier(state, { repository: sig.repository, seq: sig.seq })
+    const applier = new CommitApplier(state, { repository: sig.repository, seq: sig.seq }, onHeaders)
     const lines = new LineSplitter((l) => applier.line(l))
     let member = -1
     const fh = await fs.open(file, 'r')
