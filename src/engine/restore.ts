@@ -8,12 +8,14 @@
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { getOrCreate } from '../core/maps.js'
+import { selectMessages, versionsForIds } from '../core/message-select.js'
 import type { SnapshotInfo, Version } from '../core/model.js'
 import { displayPath, encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
 import { pickSnapshot, selectVersions } from '../core/snapshot-select.js'
 import type { GpgContext } from '../crypto/gpg.js'
-import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
+import { canDecrypt } from '../crypto/keyring.js'
+import { DamageError, KeyError, MessageNotFoundError, SebError, UsageError } from '../errors.js'
 import { explain, packFile } from '../pack/pack-reader.js'
 import {
   DAMAGED,
@@ -40,6 +42,8 @@ export interface RestoreOptions extends RepoAccess {
   readonly patterns?: readonly string[]
   readonly overwrite?: boolean
   readonly progress?: ProgressSink
+  /** restore only the messages with these Message-IDs (by default from the newest snapshot holding each) */
+  readonly messageIds?: readonly string[]
 }
 
 /** RestoreSummary says what was restored and what could not be. */
@@ -117,12 +121,30 @@ async function choose(o: RestoreOptions, repo: Repository, progress: ProgressSin
   })
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
+  if (o.messageIds?.length) return chooseMessages(o, repo, loaded)
   const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
   // Unsorted: restore needs no order, and sorting 87,000 paths took 60 ms of its start.
   const versions = selectVersions(loaded.state.snapshotVersions(snap.seq, false), o.patterns ?? [])
   if (o.patterns?.length && !versions.length)
     throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
   return { loaded, snap, versions }
+}
+
+/**
+ * chooseMessages picks the versions of the messages `--message-id` names: in the snapshot chosen, or
+ * each in the newest snapshot that holds it. An id found nowhere stops the restore before it starts.
+ */
+async function chooseMessages(o: RestoreOptions, repo: Repository, loaded: LoadedState): Promise<Chosen> {
+  const { state } = loaded
+  const { headers } = await repo.searchHeaders(loaded, await canDecrypt(repo.ctx))
+  const ids = o.messageIds ?? []
+  const found = selectMessages(state, headers, { messageIds: ids })
+  const fixed = o.snapshot || o.asOf ? pickSnapshot(state, o.snapshot, o.asOf) : null
+  const picked = versionsForIds(found, ids, fixed?.seq ?? null)
+  if (picked.missing.length)
+    throw new MessageNotFoundError(picked.missing, fixed ? `snapshot ${fixed.id}` : 'any snapshot')
+  const snap = fixed ?? state.snapshots.find((s) => s.seq === picked.seq)!
+  return { loaded, snap, versions: picked.versions }
 }
 
 /** UNPACKERS: packs decrypted and unpacked at once (two cores: gpg and the unpack workers share them). */
