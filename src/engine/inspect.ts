@@ -3,7 +3,7 @@
 // and never change anything.
 import { planCompaction } from '../core/compaction.js'
 import { pathMatcher } from '../core/glob.js'
-import { type FoundMessage, type MailQuery, selectMessages } from '../core/message-select.js'
+import { type FoundMessage, holds, type MailQuery, selectMessages } from '../core/message-select.js'
 import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
 import { pickSnapshot } from '../core/snapshot-select.js'
 import { UsageError } from '../errors.js'
@@ -104,7 +104,7 @@ export async function findFiles(
  */
 export async function findMessages(
   o: ReadOptions & { query: Omit<MailQuery, 'path'>; patterns?: readonly string[] },
-): Promise<{ messages: FoundMessage[]; complete: boolean }> {
+): Promise<{ messages: FoundMessage[]; complete: boolean; snapshots: number }> {
   return withState(o, async (loaded, repo) => {
     const { headers, complete } = await repo.searchHeaders(loaded, await canDecrypt(repo.ctx))
     const glob = o.patterns?.length ? pathMatcher(o.patterns) : null
@@ -112,7 +112,10 @@ export async function findMessages(
       ...o.query,
       path: glob ? (p) => glob(p, false) : undefined,
     })
-    return { messages, complete }
+    const snapshots = loaded.state.snapshots.filter((s) =>
+      messages.some((m) => m.versions.some((v) => holds(v, s.seq))),
+    ).length
+    return { messages, complete, snapshots }
   })
 }
 

@@ -61,7 +61,7 @@ export async function runMessageFind(
     if (v !== undefined && !v.trim()) throw new UsageError(`${name} is empty: give the words to look for`)
   const storage = await ctx.open(dest)
   try {
-    const { messages, complete } = await explainMissingRepository(
+    const { messages, complete, snapshots } = await explainMissingRepository(
       dest,
       findMessages({
         ...ctx.access(storage),
@@ -82,7 +82,9 @@ export async function runMessageFind(
     if (ctx.mode.json) {
       for (const m of messages) io.out(`${JSON.stringify({ type: 'message', ...messageJson(m) })}\n`)
       if (note) io.out(`${JSON.stringify({ type: 'warning', message: note })}\n`)
-      io.out(`${JSON.stringify({ type: 'summary', command: 'find', messages: messages.length })}\n`)
+      io.out(
+        `${JSON.stringify({ type: 'summary', command: 'find', pattern: pattern ?? '', matches: messages.length, snapshots })}\n`,
+      )
     } else if (!ctx.mode.quiet) {
       for (const m of messages) io.out(`${messageLine(m)}\n`)
       io.out(messages.length ? `${count(messages.length, 'message')}\n` : 'no message matches\n')

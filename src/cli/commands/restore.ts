@@ -108,7 +108,7 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
               throw withGlobHint(err, globs)
             })
             .finally(reporter.done)
-          if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s })}\n`)
+          if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s, delivered: s.delivered ?? [] })}\n`)
           else {
             for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
             for (const d of s.delivered ?? []) if (!ctx.mode.quiet) io.out(`delivered ${path.join(opts.intoMaildir!, d)}\n`)
