@@ -101,7 +101,8 @@ export function* checkpointLines(
       yield line(norm ? [...b, norm] : b)
     }
   }
-  for (const t of state.wireTwins()) yield line(['t', ...t])
+  for (const [hash, size, base, patch] of state.wireTwins())
+    yield line(['t', hash, size, shortBase(state, base), patch])
   for (const hl of headers) yield line(['h', ...hl])
   for (const s of state.snapshots) yield line(['s', s])
   yield json(['e', n])
@@ -214,13 +215,17 @@ export class CommitApplier {
           l[5] as string | undefined,
         )
         return
-      case 't':
+      case 't': {
         check(
-          l.length === 5 && isHexHash(l[1]) && isCount(l[2]) && isHexHash(l[3]) && isPatch(l[4]),
+          l.length === 5 && isHexHash(l[1]) && isCount(l[2]) && typeof l[3] === 'string' && isPatch(l[4]),
           'bad twin',
         )
-        this.state.addTwin(l[1] as string, l[2] as number, l[3] as string, l[4] as string)
+        // The base is named by its hash, or by a prefix of it that names one stored content.
+        const base = isHexHash(l[3]) ? l[3] : this.state.blobs.findPrefix(l[3] as string)
+        check(base !== null, 'a twin of no stored content')
+        this.state.addTwin(l[1] as string, l[2] as number, base, l[4] as string)
         return
+      }
       case 'h':
         check(isHeaderLine(l), 'bad search headers')
         this.onHeaders?.(l.slice(1) as WireHeaders)
@@ -305,4 +310,17 @@ function isHeaderLine(l: unknown[]): boolean {
     (l[5] === null || (typeof l[5] === 'number' && Number.isFinite(l[5]))) &&
     isText(l[6])
   )
+}
+
+/** BASE_PREFIX: hex digits of a twin's base hash written when they name one stored content (64 bits). */
+export const BASE_PREFIX = 16
+
+/**
+ * shortBase names a twin's base in a `t` line: the first BASE_PREFIX hex digits of its hash when no
+ * other stored content starts with them (a re-download of a mailbox: some 24 bytes a message less),
+ * else the whole hash. Readers resolve it against the contents stored when the line is applied.
+ */
+export function shortBase(state: RepoState, base: string): string {
+  const prefix = base.slice(0, BASE_PREFIX)
+  return state.blobs.findPrefix(prefix) === base ? prefix : base
 }

@@ -9,7 +9,7 @@ import {
   type WirePack,
   type WireTwin,
 } from '../core/commit-codec.js'
-import { checkpointLines, deltaLines } from '../core/commit-lines.js'
+import { checkpointLines, deltaLines, shortBase } from '../core/commit-lines.js'
 import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -127,7 +127,10 @@ export async function commitChanges(
   const kept = checkpoint ? await keptHeaders(headerCache, state, changes.headers ?? []) : null
   const lines = kept
     ? checkpointLines(state, { repository: c.repository, seq, time, snapshot }, kept.values())
-    : deltaLines(record, c.repository)
+    : deltaLines(
+        { ...record, twins: record.twins?.map(([h, size, base, patch]) => [h, size, shortBase(state, base), patch]) },
+        c.repository,
+      )
   const name = commitName(seq)
   const frames = commitFrames(seq, time, lines, hardLinks(state, checkpoint ? null : changes.add))
   // 1. The cache's next state, ahead: a small log line on top of its state file for a delta; the whole
