@@ -112,7 +112,8 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
    * the run of slots from it to the next empty one is looked at.
    */
   findPrefix(prefix: string): string | null {
-    if (!this.slots.length || prefix.length < 16 || prefix.length % 2 || !/^[0-9a-f]+$/.test(prefix)) return null
+    if (!this.slots.length || prefix.length < 16 || prefix.length % 2 || !/^[0-9a-f]+$/.test(prefix))
+      return null
     const want = Buffer.from(prefix, 'hex')
     const mask = this.slots.length - 1
     let found: string | null = null

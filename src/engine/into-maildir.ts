@@ -38,8 +38,11 @@ export function uniqueName(now = Date.now()): string {
 export async function restoreIntoMaildir(o: RestoreOptions & { dir: string }): Promise<IntoMaildirSummary> {
   const st = await fs.stat(o.dir).catch(() => null)
   if (!st?.isDirectory())
-    throw new UsageError(`--into-maildir ${o.dir}: not a folder; give a Maildir folder (holding cur/, new/, tmp/)`)
-  for (const sub of ['cur', 'new', 'tmp']) await fs.mkdir(path.join(o.dir, sub), { recursive: true, mode: 0o700 })
+    throw new UsageError(
+      `--into-maildir ${o.dir}: not a folder; give a Maildir folder (holding cur/, new/, tmp/)`,
+    )
+  for (const sub of ['cur', 'new', 'tmp'])
+    await fs.mkdir(path.join(o.dir, sub), { recursive: true, mode: 0o700 })
   const staging = path.join(o.dir, 'tmp', `.seb-restore-${randomBytes(8).toString('hex')}`)
   await fs.mkdir(staging, { mode: 0o700 })
   try {

@@ -39,7 +39,16 @@ export function planTwins(files: readonly Version[], state: RepoState): TwinPlan
     let stage = byBase.get(t.base)
     if (!stage) {
       const size = state.blobs.get(t.base)?.size ?? 0
-      stage = { path: `${stageDir}/${byBase.size}`, kind: 'f', ref: t.base, size, mtimeMs: 0, mode: 0o600, from: 0, to: 0 }
+      stage = {
+        path: `${stageDir}/${byBase.size}`,
+        kind: 'f',
+        ref: t.base,
+        size,
+        mtimeMs: 0,
+        mode: 0o600,
+        from: 0,
+        to: 0,
+      }
       byBase.set(t.base, stage)
       staged.add(stage)
       out.push(stage)
@@ -83,11 +92,17 @@ export async function restoreTwins(
       try {
         bytes = applyPatch(base, findNoise(base), decodePatch(t.patch))
       } catch (err) {
-        result.failed.push({ path: v.path, reason: `its patch does not fit its base (${(err as Error).message})` })
+        result.failed.push({
+          path: v.path,
+          reason: `its patch does not fit its base (${(err as Error).message})`,
+        })
         continue
       }
       if (bytes.length !== v.size || hash('sha256', bytes, 'hex') !== v.ref) {
-        result.failed.push({ path: v.path, reason: 'rebuilt from its base, it does not match its hash (damaged index)' })
+        result.failed.push({
+          path: v.path,
+          reason: 'rebuilt from its base, it does not match its hash (damaged index)',
+        })
         continue
       }
       try {
@@ -110,7 +125,10 @@ export async function restoreTwins(
         const e = err as NodeJS.ErrnoException
         result.failed.push({
           path: v.path,
-          reason: e.code === 'ELOOP' ? 'a symlink is in the way (refusing to write through it)' : (e.message ?? String(err)),
+          reason:
+            e.code === 'ELOOP'
+              ? 'a symlink is in the way (refusing to write through it)'
+              : (e.message ?? String(err)),
         })
       }
     }

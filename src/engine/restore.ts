@@ -28,11 +28,11 @@ import {
 import type { Failure } from '../pipeline/unpack-worker.js'
 import { UnpackerPool } from '../pipeline/unpacker-pool.js'
 import { type RepoAccess, Repository } from '../repo/repository.js'
-import { planTwins, restoreTwins } from './restore-twins.js'
 import type { LoadedState } from '../repo/state-loader.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
 import { errnoCode, errnoText } from '../util/errno.js'
+import { planTwins, restoreTwins } from './restore-twins.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions extends RepoAccess {

@@ -108,7 +108,12 @@ export class ReaderPool {
     const results: ReadResult[] = files.map((_, i) => {
       const error = errors.get(i)
       return error === undefined
-        ? { size: reply.sizes[i]!, hash: reply.hashes.slice(64 * i, 64 * i + 64), error: null, noise: noise.get(i) }
+        ? {
+            size: reply.sizes[i]!,
+            hash: reply.hashes.slice(64 * i, 64 * i + 64),
+            error: null,
+            noise: noise.get(i),
+          }
         : { size: 0, hash: '', error }
     })
     const headers: PackReply['headers'] = []

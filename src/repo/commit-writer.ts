@@ -128,7 +128,10 @@ export async function commitChanges(
   const lines = kept
     ? checkpointLines(state, { repository: c.repository, seq, time, snapshot }, kept.values())
     : deltaLines(
-        { ...record, twins: record.twins?.map(([h, size, base, patch]) => [h, size, shortBase(state, base), patch]) },
+        {
+          ...record,
+          twins: record.twins?.map(([h, size, base, patch]) => [h, size, shortBase(state, base), patch]),
+        },
         c.repository,
       )
   const name = commitName(seq)

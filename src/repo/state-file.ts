@@ -191,7 +191,10 @@ export async function readState(file: string): Promise<StateFile | null> {
     for (const [i, p] of h.otherFactPaths) factPaths[i] = p
     const facts = FactsTable.fromColumns(factPaths, await read(new Float64Array(4 * k)))
     const state = new RepoState({ live, blobs })
-    state.norms.loadColumns({ norms: await read(new Uint8Array(32 * q)), bases: await read(new Uint8Array(32 * q)) })
+    state.norms.loadColumns({
+      norms: await read(new Uint8Array(32 * q)),
+      bases: await read(new Uint8Array(32 * q)),
+    })
     for (const t of h.twins) state.addTwin(...t)
     for (const [id, size, seq, contentBytes] of h.packs) state.loadPack(id, size, seq, contentBytes)
     for (const v of h.history) state.loadVersion(...v)

@@ -33,7 +33,7 @@ const LANDLORD = Buffer.concat([
     'Content-Transfer-Encoding: 8bit',
     '',
   ]),
-  Buffer.from('Bonjour,\r\nle loyer d\'octobre est de 850 \xe9.\r\n', 'latin1'),
+  Buffer.from("Bonjour,\r\nle loyer d'octobre est de 850 \xe9.\r\n", 'latin1'),
 ])
 const LANDLORD_ID = 'rent-2026-10.4711@immo.example.fr'
 const LANDLORD_NAME = 'INBOX/cur/1791270718.M1P9Q1.laptop,U=77:2,FS'
@@ -105,10 +105,16 @@ describe('seb find and restore by headers (issue 19)', () => {
     ]) {
       const r = await seb('find', dest, ...q, '--json')
       assert.equal(r.code, 0, r.stderr)
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
       const found = lines.filter((l) => l.type === 'message')
       assert.equal(found.length, 1, `${q.join(' ')}: ${r.stdout}`)
-      const m = found[0] as Record<string, string> & { firstSnapshot: { id: string }; lastSnapshot: { id: string } }
+      const m = found[0] as Record<string, string> & {
+        firstSnapshot: { id: string }
+        lastSnapshot: { id: string }
+      }
       assert.equal(m.subject, "Loyer d'octobre et dépôt de garantie")
       assert.equal(m.from, 'Gérard Propriétaire <landlord@immo.example.fr>')
       assert.equal(m.messageId, LANDLORD_ID)
@@ -185,7 +191,10 @@ describe('seb find and restore by headers (issue 19)', () => {
   it('a moved message that differs only in X-TUID uploads no content and restores exact', async () => {
     const from = 'INBOX/cur/1700000003.M3P7Q1.laptop,U=4:2,S'
     const bytes = await fs.readFile(at(from))
-    const moved = Buffer.from(bytes.toString('latin1').replace(/X-TUID: .*/, `X-TUID: ${tuidValue(999)}`), 'latin1')
+    const moved = Buffer.from(
+      bytes.toString('latin1').replace(/X-TUID: .*/, `X-TUID: ${tuidValue(999)}`),
+      'latin1',
+    )
     assert.ok(!moved.equals(bytes))
     await fs.rm(at(from))
     await fs.writeFile(at('Archive/cur/1800000000.M1P8Q1.laptop,U=1:2,S'), moved)
@@ -211,7 +220,10 @@ describe('seb find and restore by headers (issue 19)', () => {
     const r = await seb('find', dest, '--subject', 'octobre garantie', '--json')
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /"type":"message"/)
-    const again = await fs.readFile(path.join(cache, dirs.find((d) => !d.startsWith('.'))!, 'headers.jsonl'), 'utf8')
+    const again = await fs.readFile(
+      path.join(cache, dirs.find((d) => !d.startsWith('.'))!, 'headers.jsonl'),
+      'utf8',
+    )
     assert.match(again, /rent-2026-10/)
   })
 })

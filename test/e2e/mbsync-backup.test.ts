@@ -52,7 +52,8 @@ describe('seb backs up an mbsync Maildir (real Dovecot and mbsync)', () => {
     process.env.GNUPGHOME = g.home
     server = await startDovecot()
     actor = await server.connect()
-    for (const m of generateMails(1919, MESSAGES)) await actor.append('INBOX', m.bytes, m.flags, new Date(m.internalDate))
+    for (const m of generateMails(1919, MESSAGES))
+      await actor.append('INBOX', m.bytes, m.flags, new Date(m.internalDate))
     mb = mbsyncFor(server, path.join(tmp, 'Mail'))
     await init(storage, { recipients: [g.keys[0]!.fingerprint] })
   })
@@ -79,7 +80,9 @@ describe('seb backs up an mbsync Maildir (real Dovecot and mbsync)', () => {
     await mb.sync()
     const s = await run(`move of ${MOVED}`)
     const limit = 64 * 1024 + 300 * MOVED
-    measured.push(`move: ${(s.bytesUploaded / MOVED).toFixed(0)} B per message moved (limit ${limit} B in all)`)
+    measured.push(
+      `move: ${(s.bytesUploaded / MOVED).toFixed(0)} B per message moved (limit ${limit} B in all)`,
+    )
     assert.ok(s.bytesUploaded < limit, `the move uploaded ${s.bytesUploaded} B, limit ${limit}`)
     await restoredMatches()
   })

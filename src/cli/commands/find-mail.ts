@@ -90,7 +90,8 @@ export async function runMessageFind(
       io.out(messages.length ? `${count(messages.length, 'message')}\n` : 'no message matches\n')
       if (note) io.err(`seb: note: ${note}\n`)
     }
-    if (o.messageId !== undefined && !messages.length) throw new MessageNotFoundError([o.messageId], 'any snapshot')
+    if (o.messageId !== undefined && !messages.length)
+      throw new MessageNotFoundError([o.messageId], 'any snapshot')
   } finally {
     await storage.close()
   }
@@ -116,7 +117,8 @@ export function messageJson(m: FoundMessage) {
 /** messageLine is a found message as one line: date, from, subject, folder, path, first → last snapshot. */
 function messageLine(m: FoundMessage): string {
   const [, subject, from, , date, messageId] = m.headers
-  const day = date === null ? '(no date)'.padEnd(16) : new Date(date).toISOString().slice(0, 16).replace('T', ' ')
+  const day =
+    date === null ? '(no date)'.padEnd(16) : new Date(date).toISOString().slice(0, 16).replace('T', ' ')
   const span = m.first.id === m.last.id ? m.first.id : `${m.first.id}..${m.last.id}`
   return [
     day,

@@ -60,7 +60,12 @@ export function registerFind(program: Command, io: CliIO, _result: { code: numbe
         await runMessageFind(ctx, io, dest, pattern, opts)
         return
       }
-      if (pattern === undefined) throw new SebError('usage', 'find needs a PATTERN or a header option (--subject, --from, --to, --message-id, --since, --until)', ExitCode.Usage)
+      if (pattern === undefined)
+        throw new SebError(
+          'usage',
+          'find needs a PATTERN or a header option (--subject, --from, --to, --message-id, --since, --until)',
+          ExitCode.Usage,
+        )
       const storage = await ctx.open(dest)
       try {
         const { matches, snapshots } = await explainMissingRepository(

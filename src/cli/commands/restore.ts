@@ -71,15 +71,20 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
         const ctx = commandContext(cmd, io)
         if (opts.intoMaildir !== undefined) {
           if (!opts.messageId?.length)
-            throw new UsageError('--into-maildir needs --message-id ID: it delivers chosen messages, not a snapshot')
+            throw new UsageError(
+              '--into-maildir needs --message-id ID: it delivers chosen messages, not a snapshot',
+            )
           // With --into-maildir there is no TARGET: what looks like one is a glob.
           if (target !== undefined) globs = [target, ...globs]
           if (globs.length)
-            throw new UsageError(`--into-maildir takes no TARGET or glob (got ${globs[0]}); the messages go into ${opts.intoMaildir}`)
+            throw new UsageError(
+              `--into-maildir takes no TARGET or glob (got ${globs[0]}); the messages go into ${opts.intoMaildir}`,
+            )
         } else {
           if (opts.messageId?.length && globs.length)
             throw new UsageError(`--message-id restores whole messages: give no glob (got ${globs[0]})`)
-          if (target === undefined) throw new UsageError('restore needs a TARGET folder (or --message-id ID --into-maildir DIR)')
+          if (target === undefined)
+            throw new UsageError('restore needs a TARGET folder (or --message-id ID --into-maildir DIR)')
           await checkRestoreTarget(target)
         }
         const storage = await ctx.open(dest)
@@ -108,10 +113,14 @@ export function registerRestore(program: Command, io: CliIO, result: { code: num
               throw withGlobHint(err, globs)
             })
             .finally(reporter.done)
-          if (ctx.mode.json) io.out(`${JSON.stringify({ type: 'summary', command: 'restore', ...s, delivered: s.delivered ?? [] })}\n`)
+          if (ctx.mode.json)
+            io.out(
+              `${JSON.stringify({ type: 'summary', command: 'restore', ...s, delivered: s.delivered ?? [] })}\n`,
+            )
           else {
             for (const f of s.failed) io.err(`seb: ${displayPath(f.path)}: not restored: ${f.reason}\n`)
-            for (const d of s.delivered ?? []) if (!ctx.mode.quiet) io.out(`delivered ${path.join(opts.intoMaildir!, d)}\n`)
+            for (const d of s.delivered ?? [])
+              if (!ctx.mode.quiet) io.out(`delivered ${path.join(opts.intoMaildir!, d)}\n`)
             if (!ctx.mode.quiet)
               io.out(
                 `restored snapshot ${s.snapshot}: ${count(s.filesRestored, 'file')}, ${formatBytes(s.bytesRestored)} in ${formatDuration(s.durationMs)}\n`,

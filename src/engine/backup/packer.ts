@@ -93,7 +93,11 @@ export class Packer {
    * normalized hash `norm` is a twin of, if any.
    */
   private twinBase(norm: string): string | undefined {
-    return this.o.state.twinBaseFor(norm) ?? this.newNorms.get(norm) ?? (this.newBlobs.has(norm) ? norm : undefined)
+    return (
+      this.o.state.twinBaseFor(norm) ??
+      this.newNorms.get(norm) ??
+      (this.newBlobs.has(norm) ? norm : undefined)
+    )
   }
 
   private report(): void {
