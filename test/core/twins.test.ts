@@ -164,9 +164,7 @@ describe('twins in the index', () => {
       [
         ['Archive', 'Archive/cur/2', 2, 2],
         ['INBOX', 'INBOX/cur/1', 1, 1],
-      ]
-        .sort()
-        .reverse(),
+      ],
     )
     const picked = versionsForIds(found, ['<m1@x>'], null)
     assert.equal(picked.seq, 2)
