@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test'
 import { runSeb } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { generateMails, insertHeaderLine, tuidValue } from '../helpers/mail-messages.js'
+import { manualRestore } from '../helpers/manual-restore.js'
 import { assertSameTree, tempDir } from '../helpers/tree.js'
 
 const CRLF = (lines: string[]) => Buffer.from(`${lines.join('\r\n')}\r\n`, 'latin1')
@@ -205,6 +206,12 @@ describe('seb find and restore by headers (issue 19)', () => {
     const r = await seb('restore', dest, target)
     assert.equal(r.code, 0, r.stderr)
     await assertSameTree(src, target)
+    // Without seb (docs/design.md): under its new name, with its stored twin's X-TUID line.
+    const manual = path.join(work.dir, 'manual')
+    await fs.mkdir(manual)
+    manualRestore(dest, manual, g.home)
+    const back = await fs.readFile(path.join(manual, 'Archive/cur/1800000000.M1P8Q1.laptop,U=1:2,S'))
+    assert.ok(back.equals(bytes), 'the manual restore gives the base bytes under the twin name')
     // Found where it is now, by its sender.
     const mail = await fs.readFile(at('Archive/cur/1800000000.M1P8Q1.laptop,U=1:2,S'), 'latin1')
     const id = /Message-ID: *<([^>]+)>/i.exec(mail)?.[1]
