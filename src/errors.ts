@@ -99,3 +99,14 @@ export class PermanentStorageError extends SebError {
     super('storage-permanent', message, ExitCode.Error, options)
   }
 }
+
+/** MessageNotFoundError: `--message-id` names a message no snapshot (or not the one chosen) holds. */
+export class MessageNotFoundError extends SebError {
+  constructor(ids: readonly string[], where: string) {
+    super(
+      'message-not-found',
+      `no message with Message-ID ${ids.map((i) => `<${i.replace(/^<|>$/g, '')}>`).join(', ')} in ${where}; seb find DEST --message-id ID lists where it is`,
+      ExitCode.Error,
+    )
+  }
+}

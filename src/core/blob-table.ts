@@ -106,6 +106,27 @@ export class BlobTable implements ReadonlyMap<string, BlobLocation> {
     return this.row(hash) >= 0
   }
 
+  /**
+   * findPrefix returns the one hash held that starts with `prefix` (16 to 64 lowercase hex digits, an
+   * even number), or null when none or several do. Keys sharing a prefix share a home slot, so only
+   * the run of slots from it to the next empty one is looked at.
+   */
+  findPrefix(prefix: string): string | null {
+    if (!this.slots.length || prefix.length < 16 || prefix.length % 2 || !/^[0-9a-f]+$/.test(prefix))
+      return null
+    const want = Buffer.from(prefix, 'hex')
+    const mask = this.slots.length - 1
+    let found: string | null = null
+    for (let i = HashColumn.key32Of(want) & mask; this.slots[i]; i = (i + 1) & mask) {
+      const r = this.slots[i]! - 1
+      const { bytes, other } = this.hashes.raw(r)
+      if (other !== undefined || !bytes.subarray(0, want.length).equals(want)) continue
+      if (found !== null) return null
+      found = this.hashes.get(r)
+    }
+    return found
+  }
+
   get(hash: string): BlobLocation | undefined {
     const r = this.row(hash)
     return r < 0 ? undefined : this.at(r)

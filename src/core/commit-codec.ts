@@ -13,8 +13,14 @@ export const FORMAT_VERSION = 2
 /** FORMAT_1 is the format seb 0.3 wrote: its JSON commit records are still read, by `seb upgrade`. */
 export const FORMAT_1 = 1
 
-/** WirePack: [id, size, contentBytes, blobs: [hash, size, tarPath, entry][]] */
-export type WirePack = [string, number, number, [string, number, string, number][]]
+/** WireBlob: [hash, size, tarPath, entry, normalized hash (only for content with sync-tool noise)] */
+export type WireBlob = [string, number, string, number] | [string, number, string, number, string]
+/** WirePack: [id, size, contentBytes, blobs] */
+export type WirePack = [string, number, number, WireBlob[]]
+/** WireTwin: [hash, size, base hash, patch] (a twin: docs/design.md) */
+export type WireTwin = [string, number, string, string]
+/** WireHeaders: [hash, subject, from, to, date ms | null, message id] (search headers) */
+export type WireHeaders = [string, string, string, string, number | null, string]
 /** WireEntry: [path, kind, ref, size, mtimeMs, mode] */
 export type WireEntry = [string, EntryKind, string, number, number, number]
 /** WireVersion: [path, kind, ref, size, mtimeMs, mode, from, to] */
@@ -43,6 +49,10 @@ export interface CommitRecord {
   versions: WireVersion[]
   /** checkpoint: every retained snapshot, this one included */
   snapshots: SnapshotInfo[]
+  /** twins recorded by this commit (absent: none) */
+  twins?: WireTwin[]
+  /** search headers of the messages stored by this commit; not part of the in-memory index */
+  headers?: WireHeaders[]
 }
 
 /** emptyCommit returns a commit record with every list empty. */

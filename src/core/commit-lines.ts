@@ -12,8 +12,11 @@ import {
   FORMAT_VERSION,
   isCount,
   type WireEntry,
+  type WireHeaders,
 } from './commit-codec.js'
 import { isHexHash } from './hash-column.js'
+import { BadPatchError, decodePatch } from './header-noise.js'
+import { MAX_HEADER_CHARS } from './mail-headers.js'
 import type { SnapshotInfo } from './model.js'
 import { isSafeRelativePath } from './path-bytes.js'
 import type { RepoState } from './repo-state.js'
@@ -47,18 +50,22 @@ export function* deltaLines(record: CommitRecord, repository: string): Generator
     yield line(['p', id, size, contentBytes])
     for (const b of blobs) yield line(['b', ...b])
   }
+  for (const t of record.twins ?? []) yield line(['t', ...t])
+  for (const h of record.headers ?? []) yield line(['h', ...h])
   for (const id of record.dropPacks) yield line(['x', id])
   for (const s of record.forget) yield line(['f', s])
   yield json(['e', n])
 }
 
 /**
- * checkpointLines yields the lines of a checkpoint of `state` (every retained version, pack, content
- * and snapshot), made straight from its tables.
+ * checkpointLines yields the lines of a checkpoint of `state` (every retained version, pack, content,
+ * twin and snapshot), made straight from its tables, with the search headers `headers` gives (those of
+ * the contents the state keeps: the caller has them, the state does not).
  */
 export function* checkpointLines(
   state: RepoState,
   h: { repository: string; seq: number; time: string; snapshot: SnapshotInfo | null },
+  headers: Iterable<WireHeaders> = [],
 ): Generator<string> {
   let n = 0
   const line = (v: unknown) => {
@@ -77,13 +84,26 @@ export function* checkpointLines(
     yield line(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
   for (const v of state.history)
     yield line(['v', v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
-  const byPack = new Map<string, [string, number, string, number][]>()
+  const byPack = new Map<string, number[]>()
+  const blobs = state.blobs.exportColumns()
   for (const id of state.packs.keys()) byPack.set(id, [])
-  for (const [hash, loc] of state.blobs) byPack.get(loc.pack)?.push([hash, loc.size, loc.tarPath, loc.entry])
+  for (let i = 0; i < blobs.packOf.length; i++) byPack.get(blobs.packIds[blobs.packOf[i]!]!)?.push(i)
+  const norms = state.normsByBase()
+  const other = new Map(blobs.otherKeys)
+  const hashAt = (i: number) =>
+    other.get(i) ?? Buffer.from(blobs.hashes.buffer, blobs.hashes.byteOffset + 32 * i, 32).toString('hex')
   for (const p of state.packs.values()) {
     yield line(['p', p.id, p.size, p.contentBytes])
-    for (const b of byPack.get(p.id) ?? []) yield line(['b', ...b])
+    for (const i of byPack.get(p.id) ?? []) {
+      const hash = hashAt(i)
+      const b = ['b', hash, blobs.sizeOf[i], blobs.tarPaths[i], blobs.entryOf[i]]
+      const norm = norms.get(hash)
+      yield line(norm ? [...b, norm] : b)
+    }
   }
+  for (const [hash, size, base, patch] of state.wireTwins())
+    yield line(['t', hash, size, shortBase(state, base), patch])
+  for (const hl of headers) yield line(['h', ...hl])
   for (const s of state.snapshots) yield line(['s', s])
   yield json(['e', n])
 }
@@ -113,9 +133,14 @@ export class CommitApplier {
   private readonly forgets: number[] = []
   private ended = false
 
+  /**
+   * `onHeaders` receives the record's search headers (`h` lines), which are not part of the state; a
+   * checkpoint first calls it with null (what came before is replaced).
+   */
   constructor(
     private readonly state: RepoState,
     private readonly expect: { readonly repository: string; readonly seq: number },
+    private readonly onHeaders?: (h: WireHeaders | null) => void,
   ) {}
 
   /** kind is the record's kind, once its header is read. */
@@ -181,7 +206,29 @@ export class CommitApplier {
             (l.length === 5 || isHexHash(l[5])),
           'bad content',
         )
-        this.state.addBlob(l[1] as string, this.pack!, l[2] as number, l[3] as string, l[4] as number)
+        this.state.addBlob(
+          l[1] as string,
+          this.pack!,
+          l[2] as number,
+          l[3] as string,
+          l[4] as number,
+          l[5] as string | undefined,
+        )
+        return
+      case 't': {
+        check(
+          l.length === 5 && isHexHash(l[1]) && isCount(l[2]) && typeof l[3] === 'string' && isPatch(l[4]),
+          'bad twin',
+        )
+        // The base is named by its hash, or by a prefix of it that names one stored content.
+        const base = isHexHash(l[3]) ? l[3] : this.state.blobs.findPrefix(l[3] as string)
+        check(base !== null, 'a twin of no stored content')
+        this.state.addTwin(l[1] as string, l[2] as number, base, l[4] as string)
+        return
+      }
+      case 'h':
+        check(isHeaderLine(l), 'bad search headers')
+        this.onHeaders?.(l.slice(1) as WireHeaders)
         return
       case 'x':
         check(delta && l.length === 2 && isHexHash(l[1]), 'bad dropped pack')
@@ -195,10 +242,6 @@ export class CommitApplier {
         check(!delta && l.length === 2, 'bad snapshot')
         checkSnapshot(l[1] as SnapshotInfo)
         this.state.snapshots.push(l[1] as SnapshotInfo)
-        return
-      case 't':
-      case 'h':
-        // Twins and search headers (docs/design.md): not part of the index a backup keeps in memory.
         return
       case 'e':
         check(
@@ -224,8 +267,10 @@ export class CommitApplier {
     check(typeof h.time === 'string' && h.time.length < 64, 'bad time')
     if (h.snapshot !== null) checkSnapshot(h.snapshot)
     this.head = h
-    if (h.kind === 'checkpoint') this.state.beginCheckpoint(h.seq)
-    else {
+    if (h.kind === 'checkpoint') {
+      this.state.beginCheckpoint(h.seq)
+      this.onHeaders?.(null)
+    } else {
       this.state.beginDelta(h.seq)
       // Onto an empty tree nothing is closed (a first backup: 87,000 lookups saved).
       this.replacing = this.state.live.size > 0
@@ -239,4 +284,43 @@ export class CommitApplier {
     const h = this.head!
     this.state.endCommit(h.seq, h.kind === 'delta' ? h.snapshot : null, this.drops, this.forgets)
   }
+}
+
+/** isPatch says whether a twin's patch is one decodePatch accepts. */
+function isPatch(v: unknown): boolean {
+  try {
+    decodePatch(v as string)
+    return true
+  } catch (err) {
+    if (err instanceof BadPatchError) return false
+    throw err
+  }
+}
+
+const isText = (v: unknown) => typeof v === 'string' && v.length <= MAX_HEADER_CHARS
+
+/** isHeaderLine validates an `h` line: hash, subject, from, to, date ms or null, message id. */
+function isHeaderLine(l: unknown[]): boolean {
+  return (
+    l.length === 7 &&
+    isHexHash(l[1]) &&
+    isText(l[2]) &&
+    isText(l[3]) &&
+    isText(l[4]) &&
+    (l[5] === null || (typeof l[5] === 'number' && Number.isFinite(l[5]))) &&
+    isText(l[6])
+  )
+}
+
+/** BASE_PREFIX: hex digits of a twin's base hash written when they name one stored content (64 bits). */
+export const BASE_PREFIX = 16
+
+/**
+ * shortBase names a twin's base in a `t` line: the first BASE_PREFIX hex digits of its hash when no
+ * other stored content starts with them (a re-download of a mailbox: some 24 bytes a message less),
+ * else the whole hash. Readers resolve it against the contents stored when the line is applied.
+ */
+export function shortBase(state: RepoState, base: string): string {
+  const prefix = base.slice(0, BASE_PREFIX)
+  return state.blobs.findPrefix(prefix) === base ? prefix : base
 }

@@ -34,7 +34,8 @@ export function retainedHashes(state: RepoState, forget: ReadonlySet<number>): S
   const out = new Set<string>()
   for (const v of state.live.values()) if (v.kind === 'f') out.add(v.ref)
   for (const v of state.history) if (v.kind === 'f' && visible(v)) out.add(v.ref)
-  return out
+  // A twin is stored as its base: the base stays while the twin is needed.
+  return state.withTwinBases(out)
 }
 
 /** planCompaction classifies every pack as keep, rewrite or drop. */

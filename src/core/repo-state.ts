@@ -3,8 +3,9 @@
 // cache and a rebuild from the destination always agree. Pure: no I/O.
 
 import { BlobTable } from './blob-table.js'
-import type { CommitRecord, WireEntry, WirePack, WireVersion } from './commit-codec.js'
+import type { CommitRecord, WireEntry, WirePack, WireTwin, WireVersion } from './commit-codec.js'
 import type { PackInfo, SnapshotInfo, Version } from './model.js'
+import { NormTable, type TwinInfo } from './twin-index.js'
 import { VersionTable } from './version-table.js'
 
 /**
@@ -24,6 +25,10 @@ export class RepoState {
   /** closed versions (to > 0) kept for history */
   readonly history: Version[] = []
   readonly snapshots: SnapshotInfo[] = []
+  /** normalized hash (without sync-tool noise) → stored content, for contents that have noise */
+  readonly norms = new NormTable()
+  /** twins: hash → the stored content it is rebuilt from, and the patch (docs/design.md) */
+  readonly twins = new Map<string, TwinInfo>()
 
   /** A new state is empty, or starts from tables loaded in bulk (the cache's state file). */
   constructor(tables?: { live: VersionTable; blobs: BlobTable }) {
@@ -39,6 +44,7 @@ export class RepoState {
       this.reserveBlobs(c.packs)
       for (const v of c.versions) this.loadVersion(...v)
       for (const p of c.packs) this.addPack(p, c.seq)
+      for (const t of c.twins ?? []) this.addTwin(...t)
       this.snapshots.push(...c.snapshots)
       this.endCommit(c.seq, null, [], [])
       return
@@ -53,6 +59,7 @@ export class RepoState {
     for (const e of c.add) this.addEntry(e, c.seq, replacing)
     // Packs after the versions, so that their tar paths share the versions' strings.
     for (const p of c.packs) this.addPack(p, c.seq)
+    for (const t of c.twins ?? []) this.addTwin(...t)
     this.endCommit(c.seq, c.snapshot, c.dropPacks, c.forget)
   }
 
@@ -63,6 +70,8 @@ export class RepoState {
     this.live.clear()
     this.history.length = 0
     this.snapshots.length = 0
+    this.norms.clear()
+    this.twins.clear()
     this.checkpointSeq = seq
   }
 
@@ -87,9 +96,33 @@ export class RepoState {
     this.packs.set(id, { id, size, seq, contentBytes })
   }
 
-  /** addBlob records where a content is stored; its tar path shares the live version's string. */
-  addBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
+  /**
+   * addBlob records where a content is stored; its tar path shares the live version's string. `norm`
+   * is its SHA-256 without sync-tool noise lines, when it has some.
+   */
+  addBlob(hash: string, pack: string, size: number, tarPath: string, entry: number, norm?: string): void {
     this.blobs.set(hash, { pack, entry, size, tarPath: this.live.canonicalPath(tarPath) ?? tarPath })
+    if (norm !== undefined && norm !== hash) this.norms.set(norm, hash)
+  }
+
+  /** addTwin records a twin of the stored content `base` (ignored when `hash` is stored itself). */
+  addTwin(hash: string, size: number, base: string, patch: string): void {
+    if (hash !== base && !this.blobs.has(hash)) this.twins.set(hash, { size, base, patch })
+  }
+
+  /** hasContent says whether a content is in the repository: stored, or a twin of a stored one. */
+  hasContent(hash: string): boolean {
+    return this.blobs.has(hash) || this.twins.has(hash)
+  }
+
+  /** twinBaseFor is the stored content a file with normalized hash `norm` is a twin of, if any. */
+  twinBaseFor(norm: string): string | undefined {
+    return this.norms.get(norm) ?? (this.blobs.has(norm) ? norm : undefined)
+  }
+
+  /** wireTwins lists the twins whose base is stored, for a checkpoint. */
+  *wireTwins(): Generator<WireTwin> {
+    for (const [hash, t] of this.twins) if (this.blobs.has(t.base)) yield [hash, t.size, t.base, t.patch]
   }
 
   /** endCommit finishes a commit: packs dropped, snapshots forgotten, its own snapshot recorded. */
@@ -103,6 +136,9 @@ export class RepoState {
       const dropped = new Set(dropPacks)
       for (const id of dropped) this.packs.delete(id)
       for (const [hash, loc] of this.blobs) if (dropped.has(loc.pack)) this.blobs.delete(hash)
+      // A twin lives as long as its base: dropped with it (docs/design.md, "The index as a value").
+      this.norms.retain((base) => this.blobs.has(base))
+      for (const [hash, t] of this.twins) if (!this.blobs.has(t.base)) this.twins.delete(hash)
     }
     if (forget.length) this.forget(new Set(forget))
     if (snapshot) this.snapshots.push(snapshot)
@@ -122,8 +158,8 @@ export class RepoState {
   }
 
   /** loadBlob adds one blob location while loading a saved state (as addBlob). */
-  loadBlob(hash: string, pack: string, size: number, tarPath: string, entry: number): void {
-    this.addBlob(hash, pack, size, tarPath, entry)
+  loadBlob(hash: string, pack: string, size: number, tarPath: string, entry: number, norm?: string): void {
+    this.addBlob(hash, pack, size, tarPath, entry, norm)
   }
 
   private reserveBlobs(packs: readonly WirePack[]): void {
@@ -135,7 +171,8 @@ export class RepoState {
   private addPack(p: WirePack, seq: number): void {
     const [id, size, contentBytes, blobs] = p
     this.addPackInfo(id, size, contentBytes, seq)
-    for (const [hash, bsize, tarPath, entry] of blobs) this.addBlob(hash, id, bsize, tarPath, entry)
+    for (const [hash, bsize, tarPath, entry, norm] of blobs)
+      this.addBlob(hash, id, bsize, tarPath, entry, norm)
   }
 
   private close(path: string, seq: number): void {
@@ -176,19 +213,40 @@ export class RepoState {
     return hits.length === 1 ? hits[0] : undefined
   }
 
-  /** referencedHashes returns every content hash a retained version needs. */
+  /** referencedHashes returns every content hash a retained version needs (twins: their base too). */
   referencedHashes(): Set<string> {
     const out = new Set<string>()
     for (const v of this.live.values()) if (v.kind === 'f') out.add(v.ref)
     for (const v of this.history) if (v.kind === 'f') out.add(v.ref)
+    return this.withTwinBases(out)
+  }
+
+  /** withTwinBases adds to a set of content hashes the base of every twin in it. */
+  withTwinBases(hashes: Set<string>): Set<string> {
+    if (this.twins.size) for (const [hash, t] of this.twins) if (hashes.has(hash)) hashes.add(t.base)
+    return hashes
+  }
+
+  /** normsByBase maps each stored content with noise to its normalized hash (for a checkpoint's b lines). */
+  normsByBase(): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const [norm, base] of this.norms.entries()) out.set(base, norm)
     return out
   }
 
-  /** toCheckpoint exports the whole state as the lists of a checkpoint commit. */
-  checkpointLists(): { packs: WirePack[]; versions: WireVersion[]; snapshots: SnapshotInfo[] } {
+  /** checkpointLists exports the whole state as the lists of a checkpoint commit. */
+  checkpointLists(): Pick<CommitRecord, 'packs' | 'versions' | 'snapshots' | 'twins'> {
     const byPack = new Map<string, WirePack[3]>()
+    const norms = this.normsByBase()
     for (const id of this.packs.keys()) byPack.set(id, [])
-    for (const [hash, loc] of this.blobs) byPack.get(loc.pack)?.push([hash, loc.size, loc.tarPath, loc.entry])
+    for (const [hash, loc] of this.blobs) {
+      const norm = norms.get(hash)
+      byPack
+        .get(loc.pack)
+        ?.push(
+          norm ? [hash, loc.size, loc.tarPath, loc.entry, norm] : [hash, loc.size, loc.tarPath, loc.entry],
+        )
+    }
     const packs: WirePack[] = [...this.packs.values()].map((p) => [
       p.id,
       p.size,
@@ -198,6 +256,6 @@ export class RepoState {
     const versions: WireVersion[] = []
     for (const v of [...this.live.values(), ...this.history])
       versions.push([v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to])
-    return { packs, versions, snapshots: [...this.snapshots] }
+    return { packs, versions, snapshots: [...this.snapshots], twins: [...this.wireTwins()] }
   }
 }

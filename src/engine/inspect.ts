@@ -3,8 +3,10 @@
 // and never change anything.
 import { planCompaction } from '../core/compaction.js'
 import { pathMatcher } from '../core/glob.js'
+import { type FoundMessage, holds, type MailQuery, selectMessages } from '../core/message-select.js'
 import type { EntryKind, SnapshotInfo, Version } from '../core/model.js'
 import { pickSnapshot } from '../core/snapshot-select.js'
+import { canDecrypt } from '../crypto/keyring.js'
 import { UsageError } from '../errors.js'
 import { listCommitObjects } from '../repo/commit-writer.js'
 import { type RepoAccess, type Repository, withRepository } from '../repo/repository.js'
@@ -92,6 +94,28 @@ export async function findFiles(
     }
     matches.sort((a, b) => a.seq - b.seq || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     return { matches, snapshots: new Set(matches.map((m) => m.seq)).size }
+  })
+}
+
+/**
+ * findMessages lists the messages of retained snapshots whose search headers match (`patterns`: name
+ * globs their path must match too). `complete` is false when the cache's headers were stale and could
+ * not be rebuilt (no secret key): some messages may then be missing.
+ */
+export async function findMessages(
+  o: ReadOptions & { query: Omit<MailQuery, 'path'>; patterns?: readonly string[] },
+): Promise<{ messages: FoundMessage[]; complete: boolean; snapshots: number }> {
+  return withState(o, async (loaded, repo) => {
+    const { headers, complete } = await repo.searchHeaders(loaded, await canDecrypt(repo.ctx))
+    const glob = o.patterns?.length ? pathMatcher(o.patterns) : null
+    const messages = selectMessages(loaded.state, headers, {
+      ...o.query,
+      path: glob ? (p) => glob(p, false) : undefined,
+    })
+    const snapshots = loaded.state.snapshots.filter((s) =>
+      messages.some((m) => m.versions.some((v) => holds(v, s.seq))),
+    ).length
+    return { messages, complete, snapshots }
   })
 }
 

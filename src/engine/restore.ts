@@ -8,12 +8,14 @@
 import { promises as fs, lstatSync, mkdirSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { getOrCreate } from '../core/maps.js'
+import { selectMessages, versionsForIds } from '../core/message-select.js'
 import type { SnapshotInfo, Version } from '../core/model.js'
 import { displayPath, encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
 import { pickSnapshot, selectVersions } from '../core/snapshot-select.js'
 import type { GpgContext } from '../crypto/gpg.js'
-import { DamageError, KeyError, SebError, UsageError } from '../errors.js'
+import { canDecrypt } from '../crypto/keyring.js'
+import { DamageError, KeyError, MessageNotFoundError, SebError, UsageError } from '../errors.js'
 import { explain, packFile } from '../pack/pack-reader.js'
 import {
   DAMAGED,
@@ -30,6 +32,7 @@ import type { LoadedState } from '../repo/state-loader.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
 import { errnoCode, errnoText } from '../util/errno.js'
+import { planTwins, restoreTwins } from './restore-twins.js'
 
 /** RestoreOptions are the inputs of a restore. */
 export interface RestoreOptions extends RepoAccess {
@@ -39,6 +42,8 @@ export interface RestoreOptions extends RepoAccess {
   readonly patterns?: readonly string[]
   readonly overwrite?: boolean
   readonly progress?: ProgressSink
+  /** restore only the messages with these Message-IDs (by default from the newest snapshot holding each) */
+  readonly messageIds?: readonly string[]
 }
 
 /** RestoreSummary says what was restored and what could not be. */
@@ -116,12 +121,30 @@ async function choose(o: RestoreOptions, repo: Repository, progress: ProgressSin
   })
   for (const d of loaded.damaged)
     progress({ type: 'warning', message: `${d.error}; using the newest readable commit` })
+  if (o.messageIds?.length) return chooseMessages(o, repo, loaded)
   const snap = pickSnapshot(loaded.state, o.snapshot, o.asOf)
   // Unsorted: restore needs no order, and sorting 87,000 paths took 60 ms of its start.
   const versions = selectVersions(loaded.state.snapshotVersions(snap.seq, false), o.patterns ?? [])
   if (o.patterns?.length && !versions.length)
     throw new UsageError(`nothing in snapshot ${snap.id} matches ${o.patterns.join(' ')}`)
   return { loaded, snap, versions }
+}
+
+/**
+ * chooseMessages picks the versions of the messages `--message-id` names: in the snapshot chosen, or
+ * each in the newest snapshot that holds it. An id found nowhere stops the restore before it starts.
+ */
+async function chooseMessages(o: RestoreOptions, repo: Repository, loaded: LoadedState): Promise<Chosen> {
+  const { state } = loaded
+  const { headers } = await repo.searchHeaders(loaded, await canDecrypt(repo.ctx))
+  const ids = o.messageIds ?? []
+  const found = selectMessages(state, headers, { messageIds: ids })
+  const fixed = o.snapshot || o.asOf ? pickSnapshot(state, o.snapshot, o.asOf) : null
+  const picked = versionsForIds(found, ids, fixed?.seq ?? null)
+  if (picked.missing.length)
+    throw new MessageNotFoundError(picked.missing, fixed ? `snapshot ${fixed.id}` : 'any snapshot')
+  const snap = fixed ?? state.snapshots.find((s) => s.seq === picked.seq)!
+  return { loaded, snap, versions: picked.versions }
 }
 
 /** UNPACKERS: packs decrypted and unpacked at once (two cores: gpg and the unpack workers share them). */
@@ -157,7 +180,12 @@ async function restoreVersions(
   }
   const failed: Failed[] = []
   const dirs = versions.filter((v) => v.kind === 'd')
-  const files = versions.filter((v) => v.kind === 'f')
+  // Twins come from a staged copy of their base (restore-twins.ts).
+  const twinPlan = planTwins(
+    versions.filter((v) => v.kind === 'f'),
+    state,
+  )
+  const files = twinPlan.files
   const links = versions.filter((v) => v.kind === 'l')
   const madeDirs = new Set<string>()
   /** ensureParent makes the folders leading to `rel` (0700 until the end), never through a symlink. */
@@ -236,7 +264,7 @@ async function restoreVersions(
             ? `pack ${packId} is damaged: ${workerError}`
             : null
         if (reason) progress({ type: 'warning', message: reason })
-        const written = tally(sent, outcomes, reason, packId, failed)
+        const written = tally(sent, outcomes, reason, packId, failed, twinPlan.staged)
         filesRestored += written.files
         bytesRestored += written.bytes
         progress({
@@ -253,6 +281,11 @@ async function restoreVersions(
     // Every pack task started ends before the workers stop; wait() rethrows the first failure.
     await pool.wait()
   }
+
+  const twins = await restoreTwins(twinPlan, state, out, ensureParent, toSeconds)
+  filesRestored += twins.files
+  bytesRestored += twins.bytes
+  failed.push(...twins.failed)
 
   for (const l of links) {
     try {
@@ -362,10 +395,13 @@ function tally(
   reason: string | null,
   packId: string,
   failed: Failed[],
+  staged?: ReadonlySet<Version>,
 ): { files: number; bytes: number } {
   const written = { files: 0, bytes: 0 }
   const errors = new Map(outcomes?.errors)
   sent.forEach((v, t) => {
+    // A twin's staged base is not a restored file: the twin reports for it.
+    if (staged?.has(v)) return
     const code = outcomes ? outcomes.codes[t] : MISSING
     if (code === WRITTEN) {
       written.files++

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs'
 import type { Readable, Writable } from 'node:stream'
 import { type GpgContext, type GpgProcess, spawnGpg } from '../crypto/gpg.js'
-import { FrameBuilder, FrameCompressor, INDEX_ZSTD_LEVEL } from './zstd.js'
+import { FrameBuilder, FrameCompressor, INDEX_ZSTD_LEVEL, SMALL_INDEX_ZSTD_LEVEL } from './zstd.js'
 
 export { ZSTD_LEVEL } from './zstd.js'
 
@@ -39,6 +39,14 @@ let indexCompressor: FrameCompressor | null = null
 export function indexTextCompressor(): FrameCompressor {
   indexCompressor ??= new FrameCompressor(INDEX_ZSTD_LEVEL)
   return indexCompressor
+}
+
+let smallIndexCompressor: FrameCompressor | null = null
+
+/** smallIndexTextCompressor compresses a commit's small last frame (SMALL_INDEX_ZSTD_LEVEL). */
+export function smallIndexTextCompressor(): FrameCompressor {
+  smallIndexCompressor ??= new FrameCompressor(SMALL_INDEX_ZSTD_LEVEL)
+  return smallIndexCompressor
 }
 
 /** mainThreadFrames returns a FrameBuilder on the main thread's one compressor (made on first use). */

@@ -7,6 +7,7 @@
 // crosses between threads uncompressed.
 import { hash } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
+import { type HeaderFields, isMessagePath, noiseFacts, searchHeaderFields } from '../core/mail-facts.js'
 import { type PathList, pathAt } from '../core/path-list.js'
 import { fileHeader, fileMember, paddingFor } from '../pack/member.js'
 import { FrameCompressor } from '../pack/zstd.js'
@@ -34,6 +35,8 @@ export interface ReadReply {
   /** the hashes one after the other; a failed file's place holds 64 spaces */
   readonly hashes: string
   readonly errors: [index: number, code: string][]
+  /** files with sync-tool noise lines: their SHA-256 without them, and the patch (mail-facts.ts) */
+  readonly noise: [index: number, norm: string, patch: string][]
 }
 
 /** PackRequest asks for the chosen files of the last batch (by index) as one zstd frame of tar members. */
@@ -47,6 +50,8 @@ export interface PackRequest {
 export interface PackReply {
   readonly inSlot: number
   readonly frame: Uint8Array | null
+  /** the search headers of the chosen files that are messages (mail-facts.ts) */
+  readonly headers: [index: number, ...fields: HeaderFields][]
 }
 
 /** ReadResult is one file: its size and hash, or the error code that stopped the read. */
@@ -54,6 +59,8 @@ export interface ReadResult {
   readonly size: number
   readonly hash: string
   readonly error: string | null
+  /** its SHA-256 without sync-tool noise lines and their patch, when it has some */
+  readonly noise?: { readonly norm: string; readonly patch: string }
 }
 
 /** A batch buffer larger than this is given back after use (one huge file must not pin its memory). */
@@ -126,6 +133,7 @@ function read(req: ReadRequest): ReadReply {
   const sizes = new Float64Array(n)
   const hashes: string[] = []
   const errors: [number, string][] = []
+  const noise: [number, string, string][] = []
   for (let i = 0; i < n; i++) {
     const size = req.sizes[i]!
     arena.set(headers[i]!, at)
@@ -141,9 +149,25 @@ function read(req: ReadRequest): ReadReply {
     sizes[i] = result.size
     hashes.push(result.error === null ? result.hash : NO_HASH)
     if (result.error !== null) errors.push([i, result.error])
+    else if (data) {
+      const facts = noiseFacts(data)
+      if (facts) noise.push([i, facts.norm, facts.patch])
+    }
   }
   laidOut = at
-  return { sizes, hashes: hashes.join(''), errors }
+  return { sizes, hashes: hashes.join(''), errors, noise }
+}
+
+/** headersOf reads the search headers of the chosen files that are messages (before pack lets them go). */
+function headersOf(indices: Uint32Array): PackReply['headers'] {
+  const out: PackReply['headers'] = []
+  for (const index of indices) {
+    const data = batch[index]
+    if (!data || !isMessagePath(names[index]!)) continue
+    const fields = searchHeaderFields(data)
+    if (fields) out.push([index, ...fields])
+  }
+  return out
 }
 
 function packFrame(req: PackRequest): Buffer | null {
@@ -177,10 +201,11 @@ serve<ReadProtocol>(
   {
     read,
     pack(req) {
+      const headers = headersOf(req.indices)
       const frame = packFrame(req)
       return frame && frame.buffer === req.slot
-        ? { inSlot: frame.length, frame: null }
-        : { inSlot: -1, frame }
+        ? { inSlot: frame.length, frame: null, headers }
+        : { inSlot: -1, frame, headers }
     },
   },
   (op, reply) => {

@@ -30,6 +30,8 @@ export interface BatchFile {
 /** ReadBatch is a batch read and hashed by one worker, which holds its content until pack() is called. */
 export interface ReadBatch {
   readonly results: ReadResult[]
+  /** the search headers of the messages among the files packed, by index (filled by pack) */
+  readonly headers: PackReply['headers']
   /**
    * pack compresses the chosen files (indices into the batch, in order) as tar members into one zstd
    * frame (null when none is chosen) and frees the worker.
@@ -102,14 +104,22 @@ export class ReaderPool {
     }
     let freed = false
     const errors = new Map(reply.errors)
+    const noise = new Map(reply.noise.map(([i, norm, patch]) => [i, { norm, patch }]))
     const results: ReadResult[] = files.map((_, i) => {
       const error = errors.get(i)
       return error === undefined
-        ? { size: reply.sizes[i]!, hash: reply.hashes.slice(64 * i, 64 * i + 64), error: null }
+        ? {
+            size: reply.sizes[i]!,
+            hash: reply.hashes.slice(64 * i, 64 * i + 64),
+            error: null,
+            noise: noise.get(i),
+          }
         : { size: 0, hash: '', error }
     })
+    const headers: PackReply['headers'] = []
     return {
       results,
+      headers,
       pack: async (indices) => {
         if (freed) throw new Error('ReadBatch.pack called twice')
         freed = true
@@ -127,6 +137,7 @@ export class ReaderPool {
         } finally {
           this.release(w)
         }
+        headers.push(...r.headers)
         if (slot && r.inSlot >= 0) {
           let released = false
           return {

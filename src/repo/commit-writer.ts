@@ -1,8 +1,15 @@
 // Why: the one way a run ends — build the commit record from its changes, decide delta or checkpoint,
 // and make the commit in the write order of docs/design.md (cache ahead, lock checked, commit object,
 // signature = commit point, pin, cache). Backup, compaction and key rotation share it.
-import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
-import { checkpointLines, deltaLines } from '../core/commit-lines.js'
+import {
+  type CommitRecord,
+  emptyCommit,
+  type WireEntry,
+  type WireHeaders,
+  type WirePack,
+  type WireTwin,
+} from '../core/commit-codec.js'
+import { checkpointLines, deltaLines, shortBase } from '../core/commit-lines.js'
 import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -14,6 +21,7 @@ import { fault } from '../util/fault.js'
 import { LOG_MAX, type LocalCache } from './cache.js'
 import { type CommitSig, chainAfter, genesisChain, saveSig, seqOf } from './commit-sigs.js'
 import { commitFrames, commitName, type HardLink, type WrittenCommit, writeCommit } from './commits.js'
+import { HeaderCache } from './header-cache.js'
 import type { Journal } from './journal.js'
 import type { LoadedState } from './state-loader.js'
 
@@ -51,6 +59,10 @@ export interface Changes {
   readonly add: WireEntry[]
   readonly del: string[]
   readonly forget: number[]
+  /** twins found by a backup (docs/design.md) */
+  readonly twins?: WireTwin[]
+  /** search headers of the messages a backup stores */
+  readonly headers?: WireHeaders[]
 }
 
 /** Committed says what was written. */
@@ -110,9 +122,18 @@ export async function commitChanges(
   const checkpoint = mustCheckpoint || (seq > 1 && needsCheckpoint(objects, previousCheckpoint))
   if (checkpoint) state.checkpointSeq = seq
   const record: CommitRecord = { ...delta, snapshot }
-  const lines = checkpoint
-    ? checkpointLines(state, { repository: c.repository, seq, time, snapshot })
-    : deltaLines(record, c.repository)
+  const headerCache = new HeaderCache(c.cache.dir)
+  // A checkpoint carries the search headers of every content it keeps: the cache's and this run's.
+  const kept = checkpoint ? await keptHeaders(headerCache, state, changes.headers ?? []) : null
+  const lines = kept
+    ? checkpointLines(state, { repository: c.repository, seq, time, snapshot }, kept.values())
+    : deltaLines(
+        {
+          ...record,
+          twins: record.twins?.map(([h, size, base, patch]) => [h, size, shortBase(state, base), patch]),
+        },
+        c.repository,
+      )
   const name = commitName(seq)
   const frames = commitFrames(seq, time, lines, hardLinks(state, checkpoint ? null : changes.add))
   // 1. The cache's next state, ahead: a small log line on top of its state file for a delta; the whole
@@ -120,7 +141,10 @@ export async function commitChanges(
   const base = loaded.cacheBase
   const after = loaded.cacheAt ?? loaded.head?.name ?? null
   if (!checkpoint && base && loaded.cacheLogLines < LOG_MAX && !loaded.rebuilt)
-    await c.cache.prepare({ kind: 'line', commit: name, base, record, facts }, after)
+    await c.cache.prepare(
+      { kind: 'line', commit: name, base, record: { ...record, headers: undefined }, facts },
+      after,
+    )
   else
     await c.cache.prepare(
       { kind: 'state', commit: name, after: after ?? '', state, facts: facts.table },
@@ -148,6 +172,8 @@ export async function commitChanges(
   await c.pinHead(sig)
   await c.cache.rememberSigs(c.key.publicKey, [sig])
   await c.cache.promote(name)
+  if (kept) await headerCache.write(kept.values(), name).catch(() => {})
+  else await headerCache.append(changes.headers ?? [], name, after)
   await c.journal.clear()
   await c.cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }
@@ -161,10 +187,29 @@ export async function listCommitObjects(storage: Storage, signal?: AbortSignal):
   return out.sort((a, b) => a.seq - b.seq || (a.name < b.name ? -1 : 1))
 }
 
-/** hardLinks lists files whose content is stored under another path (all live files when `adds` is null). */
+/**
+ * keptHeaders gives the search headers of the contents `state` keeps (twins share their base's), from
+ * the local cache and this run's.
+ */
+async function keptHeaders(
+  cache: HeaderCache,
+  state: RepoState,
+  fresh: readonly WireHeaders[],
+): Promise<Map<string, WireHeaders>> {
+  const { byHash } = await cache.read().catch(() => ({ byHash: new Map<string, WireHeaders>() }))
+  for (const h of fresh) byHash.set(h[0], h)
+  for (const hash of byHash.keys()) if (!state.blobs.has(hash)) byHash.delete(hash)
+  return byHash
+}
+
+/**
+ * hardLinks lists files whose content is stored under another path (all live files when `adds` is
+ * null); a twin links to its base's path (a manual restore gives it its base's noise lines).
+ */
 function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLink[] {
   const links: HardLink[] = []
-  const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
+  const linkFor = (p: string, hash: string, mtimeMs: number, mode: number) => {
+    const ref = state.twins.get(hash)?.base ?? hash
     const row = state.blobs.locate(ref)
     if (row < 0) return
     const target = state.blobs.tarPathAt(row)

@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BadCommit } from '../core/commit-codec.js'
+import { BadCommit, type WireHeaders } from '../core/commit-codec.js'
 import { CommitApplier, MAX_LINE } from '../core/commit-lines.js'
 import { encodePath } from '../core/path-bytes.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -17,7 +17,12 @@ import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError } from '../errors.js'
 import { END_OF_ARCHIVE, memberHeader, paddingFor } from '../pack/member.js'
 import { explain, readSealed } from '../pack/pack-reader.js'
-import { indexTextCompressor, mainThreadFrames, sealFramesToFile } from '../pack/seal.js'
+import {
+  indexTextCompressor,
+  mainThreadFrames,
+  sealFramesToFile,
+  smallIndexTextCompressor,
+} from '../pack/seal.js'
 import { TextFrames } from '../pack/zstd.js'
 import { fileBody, type Storage } from '../storage/storage.js'
 import type { CommitSig } from './commit-sigs.js'
@@ -78,7 +83,9 @@ export function commitFrames(
   const add = (frame: Buffer | null) => {
     if (frame) body.push(frame)
   }
-  const text = new TextFrames(indexTextCompressor(), add)
+  // The record and the members after it go through one compressor buffer, so that the link members'
+  // paths are matched against the record's lines (a move of 100 messages: some 20 bytes a message less).
+  const text = new TextFrames(indexTextCompressor(), add, smallIndexTextCompressor())
   let batch: string[] = []
   for (const line of lines) {
     batch.push(line)
@@ -88,43 +95,39 @@ export function commitFrames(
     }
   }
   if (batch.length) text.push(`${batch.join('\n')}\n`)
-  text.flush()
+  const recordLength = text.length
   const mtime = Date.parse(time) || 0
-  const builder = mainThreadFrames()
-  add(builder.push(paddingFor(text.length)))
+  text.pushBytes(paddingFor(recordLength))
   for (const l of links)
-    add(
-      builder.push(
-        memberHeader({
-          path: l.path,
-          type: 'link',
-          size: 0,
-          mode: l.mode,
-          mtimeMs: l.mtimeMs,
-          linkPath: l.target,
-        }),
-      ),
+    text.pushBytes(
+      memberHeader({
+        path: l.path,
+        type: 'link',
+        size: 0,
+        mode: l.mode,
+        mtimeMs: l.mtimeMs,
+        linkPath: l.target,
+      }),
     )
   const mtimes = mtimesMember(links)
-  add(
-    builder.push(
-      memberHeader({
-        path: `${INDEX_DIR_IN_TAR}/${seqText(seq)}.mtimes`,
-        type: 'file',
-        size: mtimes.length,
-        mode: 0o600,
-        mtimeMs: mtime,
-      }),
-    ),
+  text.pushBytes(
+    memberHeader({
+      path: `${INDEX_DIR_IN_TAR}/${seqText(seq)}.mtimes`,
+      type: 'file',
+      size: mtimes.length,
+      mode: 0o600,
+      mtimeMs: mtime,
+    }),
   )
-  add(builder.push(mtimes))
-  add(builder.push(paddingFor(mtimes.length)))
-  add(builder.push(END_OF_ARCHIVE))
-  add(builder.flush())
+  text.pushBytes(mtimes)
+  text.pushBytes(paddingFor(mtimes.length))
+  text.pushBytes(END_OF_ARCHIVE)
+  text.flush(true)
+  const builder = mainThreadFrames()
   const head = memberHeader({
     path: `${INDEX_DIR_IN_TAR}/${seqText(seq)}.jsonl`,
     type: 'file',
-    size: text.length,
+    size: recordLength,
     mode: 0o600,
     mtimeMs: mtime,
   })
@@ -204,6 +207,7 @@ export async function readCommitInto(
   state: RepoState,
   spoolDir: string,
   signal?: AbortSignal,
+  onHeaders?: (h: WireHeaders | null) => void,
 ): Promise<void> {
   const what = `commit ${sig.name}`
   await fs.mkdir(spoolDir, { recursive: true, mode: 0o700 })
@@ -238,7 +242,7 @@ export async function readCommitInto(
     }
     if (size !== sig.size || digest !== sig.sha256)
       throw new DamageError(`${what} is damaged: its bytes are not the ones its signature names`)
-    const applier = new CommitApplier(state, { repository: sig.repository, seq: sig.seq })
+    const applier = new CommitApplier(state, { repository: sig.repository, seq: sig.seq }, onHeaders)
     const lines = new LineSplitter((l) => applier.line(l))
     let member = -1
     const fh = await fs.open(file, 'r')

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { WirePack } from '../core/commit-codec.js'
+import type { WireHeaders, WirePack } from '../core/commit-codec.js'
 import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
 import type { RepoState } from '../core/repo-state.js'
@@ -27,7 +27,7 @@ import { type RepoConfig, readConfigObject } from './config.js'
 import { Journal } from './journal.js'
 import { acquireLock, type Lock, type LockKind, pidNamespace } from './lock.js'
 import { dataBase, MachineData, type Pins } from './machine-data.js'
-import { type LoadedState, type LoadOptions, loadState } from './state-loader.js'
+import { type LoadedState, type LoadOptions, loadHeaders, loadState } from './state-loader.js'
 import { authenticateConfig } from './trust.js'
 import { uploadPack } from './upload.js'
 
@@ -194,6 +194,32 @@ export class Repository {
         )
       }
     return loaded
+  }
+
+  /**
+   * searchHeaders returns the search headers of the messages the index keeps (headers.jsonl, rebuilt
+   * from the commits when it is not at the head: that needs the secret key).
+   */
+  searchHeaders(
+    loaded: LoadedState,
+    canDecrypt: boolean,
+  ): Promise<{ headers: Map<string, WireHeaders>; complete: boolean }> {
+    return loadHeaders(
+      {
+        storage: this.storage,
+        ctx: this.ctx,
+        cache: this.cache,
+        repository: this.config.id,
+        signingKey: this.config.signingKey,
+        pin: this.pins.head,
+        acceptRollback: this.options.acceptRollback,
+        spoolDir: this.spoolDir,
+        signal: this.signal,
+        onHead: (head) => this.pinHead(head),
+      },
+      loaded,
+      canDecrypt,
+    )
   }
 
   /** pinHead records `head` as the newest commit this machine has seen. */

@@ -5,17 +5,21 @@
 // loading is one JSON.parse, a split, and a read per column.
 import { promises as fs } from 'node:fs'
 import { BlobTable } from '../core/blob-table.js'
-import type { WireVersion } from '../core/commit-codec.js'
+import type { WireTwin, WireVersion } from '../core/commit-codec.js'
 import { FactsTable } from '../core/facts-table.js'
 import type { SnapshotInfo } from '../core/model.js'
 import { RepoState } from '../core/repo-state.js'
 import { VersionTable } from '../core/version-table.js'
 
-/** STATE_MAGIC starts a binary state file (version 4 of the cache's state: format-2 repositories). */
-export const STATE_MAGIC = Buffer.from('SEBSTAT4')
+/**
+ * STATE_MAGIC starts a binary state file (version 5 of the cache's state: format-2 repositories, with
+ * twins). Version 4 (before twins) is still read, as a state without twins: nothing wrote any then.
+ */
+export const STATE_MAGIC = Buffer.from('SEBSTAT5')
+const STATE_MAGIC_4 = Buffer.from('SEBSTAT4')
 
 interface Header {
-  v: 4
+  v: 4 | 5
   commit: string
   seq: number
   checkpointSeq: number
@@ -35,6 +39,10 @@ interface Header {
   factCount: number
   /** facts of paths that are not live: [fact index, path] */
   otherFactPaths: [number, string][]
+  /** pairs (normalized hash → stored hash) in the columns */
+  normCount: number
+  /** twins: [hash, size, base, patch] */
+  twins: WireTwin[]
 }
 
 /** StateFile is what a state file holds. */
@@ -64,8 +72,9 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
   const tar = indexInto(index, blobs.tarPaths)
   const f = facts.exportColumns()
   const fact = indexInto(index, f.paths)
+  const norms = state.norms.exportColumns()
   const header: Header = {
-    v: 4,
+    v: 5,
     commit,
     seq: state.seq,
     checkpointSeq: state.checkpointSeq,
@@ -80,6 +89,8 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     otherTarPaths: tar.others,
     factCount: f.paths.length,
     otherFactPaths: fact.others,
+    normCount: norms.norms.length / 32,
+    twins: [...state.wireTwins()],
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8')
   const length = Buffer.alloc(4)
@@ -102,6 +113,8 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     bytes(tar.index),
     bytes(fact.index),
     bytes(f.numbers),
+    norms.norms,
+    norms.bases,
   ]
 }
 
@@ -128,16 +141,23 @@ export async function readState(file: string): Promise<StateFile | null> {
     }
     if (size < 12) return null
     const start = await read(Buffer.alloc(12))
-    if (!start.subarray(0, 8).equals(STATE_MAGIC)) return null
+    const v4 = start.subarray(0, 8).equals(STATE_MAGIC_4)
+    if (!v4 && !start.subarray(0, 8).equals(STATE_MAGIC)) return null
     const jsonLength = start.readUInt32LE(8)
     if (12 + jsonLength > size) return null
     const h = JSON.parse((await read(Buffer.alloc(jsonLength))).toString('utf8')) as Header
-    if (h?.v !== 4) return null
+    if (h?.v !== (v4 ? 4 : 5)) return null
+    if (v4) {
+      h.normCount = 0
+      h.twins = []
+    }
     const paths = h.paths ? h.paths.split('\0') : []
     const n = paths.length
     const m = h.blobCount
     const k = h.factCount
-    if (size !== at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32)) return null
+    const q = h.normCount
+    if (size !== at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32) + q * 64)
+      return null
     const live = VersionTable.fromColumns({
       paths,
       kinds: await read(new Uint8Array(n)),
@@ -171,6 +191,11 @@ export async function readState(file: string): Promise<StateFile | null> {
     for (const [i, p] of h.otherFactPaths) factPaths[i] = p
     const facts = FactsTable.fromColumns(factPaths, await read(new Float64Array(4 * k)))
     const state = new RepoState({ live, blobs })
+    state.norms.loadColumns({
+      norms: await read(new Uint8Array(32 * q)),
+      bases: await read(new Uint8Array(32 * q)),
+    })
+    for (const t of h.twins) state.addTwin(...t)
     for (const [id, size, seq, contentBytes] of h.packs) state.loadPack(id, size, seq, contentBytes)
     for (const v of h.history) state.loadVersion(...v)
     state.seq = h.seq

@@ -4,6 +4,7 @@
 // Otherwise the index is rebuilt from the destination by replaying commits from the newest checkpoint
 // (this decrypts them: the secret key, once). A damaged commit does not make the repository unusable:
 // replay stops at the newest consistent point before it, and says so.
+import type { WireHeaders } from '../core/commit-codec.js'
 import { FactsTable } from '../core/facts-table.js'
 import { RepoState } from '../core/repo-state.js'
 import type { GpgContext } from '../crypto/gpg.js'
@@ -12,6 +13,7 @@ import type { Storage } from '../storage/storage.js'
 import type { LocalCache } from './cache.js'
 import { type CommitSig, chainAfter, readSig, seqOf } from './commit-sigs.js'
 import { readCommitInto } from './commits.js'
+import { HeaderCache } from './header-cache.js'
 import { type History, readHistory } from './history.js'
 import type { HeadPin } from './machine-data.js'
 
@@ -144,7 +146,7 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     signal: c.signal,
     known,
   })
-  const { state, damaged } = await replay(c, full)
+  const { state, damaged, headers } = await replay(c, full)
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
   const facts = cached?.facts ?? new FactsTable()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
@@ -152,6 +154,7 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
   if (c.cache && !damaged.length) {
     try {
       await c.cache.save(head.name, state, facts)
+      await saveHeaders(c.cache.dir, headers, state, head.name)
     } catch (err) {
       if (!o.onSaveError) throw err
       o.onSaveError(err)
@@ -169,6 +172,49 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     cacheLogLines: 0,
     nextSeq: nextSeq(state.seq),
   }
+}
+
+/**
+ * loadHeaders returns the search headers of the contents the index keeps at `loaded`'s head: from the
+ * cache's headers.jsonl when it is complete at that commit, else replayed from the commits (the secret
+ * key) and saved there. `canDecrypt` false: what the cache has, however stale (null when nothing).
+ */
+export async function loadHeaders(
+  c: LoadContext,
+  loaded: LoadedState,
+  canDecrypt: boolean,
+): Promise<{ headers: Map<string, WireHeaders>; complete: boolean }> {
+  const cached = c.cache ? await new HeaderCache(c.cache.dir).read().catch(() => null) : null
+  const head = loaded.head
+  if (!head) return { headers: new Map(), complete: true }
+  if (cached && cached.at === head.name) return { headers: cached.byHash, complete: true }
+  if (!canDecrypt) return { headers: cached?.byHash ?? new Map(), complete: false }
+  const known = (await c.cache?.knownSigs(c.signingKey)) ?? new Map<string, CommitSig>()
+  const full = await readHistory(c.storage, {
+    repository: c.repository,
+    signingKey: c.signingKey,
+    pin: c.pin,
+    toCheckpoint: true,
+    acceptRollback: c.acceptRollback,
+    signal: c.signal,
+    known,
+  })
+  const { state, damaged, headers } = await replay(c, full)
+  for (const hash of headers.keys()) if (!state.blobs.has(hash)) headers.delete(hash)
+  if (c.cache && !damaged.length && full.head?.name === head.name)
+    await saveHeaders(c.cache.dir, headers, state, head.name).catch(() => {})
+  return { headers, complete: !damaged.length }
+}
+
+/** saveHeaders writes the search headers of the contents `state` keeps as the cache's headers.jsonl. */
+async function saveHeaders(
+  dir: string,
+  headers: Map<string, WireHeaders>,
+  state: RepoState,
+  commit: string,
+): Promise<void> {
+  for (const hash of headers.keys()) if (!state.blobs.has(hash)) headers.delete(hash)
+  await new HeaderCache(dir).write(headers.values(), commit)
 }
 
 /**
@@ -201,7 +247,7 @@ async function forgetMissingPacks(
 async function replay(
   c: LoadContext,
   history: History,
-): Promise<{ state: RepoState; damaged: LoadedState['damaged'] }> {
+): Promise<{ state: RepoState; damaged: LoadedState['damaged']; headers: Map<string, WireHeaders> }> {
   const damaged: LoadedState['damaged'] = []
   let list = history.fromCheckpoint
   for (;;) {
@@ -210,11 +256,14 @@ async function replay(
         `${c.storage.location}: no readable index: every commit needed is damaged or missing (${damaged.map((d) => d.error).join('; ')})`,
       )
     const state = new RepoState()
+    // The search headers the commits carry (not part of the state): kept for headers.jsonl.
+    const headers = new Map<string, WireHeaders>()
+    const onHeaders = (h: WireHeaders | null) => (h ? headers.set(h[0], h) : headers.clear())
     let failed = -1
     for (let i = 0; i < list.length; i++) {
       try {
         if (i > 0 && list[i]!.kind === 'delta' && state.seq !== list[i]!.seq - 1) throw new DamageError('gap')
-        await readCommitInto(c.storage, c.ctx, list[i]!, state, c.spoolDir, c.signal)
+        await readCommitInto(c.storage, c.ctx, list[i]!, state, c.spoolDir, c.signal, onHeaders)
       } catch (err) {
         if (err instanceof KeyError || !(err instanceof DamageError)) throw err
         damaged.unshift({ name: list[i]!.name, error: err.message })
@@ -222,7 +271,7 @@ async function replay(
         break
       }
     }
-    if (failed < 0) return { state, damaged }
+    if (failed < 0) return { state, damaged, headers }
     if (failed > 0) {
       // The commits before the damaged one, again: the state the loop left may hold half of it.
       list = list.slice(0, failed)

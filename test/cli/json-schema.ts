@@ -61,6 +61,18 @@ export const EVENTS: Record<string, Readonly<Record<string, Schema>>> = {
     size: int,
     mtime: str,
   },
+  message: {
+    date: { anyOf: [str, 'null'] },
+    from: str,
+    to: str,
+    subject: str,
+    messageId: str,
+    folder: str,
+    path: str,
+    size: int,
+    firstSnapshot: obj({ id: str, seq: int, time: str }),
+    lastSnapshot: obj({ id: str, seq: int, time: str }),
+  },
   recipient: {
     fingerprint: str,
     uid: { anyOf: [str, 'null'] },
@@ -119,6 +131,7 @@ export const SUMMARIES: Record<string, Readonly<Record<string, Schema>>> = {
     failed: pathReason,
     damagedIndex: { array: str },
     durationMs: int,
+    delivered: { array: str },
   },
   verify: {
     ok: bool,

@@ -176,9 +176,19 @@ async function run(
   const host = o.host ?? os.hostname()
   const forget = expiredSnapshots(state, repo.config.retentionDays, o.now?.() ?? Date.now())
   const written = packer.written
+  const stored = new Set(written.flatMap((p) => p[3].map((b) => b[0])))
   const committed = await repo.commit(
     loaded,
-    { packs: written, dropPacks: [], add: adds, del: deleted, forget },
+    {
+      packs: written,
+      dropPacks: [],
+      add: adds,
+      del: deleted,
+      forget,
+      twins: packer.twins,
+      // A message's headers are recorded with its content: only for contents this commit stores.
+      headers: packer.headers.filter((h) => stored.has(h[0])),
+    },
     facts,
     (st, seq) => {
       const { files, bytes } = st.live.fileTotals()

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import os from 'node:os'
-import type { WireEntry, WirePack } from '../../core/commit-codec.js'
+import type { WireEntry, WireHeaders, WirePack, WireTwin } from '../../core/commit-codec.js'
 import { HashedFiles } from '../../core/diff.js'
 import type { ScanEntry } from '../../core/model.js'
 import { encodePath } from '../../core/path-bytes.js'
@@ -56,12 +56,23 @@ export class Packer {
   readonly unreadable: { path: string; reason: string }[] = []
   /** files that vanished between the scan and their reading (renamed away: picked up by their new name) */
   readonly vanished: string[] = []
+  /** twins found by this run: stored as a patch of a content already stored (docs/design.md) */
+  readonly twins: WireTwin[] = []
+  /** search headers of the messages this run stores */
+  readonly headers: WireHeaders[] = []
   bytesRead = 0
   bytesNew = 0
   bytesUploaded = 0
+  /** bytes of content recognised as twins (not uploaded) */
+  bytesTwins = 0
   private filesDone = 0
   /** content stored, or being stored, by this run (the index has the rest) */
   private readonly newBlobs = new Set<string>()
+  /** twins of this run, by hash */
+  private readonly newTwins = new Set<string>()
+  /** contents with noise stored by this run: normalized hash → hash, and hash → normalized hash */
+  private readonly newNorms = new Map<string, string>()
+  private readonly normOf = new Map<string, string>()
   private readonly rootBytes: Buffer
 
   constructor(
@@ -74,7 +85,19 @@ export class Packer {
   }
 
   private have(hash: string): boolean {
-    return this.o.state.blobs.has(hash) || this.newBlobs.has(hash)
+    return this.o.state.hasContent(hash) || this.newBlobs.has(hash) || this.newTwins.has(hash)
+  }
+
+  /**
+   * twinBase is the stored content (in the index, or stored by this run) a new content with
+   * normalized hash `norm` is a twin of, if any.
+   */
+  private twinBase(norm: string): string | undefined {
+    return (
+      this.o.state.twinBaseFor(norm) ??
+      this.newNorms.get(norm) ??
+      (this.newBlobs.has(norm) ? norm : undefined)
+    )
   }
 
   private report(): void {
@@ -221,7 +244,7 @@ export class Packer {
         }
         const done = await w.finish()
         await uploads.add(async () => {
-          const wire = await this.repo.uploadPack(done)
+          const wire = this.withNorms(await this.repo.uploadPack(done))
           for (const b of done.blobs) this.newBlobs.add(b.hash)
           this.written.push(wire)
           this.bytesUploaded += done.size
@@ -251,14 +274,42 @@ export class Packer {
       }
       this.bytesRead += r.size
       this.hashedFile(e, r.hash, r.size)
-      if (!this.have(r.hash)) {
-        this.newBlobs.add(r.hash)
-        this.bytesNew += r.size
-        members.push(i)
-        framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
+      if (this.have(r.hash)) continue
+      const norm = r.noise?.norm ?? r.hash
+      const base = this.twinBase(norm)
+      if (base !== undefined && base !== r.hash) {
+        // The same message as one stored but for sync-tool header lines: a patch, no content.
+        this.newTwins.add(r.hash)
+        this.twins.push([r.hash, r.size, base, r.noise?.patch ?? ''])
+        this.bytesTwins += r.size
+        continue
       }
+      this.newBlobs.add(r.hash)
+      if (r.noise) {
+        if (!this.newNorms.has(norm)) this.newNorms.set(norm, r.hash)
+        this.normOf.set(r.hash, norm)
+      }
+      this.bytesNew += r.size
+      members.push(i)
+      framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
     }
-    return { frame: await read.pack(this.o.dryRun ? [] : members), framed }
+    const frame = await read.pack(this.o.dryRun ? [] : members)
+    for (const [index, ...fields] of read.headers) this.headers.push([read.results[index]!.hash, ...fields])
+    return { frame, framed }
+  }
+
+  /** withNorms adds to a pack's contents their normalized hashes (the `b` line's sixth element). */
+  private withNorms(wire: WirePack): WirePack {
+    const [id, size, contentBytes, blobs] = wire
+    return [
+      id,
+      size,
+      contentBytes,
+      blobs.map((b) => {
+        const norm = this.normOf.get(b[0])
+        return norm ? [b[0], b[1], b[2], b[3], norm] : b
+      }),
+    ]
   }
 
   /**
@@ -323,5 +374,8 @@ export class Packer {
   forget(): void {
     this.hashed.clear()
     this.newBlobs.clear()
+    this.newTwins.clear()
+    this.newNorms.clear()
+    this.normOf.clear()
   }
 }
