@@ -35,6 +35,11 @@ export const FAULT_POINTS = [
 /** FaultPoint is one named step. */
 export type FaultPoint = (typeof FAULT_POINTS)[number]
 
+/** faultsArmed says whether a fault point can fire or is logged (a test is running with SEB_FAULT). */
+export function faultsArmed(): boolean {
+  return Boolean(spec || log)
+}
+
 /** fault kills the process at the configured point (a test hook; a no-op otherwise). */
 export function fault(point: FaultPoint): void {
   if (!spec && !log) return
