@@ -8,8 +8,10 @@ import { appendFileSync } from 'node:fs'
 
 const spec = process.env.SEB_FAULT ?? ''
 const log = process.env.SEB_FAULT_LOG ?? ''
-const [target, nth] = spec.split(':')
-const wanted = Number(nth ?? 1) || 1
+// Point names hold a colon themselves ("pack:uploaded"): a count is a last part that is a number.
+const countGiven = /:(\d+)$/.exec(spec)
+const target = countGiven ? spec.slice(0, countGiven.index) : spec
+const wanted = Number(countGiven?.[1] ?? 1) || 1
 const counts = new Map<string, number>()
 
 /** FAULT_POINTS lists every named point, for the test that kills at each (docs/design.md, "Write order"). */
