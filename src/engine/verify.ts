@@ -15,6 +15,7 @@ import { checkTools } from '../crypto/gpg.js'
 import { canDecrypt } from '../crypto/keyring.js'
 import { DamageError, KeyError, UsageError } from '../errors.js'
 import { memberHashes, readPack } from '../pack/pack-reader.js'
+import { salvagePack } from '../pack/salvage.js'
 import { hashFile } from '../pipeline/hash-file.js'
 import { scanTree } from '../pipeline/scanner.js'
 import { readHistory } from '../repo/history.js'
@@ -199,11 +200,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
             await readPack(o.storage, ctx, id, read.visitor, o.signal)
           } catch (err) {
             if (err instanceof KeyError) throw err
+            // Damage costs only what it touches: every content whose bytes still verify is counted as
+            // checked (read before the damage, or salvaged from the frames after it).
+            const good = new Set<string>()
+            for (const [entry, hash] of want) if (read.hashes.get(entry) === hash) good.add(hash)
+            const sizes = new Map<string, number>()
+            for (const hash of want.values()) sizes.set(hash, state.blobs.get(hash)?.size ?? -1)
+            const salvaged = await salvagePack(o.storage, ctx, id, sizes, repo.spoolDir, o.signal)
+            for (const hash of salvaged.recovered.keys()) good.add(hash)
+            const lost = new Set([...want.values()].filter((h) => !good.has(h)))
+            filesChecked += good.size
+            const message = err instanceof DamageError ? err.message : String((err as Error).message)
             problems.push({
               kind: 'damaged',
               object: `pack ${id}`,
-              message: err instanceof DamageError ? err.message : String((err as Error).message),
-              files: filesOf(id),
+              message: `${message}; ${good.size} of ${want.size} stored files in it verify (${salvaged.framesLost} of ${salvaged.frames} zstd frames lost)`,
+              files: filesWithContent(state, lost),
             })
             return
           } finally {
