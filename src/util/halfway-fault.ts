@@ -9,6 +9,8 @@ import { type FaultPoint, fault } from './fault.js'
 
 /** HALF_CHUNK: small pieces, so that what came before the point is on its way to disk when it fires. */
 const HALF_CHUNK = 16 * 1024
+/** SETTLE_MS: how long the first half is given to reach the destination before the point is reached. */
+const SETTLE_MS = 100
 
 /**
  * halfwayFileBody is a save body for `file` that reaches `point` when half of its `length` bytes have
@@ -22,13 +24,20 @@ export function halfwayFileBody(file: string, length: number, point: FaultPoint)
       let sent = 0
       let reached = false
       async function* pieces() {
-        for await (const chunk of createReadStream(file, { highWaterMark: HALF_CHUNK })) {
-          if (!reached && sent >= length / 2) {
+        for await (const read of createReadStream(file, { highWaterMark: HALF_CHUNK })) {
+          let chunk = read as Buffer
+          if (!reached && sent + chunk.length > length / 2) {
+            // Exactly the first half goes out, then the destination is given a moment to write it.
+            const cut = Math.max(1, Math.floor(length / 2) - sent)
+            yield chunk.subarray(0, cut)
+            sent += cut
+            chunk = chunk.subarray(cut)
             reached = true
+            await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
             fault(point)
           }
-          sent += (chunk as Buffer).length
-          yield chunk as Buffer
+          sent += chunk.length
+          if (chunk.length) yield chunk
         }
         if (!reached) fault(point)
       }
