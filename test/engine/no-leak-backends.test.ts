@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { cliEnv, makeSshHome, type SshHome } from '../e2e/env.js'
 import { runSeb } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import {
@@ -23,7 +24,6 @@ import { type Radosgw, startRadosgw } from '../helpers/radosgw.js'
 import { requireRclone } from '../helpers/rclone.js'
 import { type Sshd, startSshd } from '../helpers/sshd.js'
 import { tempDir } from '../helpers/tree.js'
-import { cliEnv, makeSshHome, type SshHome } from '../e2e/env.js'
 
 const g = makeGnupgHome()
 const work = tempDir('seb-leak-')

@@ -9,8 +9,8 @@ import { backup } from '../../src/engine/backup/index.js'
 import { init } from '../../src/engine/init.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
-import { makeMaildir, SECRET_BODY, SECRET_NAME, SECRET_SUBJECT } from '../helpers/maildir.js'
 import { assertDecryptable, readFolder } from '../helpers/leak-scan.js'
+import { makeMaildir, SECRET_BODY, SECRET_NAME, SECRET_SUBJECT } from '../helpers/maildir.js'
 import { tempDir } from '../helpers/tree.js'
 
 async function allFiles(dir: string): Promise<string[]> {
