@@ -1,14 +1,16 @@
 // Continuity without the secret key (issue 18): a machine can always continue from a commit it wrote
 // itself. Killed after the commit point and before its cache followed (commit:signed, cache:promote),
-// or when the reply to the signature's save was lost, the next public-key-only backup adopts the state
+// or when the reply to the signature's save was lost (the run fails not knowing it committed), the next public-key-only backup adopts the state
 // the cache prepared ahead, tagged with the commit's name. A cache that knows nothing of the newest
 // commit (put back from before the run, or lost) needs the owner's secret key once, and says so plainly.
 import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { backup as backup_ } from '../../src/engine/backup/index.js'
 import { init } from '../../src/engine/init.js'
 import { LocalStorage } from '../../src/storage/local.js'
+import type { Handle, SaveBody } from '../../src/storage/storage.js'
 import { runSeb } from '../helpers/cli.js'
 import { makeGnupgHome, publicOnlyHome } from '../helpers/gpg.js'
 import { isExcludedByDefault, makeMaildir } from '../helpers/maildir.js'
@@ -53,6 +55,40 @@ describe('continuity without the secret key', () => {
       assert.equal(s.indexRebuilt, false)
       assert.equal(s.bytesNew, 0, 'nothing the killed run committed is uploaded again')
     })
+
+  it('the reply to a successful save of the signature is lost: the run fails, the next public-key-only backup adopts the commit', async () => {
+    await newMail()
+    // The signature object is saved, then the connection drops before the reply (an SFTP rename that
+    // happened, whose status never arrived): the run cannot know it committed.
+    class LostReply extends LocalStorage {
+      override async save(h: Handle, body: SaveBody, signal?: AbortSignal): Promise<void> {
+        await super.save(h, body, signal)
+        if (h.type === 'sig') throw new Error('connection lost before the reply')
+      }
+    }
+    const saved = { gnupg: process.env.GNUPGHOME, data: process.env.SEB_DATA_DIR }
+    process.env.GNUPGHOME = pub.home
+    process.env.SEB_DATA_DIR = cron.SEB_DATA_DIR
+    try {
+      await assert.rejects(
+        backup_({
+          source: src,
+          storage: new LostReply(dest),
+          cacheBase: cacheDir,
+          dataBase: cron.SEB_DATA_DIR,
+        }),
+        /connection lost before the reply/,
+      )
+    } finally {
+      process.env.GNUPGHOME = saved.gnupg
+      process.env.SEB_DATA_DIR = saved.data
+    }
+    const next = await backup()
+    assert.equal(next.code, 0, next.stderr)
+    const s = JSON.parse(next.stdout.trim().split('\n').pop()!)
+    assert.equal(s.indexRebuilt, false)
+    assert.equal(s.bytesNew, 0, 'the lost-reply run committed: nothing uploaded again')
+  })
 
   it('a cache put back from before the run, or lost, needs the secret key once, and says so plainly', async () => {
     const saved = path.join(work.dir, 'cache-before')
