@@ -3,7 +3,7 @@
 // plaintext and then reports the MDC failure; every other frame decodes, and every member in it is
 // checked against its SHA-256 before it is counted or written. verify --read-data and restore (exit 13)
 // name exactly the same lost files, restore gives back every other one byte- and mtime-identical, and
-// never writes a file whose hash does not verify.
+// never writes a file whose hash does not verify. A pack cut short loses only what follows the cut.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
@@ -23,6 +23,7 @@ describe('a flipped byte costs one frame', () => {
   const dest = path.join(work.dir, 'dest')
   const env = { GNUPGHOME: g.home, SEB_CACHE_DIR: path.join(work.dir, 'cache') }
   let pack = ''
+  const pristine = path.join(work.dir, 'pristine')
   before(async () => {
     await fs.mkdir(path.join(src, 'INBOX/cur'), { recursive: true })
     // Incompressible messages of 50 KiB: frames of about 80 files, so the pack has three.
@@ -37,6 +38,7 @@ describe('a flipped byte costs one frame', () => {
     const packs = (await Promise.all(dirs.map((d) => fs.readdir(path.join(dest, 'packs', d))))).flat()
     assert.equal(packs.length, 1, 'one pack holds them all')
     pack = path.join(dest, 'packs', packs[0]!.slice(0, 2), packs[0]!)
+    await fs.cp(dest, pristine, { recursive: true })
     const data = await fs.readFile(pack)
     data[Math.floor(data.length / 2)]! ^= 0x01
     await fs.writeFile(pack, data)
@@ -80,5 +82,25 @@ describe('a flipped byte costs one frame', () => {
     process.stdout.write(
       `# flipped byte: ${lostByVerify.length} of 240 files lost, ${frames[1]} of ${frames[2]} frames\n`,
     )
+  })
+
+  it('a pack cut short: verify --read-data and restore lose only what follows the cut, and agree (exit 13)', async () => {
+    const cut = path.join(work.dir, 'cut')
+    await fs.cp(pristine, cut, { recursive: true })
+    const p = path.join(cut, path.relative(dest, pack))
+    const data = await fs.readFile(p)
+    await fs.writeFile(p, data.subarray(0, Math.floor((data.length * 2) / 3)))
+    const e = { ...env, SEB_CACHE_DIR: path.join(work.dir, 'cache-cut') }
+    const v = await runSeb(['verify', cut, '--read-data', '--json'], e)
+    assert.equal(v.code, 13, v.stderr)
+    const summary = JSON.parse(v.stdout.trim().split('\n').pop()!)
+    const lost = summary.problems.flatMap((p: { files: string[] }) => p.files).sort()
+    assert.ok(lost.length > 0 && lost.length < 240, `${lost.length} lost`)
+    const r = await runSeb(['restore', cut, path.join(work.dir, 'restored-cut')], e)
+    assert.equal(r.code, 13)
+    const notRestored = [...r.stderr.matchAll(/^seb: (\S+): not restored/gm)].map((m) => m[1]!).sort()
+    assert.deepEqual(notRestored, lost)
+    assert.equal((await fs.readdir(path.join(work.dir, 'restored-cut/INBOX/cur'))).length, 240 - lost.length)
+    process.stdout.write(`# pack cut at two thirds: ${lost.length} of 240 files lost\n`)
   })
 })
