@@ -16,7 +16,7 @@ import type { FactsUpdate } from '../core/diff.js'
 import type { FactsTable } from '../core/facts-table.js'
 import type { RepoState } from '../core/repo-state.js'
 import { appendLineSynced, writeFileAtomic } from '../util/atomic-file.js'
-import { fault } from '../util/fault.js'
+import { fault, faultsArmed } from '../util/fault.js'
 import { halfwayPieces } from '../util/halfway-fault.js'
 import type { CommitSig } from './commit-sigs.js'
 import { encodeState, readState } from './state-file.js'
@@ -265,5 +265,6 @@ export class LocalCache {
 
 /** statePieces encodes a state file; fault point cache:state-half fires half-way through writing it. */
 function statePieces(commit: string, state: RepoState, facts: FactsTable): Iterable<Uint8Array> {
-  return halfwayPieces(encodeState(commit, state, facts), 'cache:state-half')
+  const pieces = encodeState(commit, state, facts)
+  return faultsArmed() ? halfwayPieces(pieces, 'cache:state-half') : pieces
 }
