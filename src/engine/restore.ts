@@ -32,6 +32,7 @@ import type { LoadedState } from '../repo/state-loader.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
 import { errnoCode, errnoText } from '../util/errno.js'
+import { restoreSalvaged } from './restore-salvage.js'
 import { planTwins, restoreTwins } from './restore-twins.js'
 
 /** RestoreOptions are the inputs of a restore. */
@@ -264,9 +265,30 @@ async function restoreVersions(
             ? `pack ${packId} is damaged: ${workerError}`
             : null
         if (reason) progress({ type: 'warning', message: reason })
+        const failedBefore = failed.length
         const written = tally(sent, outcomes, reason, packId, failed, twinPlan.staged)
         filesRestored += written.files
         bytesRestored += written.bytes
+        // A damaged pack (not a missing one): what its undamaged frames still hold is restored too.
+        if (failed.length > failedBefore && !/is missing from the destination/.test(reason ?? '')) {
+          const salvaged = await restoreSalvaged(
+            {
+              storage: o.storage,
+              ctx,
+              spoolDir: unpackers.dir,
+              overwrite: Boolean(o.overwrite),
+              out,
+              toSeconds,
+              signal: o.signal,
+            },
+            packId,
+            sent,
+            failed,
+            failedBefore,
+          )
+          filesRestored += salvaged.files
+          bytesRestored += salvaged.bytes
+        }
         progress({
           type: 'progress',
           filesDone: filesRestored,

@@ -1,3 +1,10 @@
+// Why: `seb verify` checks what it says it checks (docs/design.md, "Reading"; issue 18): the history's
+// signatures; the commit objects from the newest checkpoint to the head, byte for byte against their
+// signatures; that the index is the one of the destination's newest commit; every pack the index lists,
+// present with its size; every file of every retained snapshot resolving to stored content; and with
+// --read-data every pack decrypted and every member hashed through the archive reader restore uses. A
+// machine with the public key only runs every check that needs no decryption and says which it could
+// not run (the JSON summary lists both).
 import { promises as fs } from 'node:fs'
 import { DEFAULT_EXCLUDES, makeExcluder } from '../core/excludes.js'
 import { getOrCreate } from '../core/maps.js'
@@ -8,11 +15,14 @@ import { checkTools } from '../crypto/gpg.js'
 import { canDecrypt } from '../crypto/keyring.js'
 import { DamageError, KeyError, UsageError } from '../errors.js'
 import { memberHashes, readPack } from '../pack/pack-reader.js'
+import { salvagePack } from '../pack/salvage.js'
 import { hashFile } from '../pipeline/hash-file.js'
 import { scanTree } from '../pipeline/scanner.js'
+import { readHistory } from '../repo/history.js'
 import { type RepoAccess, withRepository } from '../repo/repository.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
 import { TaskPool } from '../util/concurrency.js'
+import { checkCommitBytes, unresolvedFiles } from './verify-checks.js'
 
 /** VerifyOptions choose what to check. */
 export interface VerifyOptions extends RepoAccess {
@@ -46,7 +56,22 @@ export interface VerifyReport {
   readonly differences: { path: string; change: 'added' | 'changed' | 'missing' }[]
   /** false when the index came from the local cache (no secret key to decrypt the destination's) */
   readonly indexFromDestination: boolean
+  /** the checks made, by name (see CHECKS) */
+  readonly checked: string[]
+  /** the checks this run could not make, and why */
+  readonly skipped: { check: string; reason: string }[]
 }
+
+/** CHECKS names what verify can check, as its report lists them. */
+export const CHECKS = {
+  signatures: 'every commit signature verifies with the repository key and the history chains',
+  commits: 'the commit objects from the newest checkpoint to the head are the bytes their signatures name',
+  index: "the index is the destination's: its commits decrypted and replayed",
+  head: "the index is at the destination's newest commit",
+  packs: 'every pack the index lists is on the destination with its size',
+  files: 'every file of every retained snapshot resolves to stored content in a pack that exists',
+  data: 'every pack decrypted and every stored file hashed against the index',
+} as const
 
 /** parseSubset reads "N/M" (1 ≤ N ≤ M). */
 export function parseSubset(text: string): { n: number; m: number } {
@@ -66,8 +91,18 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   return withRepository({ ...o, warn: undefined }, { lock: 'shared', command: 'verify' }, async (repo) => {
     const { ctx } = repo
     // Read the index from the destination itself (not the cache) when this machine can decrypt it.
-    const loaded = await repo.loadState({ fromDestination: await canDecrypt(ctx) })
+    const decrypts = await canDecrypt(ctx)
+    const loaded = await repo.loadState({ fromDestination: decrypts })
     const { state } = loaded
+    const checked: string[] = ['signatures']
+    const skipped: VerifyReport['skipped'] = []
+    const fromDestination = loaded.rebuilt || !loaded.head
+    if (fromDestination) checked.push('index')
+    else
+      skipped.push({
+        check: 'index',
+        reason: `the index is this machine's cache at commit ${loaded.head?.name}; decrypting the destination's commits needs the secret key`,
+      })
     const problems: Problem[] = [
       ...loaded.history.invalid.map((b) => ({
         kind: 'untrusted' as const,
@@ -83,6 +118,31 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       })),
     ]
     progress({ type: 'phase', phase: 'verify' })
+    // The commit objects a rebuild reads, checked against their signatures without decrypting them.
+    if (loaded.head) {
+      const history = await readHistory(o.storage, {
+        repository: repo.config.id,
+        signingKey: repo.config.signingKey,
+        pin: null,
+        toCheckpoint: true,
+        signal: o.signal,
+      })
+      const reported = new Set(loaded.damaged.map((d) => d.name))
+      for (const sig of history.fromCheckpoint) {
+        const why = await checkCommitBytes(o.storage, sig, o.signal)
+        if (why && !reported.has(sig.name))
+          problems.push({ kind: 'damaged', object: `commits/${sig.name}`, message: why, files: [] })
+      }
+    }
+    checked.push('commits')
+    if (loaded.head && state.seq !== loaded.head.seq && !loaded.damaged.length)
+      problems.push({
+        kind: 'damaged',
+        object: 'index',
+        message: `the index is at commit ${state.seq}, the destination's newest commit is ${loaded.head.name}`,
+        files: [],
+      })
+    checked.push('head')
     const listed = new Map<string, number>()
     for await (const p of o.storage.list('pack', o.signal)) listed.set(p.name, p.size)
     const filesOf = filesByPack(state)
@@ -103,9 +163,26 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
           files: filesOf(p.id),
         })
     }
+    checked.push('packs')
+    const unresolved = unresolvedFiles(state, listed)
+    const inMissingPacks = new Set(problems.flatMap((p) => (p.object.startsWith('pack ') ? p.files : [])))
+    const storedNowhere = unresolved.filter((f) => !inMissingPacks.has(f))
+    if (storedNowhere.length)
+      problems.push({
+        kind: 'damaged',
+        object: 'index',
+        message: `${storedNowhere.length} file${storedNowhere.length === 1 ? '' : 's'} of retained snapshots ha${storedNowhere.length === 1 ? 's' : 've'} no stored content (in no pack the index and the destination hold)`,
+        files: storedNowhere,
+      })
+    checked.push('files')
     let packsRead = 0
     let filesChecked = 0
-    if (o.readData || o.subset) {
+    const readData = Boolean(o.readData || o.subset)
+    if (readData && !decrypts)
+      skipped.push({ check: 'data', reason: 'decrypting the packs needs the secret key (or the passphrase)' })
+    else if (!readData) skipped.push({ check: 'data', reason: 'not asked (--read-data)' })
+    else {
+      checked.push('data')
       const ids = [...state.packs.keys()].sort()
       const chosen = o.subset ? ids.filter((_, i) => i % o.subset!.m === o.subset!.n - 1) : ids
       const expected = new Map<string, Map<number, string>>()
@@ -123,11 +200,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
             await readPack(o.storage, ctx, id, read.visitor, o.signal)
           } catch (err) {
             if (err instanceof KeyError) throw err
+            // Damage costs only what it touches: every content whose bytes still verify is counted as
+            // checked (read before the damage, or salvaged from the frames after it).
+            const good = new Set<string>()
+            for (const [entry, hash] of want) if (read.hashes.get(entry) === hash) good.add(hash)
+            const sizes = new Map<string, number>()
+            for (const hash of want.values()) sizes.set(hash, state.blobs.get(hash)?.size ?? -1)
+            const salvaged = await salvagePack(o.storage, ctx, id, sizes, repo.spoolDir, o.signal)
+            for (const hash of salvaged.recovered.keys()) good.add(hash)
+            const lost = new Set([...want.values()].filter((h) => !good.has(h)))
+            filesChecked += good.size
+            const message = err instanceof DamageError ? err.message : String((err as Error).message)
             problems.push({
               kind: 'damaged',
               object: `pack ${id}`,
-              message: err instanceof DamageError ? err.message : String((err as Error).message),
-              files: filesOf(id),
+              message: `${message}; ${good.size} of ${want.size} stored files in it verify (${salvaged.framesLost} of ${salvaged.frames} zstd frames lost)`,
+              files: filesWithContent(state, lost),
             })
             return
           } finally {
@@ -145,6 +233,13 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         })
       }
       await pool.wait()
+      // A pack read after its size was found wrong (cut short, or damaged in place): the files it
+      // costs are those its reading lost, not every file the index locates in it.
+      const read = new Set(
+        problems.filter((p) => p.message.includes('zstd frames lost')).map((p) => p.object),
+      )
+      for (const [i, p] of problems.entries())
+        if (read.has(p.object) && p.message.includes('the index says')) problems[i] = { ...p, files: [] }
     }
     const differences = o.against ? await compareWithSource(state, o.against, o.excludes ?? [], o.signal) : []
     return {
@@ -154,7 +249,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       filesChecked,
       problems,
       differences,
-      indexFromDestination: loaded.rebuilt || !loaded.head,
+      indexFromDestination: fromDestination,
+      checked,
+      skipped,
     }
   })
 }

@@ -16,7 +16,8 @@ import type { FactsUpdate } from '../core/diff.js'
 import type { FactsTable } from '../core/facts-table.js'
 import type { RepoState } from '../core/repo-state.js'
 import { appendLineSynced, writeFileAtomic } from '../util/atomic-file.js'
-import { fault } from '../util/fault.js'
+import { fault, faultsArmed } from '../util/fault.js'
+import { halfwayPieces } from '../util/halfway-fault.js'
 import type { CommitSig } from './commit-sigs.js'
 import { encodeState, readState } from './state-file.js'
 
@@ -205,7 +206,7 @@ export class LocalCache {
       await writeFileAtomic(this.file('next.jsonl'), JSON.stringify(entry))
       return
     }
-    await writeFileAtomic(this.file('next.bin'), encodeState(p.commit, p.state, p.facts))
+    await writeFileAtomic(this.file('next.bin'), statePieces(p.commit, p.state, p.facts))
     await writeFileAtomic(this.file('next.json'), JSON.stringify({ commit: p.commit, after }))
   }
 
@@ -245,7 +246,7 @@ export class LocalCache {
   /** save writes the whole state at `commit` now (a rebuilt index, kept so the next run needs no key). */
   async save(commit: string, state: RepoState, facts: FactsTable): Promise<void> {
     await this.ensure()
-    await writeFileAtomic(this.file('state.bin'), encodeState(commit, state, facts))
+    await writeFileAtomic(this.file('state.bin'), statePieces(commit, state, facts))
     await fs.rm(this.file('log.jsonl'), { force: true })
     await this.dropPending()
   }
@@ -260,4 +261,10 @@ export class LocalCache {
   async cleanSpool(): Promise<void> {
     await fs.rm(this.spoolDir, { recursive: true, force: true })
   }
+}
+
+/** statePieces encodes a state file; fault point cache:state-half fires half-way through writing it. */
+function statePieces(commit: string, state: RepoState, facts: FactsTable): Iterable<Uint8Array> {
+  const pieces = encodeState(commit, state, facts)
+  return faultsArmed() ? halfwayPieces(pieces, 'cache:state-half') : pieces
 }

@@ -13,6 +13,7 @@ import { DamageError } from '../errors.js'
 import { readPack, wholeMembers } from '../pack/pack-reader.js'
 import { PackWriter } from '../pack/pack-writer.js'
 import { type ProgressSink, silent } from '../ui/progress.js'
+import { fault } from '../util/fault.js'
 import { expiredSnapshots } from './commit-writer.js'
 import type { Repository } from './repository.js'
 import type { LoadedState } from './state-loader.js'
@@ -86,8 +87,12 @@ export async function compactRepository(
     unchangedFacts(loaded.facts),
     null,
   )
+  fault('compact:committed')
   // ---- committed: the old packs are no longer referenced ----
-  for (const id of dropPacks) await repo.storage.remove({ type: 'pack', name: id }).catch(() => {})
+  for (const id of dropPacks) {
+    fault('compact:deleting')
+    await repo.storage.remove({ type: 'pack', name: id }).catch(() => {})
+  }
   return summary({
     packsWritten: written.length,
     bytesUploaded: uploaded + committed.ref.size,
@@ -116,6 +121,7 @@ async function rewritePacks(repo: Repository, state: RepoState, plan: Compaction
     if (writer.entries === 0) return writer.abort()
     const done = await writer.finish()
     const wire = await repo.uploadPack(done)
+    fault('compact:pack-written')
     written.push(wire)
   }
   try {

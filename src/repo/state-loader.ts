@@ -146,7 +146,17 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
     signal: c.signal,
     known,
   })
-  const { state, damaged, headers } = await replay(c, full)
+  const { state, damaged, headers } = await replay(c, full).catch((err: unknown) => {
+    // Without the secret key, say plainly why the index is being rebuilt and what it takes, once.
+    if (!(err instanceof KeyError) || !c.cache) throw err
+    const why = cached
+      ? `this machine's cache is at commit ${cached.commit}, behind the destination's newest commit ${head.name}, which this machine did not make (or whose cache save was lost)`
+      : "this machine's cache holds no index for this repository (deleted, lost, or a new machine)"
+    throw new KeyError(
+      `${c.storage.location}: ${why}; rebuilding the index decrypts the commits and needs the owner's secret key (or the passphrase) once: run 'seb key setup ${c.storage.location}' (or this command) with it, after which backups need the public key only again (${err.message})`,
+      { cause: err },
+    )
+  })
   // Facts stay valid for paths whose version is unchanged; others are simply read again.
   const facts = cached?.facts ?? new FactsTable()
   // Keep what was rebuilt, so that the next backup needs public keys only again. Not after damage:
@@ -263,7 +273,7 @@ async function replay(
     for (let i = 0; i < list.length; i++) {
       try {
         if (i > 0 && list[i]!.kind === 'delta' && state.seq !== list[i]!.seq - 1) throw new DamageError('gap')
-        await readCommitInto(c.storage, c.ctx, list[i]!, state, c.spoolDir, c.signal, onHeaders)
+        list[i] = await readCommitResigned(c, list[i]!, state, onHeaders)
       } catch (err) {
         if (err instanceof KeyError || !(err instanceof DamageError)) throw err
         damaged.unshift({ name: list[i]!.name, error: err.message })
@@ -279,6 +289,40 @@ async function replay(
     }
     // The checkpoint itself is damaged: go to the one before it, and replay up to this one.
     list = await olderCheckpoint(c, list[0]!)
+  }
+}
+
+/**
+ * readCommitResigned reads one commit into `state`. Key rotation re-encrypts a commit in place and
+ * signs its new size and hash under the same name and chain: a signature body this machine remembers
+ * (the cache's record of verified signatures) may name the commit's old bytes. When the bytes do not
+ * match, the signature object is read and verified again; a valid one for the same commit and chain
+ * that names other bytes is used (and remembered), and the read is tried once more. It returns the
+ * signature the commit was read with.
+ */
+async function readCommitResigned(
+  c: LoadContext,
+  sig: CommitSig,
+  state: RepoState,
+  onHeaders: (h: WireHeaders | null) => void,
+): Promise<CommitSig> {
+  try {
+    await readCommitInto(c.storage, c.ctx, sig, state, c.spoolDir, c.signal, onHeaders)
+    return sig
+  } catch (err) {
+    if (!(err instanceof DamageError) || err instanceof KeyError) throw err
+    const fresh = await readSig(c.storage, c.signingKey, c.repository, sig.name, c.signal).catch(() => null)
+    if (
+      !fresh ||
+      typeof fresh === 'string' ||
+      fresh.seq !== sig.seq ||
+      fresh.chain !== sig.chain ||
+      (fresh.size === sig.size && fresh.sha256 === sig.sha256)
+    )
+      throw err
+    await c.cache?.rememberSigs(c.signingKey, [fresh])
+    await readCommitInto(c.storage, c.ctx, fresh, state, c.spoolDir, c.signal, onHeaders)
+    return fresh
   }
 }
 

@@ -8,8 +8,10 @@ import { appendFileSync } from 'node:fs'
 
 const spec = process.env.SEB_FAULT ?? ''
 const log = process.env.SEB_FAULT_LOG ?? ''
-const [target, nth] = spec.split(':')
-const wanted = Number(nth ?? 1) || 1
+// Point names hold a colon themselves ("pack:uploaded"): a count is a last part that is a number.
+const countGiven = /:(\d+)$/.exec(spec)
+const target = countGiven ? spec.slice(0, countGiven.index) : spec
+const wanted = Number(countGiven?.[1] ?? 1) || 1
 const counts = new Map<string, number>()
 
 /** FAULT_POINTS lists every named point, for the test that kills at each (docs/design.md, "Write order"). */
@@ -34,6 +36,11 @@ export const FAULT_POINTS = [
 
 /** FaultPoint is one named step. */
 export type FaultPoint = (typeof FAULT_POINTS)[number]
+
+/** faultsArmed says whether a fault point can fire or is logged (a test is running with SEB_FAULT). */
+export function faultsArmed(): boolean {
+  return Boolean(spec || log)
+}
 
 /** fault kills the process at the configured point (a test hook; a no-op otherwise). */
 export function fault(point: FaultPoint): void {

@@ -139,9 +139,18 @@ export const SUMMARIES: Record<string, Readonly<Record<string, Schema>>> = {
     packsChecked: int,
     packsRead: int,
     filesChecked: int,
-    problems: { array: obj({ object: str, message: str, files: { array: str } }) },
+    problems: {
+      array: obj({
+        kind: { enum: ['damaged', 'untrusted'] },
+        object: str,
+        message: str,
+        files: { array: str },
+      }),
+    },
     differences: { array: obj({ path: str, change: { enum: ['added', 'changed', 'missing'] } }) },
     indexFromDestination: bool,
+    checked: { array: { enum: ['signatures', 'commits', 'index', 'head', 'packs', 'files', 'data'] } },
+    skipped: { array: obj({ check: str, reason: str }) },
   },
   compact: {
     dryRun: bool,

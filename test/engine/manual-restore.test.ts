@@ -17,7 +17,7 @@ import { addRecipient } from '../../src/engine/keys.js'
 import { LocalStorage } from '../../src/storage/local.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
 import { isExcludedByDefault, makeMaildir } from '../helpers/maildir.js'
-import { documentedProcedure, manualRestore } from '../helpers/manual-restore.js'
+import { documentedProcedure, manualRestore, shellBlock } from '../helpers/manual-restore.js'
 import { assertSameTree, readTree, tempDir } from '../helpers/tree.js'
 
 const ignore = (r: string) => isExcludedByDefault(r)
@@ -71,6 +71,12 @@ describe('restore without seb (the documented gpg + zstd + tar procedure)', () =
     const proc = documentedProcedure()
     assert.match(proc, /\} \| tar -x --ignore-zeros/)
     assert.match(proc, /--no-same-owner/)
+  })
+
+  it("the README's and the guide's procedure are design.md's, character for character", () => {
+    const proc = documentedProcedure()
+    assert.equal(shellBlock('README.md', '## Restore without seb'), proc)
+    assert.equal(shellBlock('docs/guides/restore-without-seb.md', '## 3. Restore'), proc)
   })
 
   it('a first backup over several packs: every file, byte-identical with its mtime', async () => {

@@ -45,3 +45,13 @@ export function manualRestore(
     maxBuffer: 64 * 1024 * 1024,
   }).toString()
 }
+
+/** shellBlock is the first `sh` block of `file` under the heading `heading` (a repository path). */
+export function shellBlock(file: string, heading: string): string {
+  const doc = readFileSync(path.join(ROOT, file), 'utf8')
+  const at = doc.indexOf(heading)
+  if (at < 0) throw new Error(`${file}: no heading "${heading}"`)
+  const m = /```sh\n([\s\S]*?)```/.exec(doc.slice(at))
+  if (!m) throw new Error(`${file}: no shell block under "${heading}"`)
+  return m[1]!
+}

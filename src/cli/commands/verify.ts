@@ -3,7 +3,7 @@
 // found, 1 (or 12 for keys) when it could not check.
 import type { Command } from 'commander'
 import { displayPath } from '../../core/path-bytes.js'
-import { parseSubset, verify } from '../../engine/verify.js'
+import { CHECKS, parseSubset, verify } from '../../engine/verify.js'
 import { ExitCode } from '../../exit-codes.js'
 import { safeText } from '../../util/terminal-text.js'
 import { count } from '../format.js'
@@ -65,6 +65,12 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
             }
             for (const d of r.differences) io.out(`${d.change.padEnd(8)} ${displayPath(d.path)}\n`)
             if (!ctx.mode.quiet) {
+              // What could not be checked is said as plainly as what was.
+              for (const s of r.skipped)
+                if (!s.reason.startsWith('not asked'))
+                  io.out(
+                    `not checked: ${CHECKS[s.check as keyof typeof CHECKS] ?? s.check}: ${safeText(s.reason)}\n`,
+                  )
               const read = r.packsRead
                 ? `, ${r.packsRead} read and ${count(r.filesChecked, 'file')} hashed`
                 : ''
@@ -73,11 +79,18 @@ export function registerVerify(program: Command, io: CliIO, result: { code: numb
               )
             }
           }
+          const dataAsked = Boolean(opts.readData || opts.readDataSubset)
           result.code = r.problems.some((p) => p.kind === 'untrusted')
             ? ExitCode.Untrusted
             : r.problems.length
               ? ExitCode.Damaged
-              : ExitCode.Ok
+              : dataAsked && r.skipped.some((s) => s.check === 'data')
+                ? ExitCode.Key
+                : ExitCode.Ok
+          if (result.code === ExitCode.Key && !ctx.mode.json)
+            io.err(
+              'seb: --read-data: this machine cannot decrypt the packs (no secret key or passphrase); every check that needs no decryption passed\n',
+            )
         } finally {
           await storage.close()
         }
