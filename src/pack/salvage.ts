@@ -6,15 +6,17 @@
 // alone (a frame's checksum rejects a damaged one), walks the tar of the frames that decode, and keeps
 // each member whose bytes hash to a content the index locates in this pack. Members are identified by
 // their SHA-256 alone, never by name or position: nothing unverified is ever handed out. It is the slow,
-// rare path (the pack is held in memory), taken only after the fast reader found damage.
+// rare path (the pack is held in memory), taken only after the fast reader found damage. What it holds
+// is bounded by what the index says the pack holds, never by what a frame claims: a frame that would
+// decode past that (a zstd bomb put there by whoever holds the destination) counts as lost.
 import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import { decompress } from 'zstd-napi'
 import type { GpgContext } from '../crypto/gpg.js'
 import { DamageError, KeyError, SebError } from '../errors.js'
 import type { Storage } from '../storage/storage.js'
 import { packFile } from './pack-reader.js'
 import { startDecrypt } from './seal.js'
+import { FrameDecompressor } from './zstd.js'
 
 /** Salvaged is what could be read back from a damaged pack. */
 export interface Salvaged {
@@ -95,6 +97,10 @@ async function decryptAll(ctx: GpgContext, fd: number, limit: number): Promise<B
 
 /** salvageFrames decodes each zstd frame of `plain` alone and keeps the verified members. */
 export function salvageFrames(plain: Buffer, wanted: ReadonlyMap<string, number>): Salvaged {
+  // The most tar bytes the wanted members can take (a header, a pax header and padding each), plus
+  // room for the folders and symlinks a pack also holds: no honest pack decodes to more.
+  let budget = SLACK
+  for (const size of wanted.values()) budget += Math.ceil(size / BLOCK) * BLOCK + 3 * BLOCK
   const starts: number[] = []
   for (let at = plain.indexOf(MAGIC); at >= 0; at = plain.indexOf(MAGIC, at + 1)) starts.push(at)
   starts.push(plain.length)
@@ -104,14 +110,16 @@ export function salvageFrames(plain: Buffer, wanted: ReadonlyMap<string, number>
   let framesLost = 0
   for (let i = 0; i + 1 < starts.length; i++) {
     frames++
-    let decoded = tryDecompress(plain.subarray(starts[i]!, starts[i + 1]!))
+    let decoded = tryDecompress(plain.subarray(starts[i]!, starts[i + 1]!), budget)
     // The frame magic can occur inside compressed bytes: try the frame up to the candidate after.
     if (!decoded && i + 2 < starts.length) {
-      decoded = tryDecompress(plain.subarray(starts[i]!, starts[i + 2]!))
+      decoded = tryDecompress(plain.subarray(starts[i]!, starts[i + 2]!), budget)
       if (decoded) i++
     }
-    if (decoded) runs[runs.length - 1]!.push(decoded)
-    else {
+    if (decoded) {
+      budget -= decoded.length
+      runs[runs.length - 1]!.push(decoded)
+    } else {
       framesLost++
       if (runs[runs.length - 1]!.length) runs.push([])
     }
@@ -121,9 +129,25 @@ export function salvageFrames(plain: Buffer, wanted: ReadonlyMap<string, number>
   return { recovered, frames, framesLost }
 }
 
-function tryDecompress(frame: Buffer): Buffer | null {
+/** SLACK: room for a pack's folder and symlink members and its end-of-archive blocks. */
+const SLACK = 4 * 1024 * 1024
+
+class OverBudget extends Error {}
+
+/** tryDecompress decodes one whole frame of at most `budget` bytes; anything else (damage, a bomb) is null. */
+function tryDecompress(frame: Buffer, budget: number): Buffer | null {
+  const zstd = new FrameDecompressor()
+  const parts: Buffer[] = []
+  let n = 0
+  const sink = (piece: Buffer) => {
+    n += piece.length
+    if (n > budget) throw new OverBudget()
+    parts.push(Buffer.from(piece))
+  }
   try {
-    return decompress(frame)
+    zstd.push(frame, sink)
+    zstd.end(sink)
+    return zstd.complete ? Buffer.concat(parts) : null
   } catch {
     return null
   }
