@@ -53,7 +53,8 @@ export async function salvagePack(
   }
   let plain: Buffer
   try {
-    const limit = (await fs.stat(file.path)).size + 1024 * 1024
+    // zstd never makes an honest pack bigger than its tar by more than its frame headers.
+    const limit = Math.min((await fs.stat(file.path)).size, tarBudget(wanted)) + 1024 * 1024
     const fh = await fs.open(file.path, 'r')
     try {
       plain = await decryptAll(ctx, fh.fd, limit)
@@ -97,10 +98,7 @@ async function decryptAll(ctx: GpgContext, fd: number, limit: number): Promise<B
 
 /** salvageFrames decodes each zstd frame of `plain` alone and keeps the verified members. */
 export function salvageFrames(plain: Buffer, wanted: ReadonlyMap<string, number>): Salvaged {
-  // The most tar bytes the wanted members can take (a header, a pax header and padding each), plus
-  // room for the folders and symlinks a pack also holds: no honest pack decodes to more.
-  let budget = SLACK
-  for (const size of wanted.values()) budget += Math.ceil(size / BLOCK) * BLOCK + 3 * BLOCK
+  let budget = tarBudget(wanted)
   const starts: number[] = []
   for (let at = plain.indexOf(MAGIC); at >= 0; at = plain.indexOf(MAGIC, at + 1)) starts.push(at)
   starts.push(plain.length)
@@ -127,6 +125,16 @@ export function salvageFrames(plain: Buffer, wanted: ReadonlyMap<string, number>
   const recovered = new Map<string, Buffer>()
   for (const run of runs) if (run.length) walkTar(Buffer.concat(run), wanted, recovered)
   return { recovered, frames, framesLost }
+}
+
+/**
+ * tarBudget is the most tar bytes the wanted members can take (a header, a pax header and padding
+ * each), plus room for the folders and symlinks a pack also holds: no honest pack decodes to more.
+ */
+function tarBudget(wanted: ReadonlyMap<string, number>): number {
+  let budget = SLACK
+  for (const size of wanted.values()) budget += Math.ceil(size / BLOCK) * BLOCK + 3 * BLOCK
+  return budget
 }
 
 /** SLACK: room for a pack's folder and symlink members and its end-of-archive blocks. */
