@@ -13,8 +13,17 @@ export const FORMAT_VERSION = 2
 /** FORMAT_1 is the format seb 0.3 wrote: its JSON commit records are still read, by `seb upgrade`. */
 export const FORMAT_1 = 1
 
+/**
+ * WireList: records of a commit, in order: an array, or a compact list that makes each record only when
+ * it is read (core/wire-lists.ts: a first backup's million entries are not held as a million arrays).
+ */
+export interface WireList<T> extends Iterable<T> {
+  readonly length: number
+}
+/** WireBlob: [hash, size, tarPath, entry] */
+export type WireBlob = [string, number, string, number]
 /** WirePack: [id, size, contentBytes, blobs: [hash, size, tarPath, entry][]] */
-export type WirePack = [string, number, number, [string, number, string, number][]]
+export type WirePack = [string, number, number, WireList<WireBlob>]
 /** WireEntry: [path, kind, ref, size, mtimeMs, mode] */
 export type WireEntry = [string, EntryKind, string, number, number, number]
 /** WireVersion: [path, kind, ref, size, mtimeMs, mode, from, to] */
@@ -34,7 +43,7 @@ export interface CommitRecord {
   /** delta: packs this commit removes from the index (compaction) */
   dropPacks: string[]
   /** delta: entries added or changed by this commit */
-  add: WireEntry[]
+  add: WireList<WireEntry>
   /** delta: paths deleted by this commit */
   del: string[]
   /** delta: snapshot seqs forgotten (past retention) by this commit */

@@ -3,7 +3,7 @@
 // cache and a rebuild from the destination always agree. Pure: no I/O.
 
 import { BlobTable } from './blob-table.js'
-import type { CommitRecord, WireEntry, WirePack, WireVersion } from './commit-codec.js'
+import type { CommitRecord, WireBlob, WireEntry, WirePack, WireVersion } from './commit-codec.js'
 import type { PackInfo, SnapshotInfo, Version } from './model.js'
 import { VersionTable } from './version-table.js'
 
@@ -186,7 +186,7 @@ export class RepoState {
 
   /** toCheckpoint exports the whole state as the lists of a checkpoint commit. */
   checkpointLists(): { packs: WirePack[]; versions: WireVersion[]; snapshots: SnapshotInfo[] } {
-    const byPack = new Map<string, WirePack[3]>()
+    const byPack = new Map<string, WireBlob[]>()
     for (const id of this.packs.keys()) byPack.set(id, [])
     for (const [hash, loc] of this.blobs) byPack.get(loc.pack)?.push([hash, loc.size, loc.tarPath, loc.entry])
     const packs: WirePack[] = [...this.packs.values()].map((p) => [

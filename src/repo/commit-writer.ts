@@ -1,7 +1,13 @@
 // Why: the one way a run ends — build the commit record from its changes, decide delta or checkpoint,
 // and make the commit in the write order of docs/design.md (cache ahead, lock checked, commit object,
 // signature = commit point, pin, cache). Backup, compaction and key rotation share it.
-import { type CommitRecord, emptyCommit, type WireEntry, type WirePack } from '../core/commit-codec.js'
+import {
+  type CommitRecord,
+  emptyCommit,
+  type WireEntry,
+  type WireList,
+  type WirePack,
+} from '../core/commit-codec.js'
 import { checkpointLines, deltaLines } from '../core/commit-lines.js'
 import type { FactsUpdate } from '../core/diff.js'
 import type { SnapshotInfo } from '../core/model.js'
@@ -48,7 +54,7 @@ export interface CommitObject {
 export interface Changes {
   readonly packs: WirePack[]
   readonly dropPacks: string[]
-  readonly add: WireEntry[]
+  readonly add: WireList<WireEntry>
   readonly del: string[]
   readonly forget: number[]
 }
@@ -162,7 +168,7 @@ export async function listCommitObjects(storage: Storage, signal?: AbortSignal):
 }
 
 /** hardLinks lists files whose content is stored under another path (all live files when `adds` is null). */
-function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLink[] {
+function hardLinks(state: RepoState, adds: WireList<WireEntry> | null): HardLink[] {
   const links: HardLink[] = []
   const linkFor = (p: string, ref: string, mtimeMs: number, mode: number) => {
     const row = state.blobs.locate(ref)

@@ -3,6 +3,7 @@
 // killed run's successor can adopt it, and drop the spool file.
 import { promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
+import { BlobList } from '../core/wire-lists.js'
 import type { FinishedPack } from '../pack/pack-writer.js'
 import { fileBody, type Storage } from '../storage/storage.js'
 import type { Journal } from './journal.js'
@@ -15,12 +16,9 @@ export async function uploadPack(
   signal?: AbortSignal,
 ): Promise<WirePack> {
   await storage.save({ type: 'pack', name: done.id }, fileBody(done.spoolPath, done.size), signal)
-  const wire: WirePack = [
-    done.id,
-    done.size,
-    done.contentBytes,
-    done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
-  ]
+  const blobs = new BlobList()
+  for (const b of done.blobs) blobs.push(b.hash, b.size, b.tarPath, b.entry)
+  const wire: WirePack = [done.id, done.size, done.contentBytes, blobs]
   await journal.append(wire)
   await fs.rm(done.spoolPath, { force: true })
   return wire

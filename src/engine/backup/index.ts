@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { WireEntry } from '../../core/commit-codec.js'
 import { worthCompacting } from '../../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, updateFacts } from '../../core/diff.js'
 import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
 import { planPacks } from '../../core/plan.js'
+import { EntryList } from '../../core/wire-lists.js'
 import { canDecrypt } from '../../crypto/keyring.js'
 import { RepositoryLockedError, UsageError } from '../../errors.js'
 import { scanTreeInWorker } from '../../pipeline/scanner.js'
@@ -130,9 +130,10 @@ async function run(
   const keptDirs = unreadable.map((u) => `${u.path}/`)
   const deleted = diff.deleted.filter((p) => !keep.has(p) && !keptDirs.some((d) => p.startsWith(d)))
   for (const p of packer.vanished) if (state.live.has(p) && !deleted.includes(p)) deleted.push(p)
-  const files = fileAdds(state.live, packer.hashed, deleted)
+  const adds = new EntryList()
+  for (const e of diff.metaAdds) adds.push(...e)
+  const files = fileAdds(state.live, packer.hashed, deleted, adds)
   const counts: ChangeCounts = { ...files.counts, unchanged: files.counts.unchanged + diff.unchanged }
-  const adds: WireEntry[] = [...diff.metaAdds, ...files.adds]
   // Keyed by the index's own path strings where it has them: a path is held once, not per table.
   const facts = updateFacts(
     loaded.facts,
