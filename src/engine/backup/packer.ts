@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs'
 import os from 'node:os'
 import type { WireEntry, WirePack } from '../../core/commit-codec.js'
 import { HashedFiles } from '../../core/diff.js'
+import { HashSet } from '../../core/hash-set.js'
 import type { ScanEntry } from '../../core/model.js'
 import { encodePath } from '../../core/path-bytes.js'
 import { cutBySize } from '../../core/plan.js'
@@ -61,7 +62,7 @@ export class Packer {
   bytesUploaded = 0
   private filesDone = 0
   /** content stored, or being stored, by this run (the index has the rest) */
-  private readonly newBlobs = new Set<string>()
+  private readonly newBlobs = new HashSet()
   private readonly rootBytes: Buffer
 
   constructor(
