@@ -25,9 +25,11 @@ function launcher(bin: string): Launcher {
   if (!l) {
     const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
     const m = /^#!\/usr\/bin\/env -S((?: [A-Za-z_]\w*=\S*)*) node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
-    if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S [NAME=VALUE…] node [flags]': ${first}`)
+    if (!m)
+      throw new Error(`${bin}: first line is not '#!/usr/bin/env -S [NAME=VALUE…] node [flags]': ${first}`)
     const env: Record<string, string> = {}
-    for (const a of m[1]!.split(' ').filter(Boolean)) env[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1)
+    for (const a of m[1]!.split(' ').filter(Boolean))
+      env[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1)
     l = { flags: m[2]!.split(' ').filter(Boolean), env }
     launchers.set(bin, l)
   }

@@ -35,6 +35,8 @@ interface Header {
   paths?: string
   /** v5: the number of live paths; their UTF-8, joined by NUL, is the rest of the file after the columns */
   pathCount?: number
+  /** v5: the length of that UTF-8 */
+  pathBytes?: number
   otherRefs: [number, string][]
   blobCount: number
   blobPacks: string[]
@@ -91,7 +93,9 @@ export function* encodeState(commit: string, state: RepoState, facts: FactsTable
     snapshots: state.snapshots,
     packs: [...state.packs.values()].map((p) => [p.id, p.size, p.seq, p.contentBytes]),
     history: state.history.map((v) => [v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to]),
-    ...(raw ? { pathCount: live.paths.length } : { paths: live.paths.join('\0') }),
+    ...(raw
+      ? { pathCount: live.paths.length, pathBytes: utf8Length(live.paths) }
+      : { paths: live.paths.join('\0') }),
     otherRefs: live.otherRefs,
     blobCount: blobs.tarPaths.length,
     blobPacks: blobs.packIds,
@@ -128,6 +132,13 @@ export function* encodeState(commit: string, state: RepoState, facts: FactsTable
     const piece = live.paths.slice(i, Math.min(n, i + PATHS_PER_PIECE)).join('\0')
     yield Buffer.from(i + PATHS_PER_PIECE < n ? `${piece}\0` : piece, 'utf8')
   }
+}
+
+/** utf8Length is the length of `paths` as UTF-8 joined by NUL. */
+function utf8Length(paths: readonly string[]): number {
+  let n = paths.length ? paths.length - 1 : 0
+  for (const p of paths) n += Buffer.byteLength(p, 'utf8')
+  return n
 }
 
 /** liveRowsAsPositions is null for a dense table (a row is its position), else each row's position. */
@@ -168,14 +179,14 @@ export async function readState(file: string): Promise<StateFile | null> {
     const h = JSON.parse((await read(Buffer.alloc(jsonLength))).toString('utf8')) as Header
     if (h?.v !== (v5 ? 5 : 4)) return null
     const inHeader = typeof h.paths === 'string'
-    if (!inHeader && !(v5 && Number.isSafeInteger(h.pathCount) && h.pathCount! >= 0)) return null
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
+    if (!inHeader && !(v5 && count(h.pathCount) && count(h.pathBytes))) return null
     let paths: string[] = inHeader ? (h.paths ? h.paths.split('\0') : []) : []
     const n = inHeader ? paths.length : h.pathCount!
     const m = h.blobCount
     const k = h.factCount
     const columns = at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32)
-    // Version 5's paths are the rest of the file: at least a byte per path and a NUL between two.
-    if (inHeader ? size !== columns : size - columns < (n ? 2 * n - 1 : 0)) return null
+    if (size !== columns + (inHeader ? 0 : h.pathBytes!)) return null
     if (!inHeader && n) {
       // Read ahead of the columns (the table is keyed by them), then come back.
       const columnsAt = at
