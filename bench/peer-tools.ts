@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { GpgHome } from './gpg-home.js'
 import { type Measured, runMeasured, which } from './run.js'
-import { sebNodeArgs } from './seb-cli.js'
+import { sebNodeArgs, sebNodeEnv } from './seb-cli.js'
 
 /** Tool is one backup program of the peers table. */
 export interface Tool {
@@ -55,7 +55,7 @@ export function makeTools(o: ToolSetup): Tool[] {
   const sebTool = (name: string, seb: string, slug: string): Tool => {
     const repo = join(work, `peer-${slug}`)
     // Each build keeps its local cache apart, in the work folder, never in the user's ~/.cache/seb.
-    const sebEnv = { ...env, SEB_CACHE_DIR: join(work, `cache-${slug}`) }
+    const sebEnv = { ...env, ...sebNodeEnv(seb), SEB_CACHE_DIR: join(work, `cache-${slug}`) }
     const run = (args: string[]) =>
       runMeasured(process.execPath, [...sebNodeArgs(seb), ...args], { env: sebEnv })
     return {

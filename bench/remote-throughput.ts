@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util'
 import { makeThrowawayGpg } from './gpg-home.js'
 import { generateMaildir } from './maildir/write.js'
 import { runMeasured } from './run.js'
-import { sebNodeArgs } from './seb-cli.js'
+import { sebNodeArgs, sebNodeEnv } from './seb-cli.js'
 import { type Radosgw, startRadosgw } from './servers/radosgw.js'
 import { makeSshHome } from './servers/ssh-home.js'
 import { type Sshd, startSshd } from './servers/sshd.js'
@@ -34,7 +34,10 @@ interface Row {
 }
 
 async function timed(label: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const r = await runMeasured(process.execPath, [...sebNodeArgs(SEB_BIN), ...args], { env, check: false })
+  const r = await runMeasured(process.execPath, [...sebNodeArgs(SEB_BIN), ...args], {
+    env: { ...env, ...sebNodeEnv(SEB_BIN) },
+    check: false,
+  })
   if (r.code !== 0) throw new Error(`${label}: seb ${args.join(' ')} exited ${r.code}:\n${r.stderr}`)
   return r.durationMs / 1000
 }

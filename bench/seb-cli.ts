@@ -7,23 +7,42 @@ import { type Measured, runMeasured, type Timing, timingOf } from './run.js'
 
 /**
  * sebNodeArgs is what `node` is given to run the seb executable `bin` as its first line says
- * (`#!/usr/bin/env -S node FLAGS`): the flags, then `bin`. The benchmark and the tests run seb so,
- * with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH.
+ * (`#!/usr/bin/env -S [NAME=VALUE…] node FLAGS`): the flags, then `bin`. The benchmark and the tests run
+ * seb so, with the same V8 flags a user's `seb` gets, whichever `node` is on the PATH; sebNodeEnv is the
+ * environment that line sets (glibc's malloc settings, which only apply from a process's start).
  */
 export function sebNodeArgs(bin: string): string[] {
-  let flags = nodeFlagsOf.get(bin)
-  if (!flags) {
-    const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
-    const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
-    if (!m) throw new Error(`${bin}: first line is not '#!/usr/bin/env -S node [flags]': ${first}`)
-    flags = m[1]!.split(' ').filter(Boolean)
-    nodeFlagsOf.set(bin, flags)
-  }
-  return [...flags, bin]
+  return [...launcher(bin).flags, bin]
 }
 
-/** the flags read from each executable's first line (read once: the tests run seb hundreds of times) */
-const nodeFlagsOf = new Map<string, string[]>()
+/** sebNodeEnv is the environment the first line of `bin` sets for node (empty when none). */
+export function sebNodeEnv(bin: string): Record<string, string> {
+  return launcher(bin).env
+}
+
+function launcher(bin: string): Launcher {
+  let l = launchers.get(bin)
+  if (!l) {
+    const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
+    const m = /^#!\/usr\/bin\/env -S((?: [A-Za-z_]\w*=\S*)*) node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
+    if (!m)
+      throw new Error(`${bin}: first line is not '#!/usr/bin/env -S [NAME=VALUE…] node [flags]': ${first}`)
+    const env: Record<string, string> = {}
+    for (const a of m[1]!.split(' ').filter(Boolean))
+      env[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1)
+    l = { flags: m[2]!.split(' ').filter(Boolean), env }
+    launchers.set(bin, l)
+  }
+  return l
+}
+
+interface Launcher {
+  readonly flags: string[]
+  readonly env: Record<string, string>
+}
+
+/** the flags and environment read from each executable's first line (read once: the tests run seb hundreds of times) */
+const launchers = new Map<string, Launcher>()
 
 /** The summary line of `seb backup --json`. */
 export interface BackupSummary {
@@ -65,7 +84,7 @@ export class Seb {
 
   private async run<S>(args: string[]): Promise<SebRun<S>> {
     const r: Measured = await runMeasured(process.execPath, [...sebNodeArgs(this.bin), ...args], {
-      env: this.gpg.env,
+      env: { ...this.gpg.env, ...sebNodeEnv(this.bin) },
     })
     return { ...timingOf(r), summary: lastJsonLine(r.stdout) as S }
   }

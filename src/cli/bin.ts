@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=131072 node --max-semi-space-size=4
 // Why: the `seb` executable: wires the real terminal and signals to the CLI and sets the exit code.
 // Ctrl-C or SIGTERM aborts the run cleanly (the engine leaves the repository consistent; exit 130);
 // a second one exits at once.
@@ -6,6 +6,9 @@
 // while a first backup allocates, most of it empty): peak memory of a first backup at 87,000 files
 // 264–300 MiB → 234–240 MiB, for about 2 % more time (docs/decisions.md, "Memory"). V8 reads it only
 // at start, so it cannot be set from here; the tests and the benchmark run seb with this same line.
+// MALLOC_TRIM_THRESHOLD_ makes glibc give freed memory back to the system past 128 KiB instead of
+// letting its threshold grow with the largest buffer freed (docs/decisions.md, "Memory"); like the flag,
+// it only applies from the process's start.
 import { ExitCode } from '../exit-codes.js'
 import { processIO } from './io.js'
 import { run } from './main.js'

@@ -13,10 +13,17 @@ export const FORMAT_VERSION = 2
 /** FORMAT_1 is the format seb 0.3 wrote: its JSON commit records are still read, by `seb upgrade`. */
 export const FORMAT_1 = 1
 
+/**
+ * WireList: records of a commit, in order: an array, or a compact list that makes each record only when
+ * it is read (core/wire-lists.ts: a first backup's million entries are not held as a million arrays).
+ */
+export interface WireList<T> extends Iterable<T> {
+  readonly length: number
+}
 /** WireBlob: [hash, size, tarPath, entry, normalized hash (only for content with sync-tool noise)] */
 export type WireBlob = [string, number, string, number] | [string, number, string, number, string]
 /** WirePack: [id, size, contentBytes, blobs] */
-export type WirePack = [string, number, number, WireBlob[]]
+export type WirePack = [string, number, number, WireList<WireBlob>]
 /** WireTwin: [hash, size, base hash, patch] (a twin: docs/design.md) */
 export type WireTwin = [string, number, string, string]
 /** WireHeaders: [hash, subject, from, to, date ms | null, message id] (search headers) */
@@ -40,7 +47,7 @@ export interface CommitRecord {
   /** delta: packs this commit removes from the index (compaction) */
   dropPacks: string[]
   /** delta: entries added or changed by this commit */
-  add: WireEntry[]
+  add: WireList<WireEntry>
   /** delta: paths deleted by this commit */
   del: string[]
   /** delta: snapshot seqs forgotten (past retention) by this commit */

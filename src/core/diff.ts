@@ -4,9 +4,11 @@
 // set old mtimes on new files, so mtime alone lies). Pure.
 import type { WireEntry } from './commit-codec.js'
 import type { FactsTable } from './facts-table.js'
+import { HashColumn } from './hash-column.js'
 import type { ScanEntry, Version } from './model.js'
 import { SCAN_FILE, type ScanList } from './scan-list.js'
 import type { VersionTable } from './version-table.js'
+import { EntryList } from './wire-lists.js'
 
 /** ScanDiff is what a scan means against the last commit. */
 export interface ScanDiff {
@@ -125,7 +127,7 @@ export interface HashedFile {
  */
 export class HashedFiles implements Iterable<HashedFile> {
   private paths: string[] = []
-  private hashes: string[] = []
+  private hashes = new HashColumn()
   private numbers = new Float64Array(0)
   private modes = new Uint32Array(0)
 
@@ -138,7 +140,7 @@ export class HashedFiles implements Iterable<HashedFile> {
     const i = this.paths.length
     if (i >= this.modes.length) this.grow(Math.max(1024, this.modes.length * 2))
     this.paths.push(f.path)
-    this.hashes.push(f.hash)
+    this.hashes.set(i, f.hash)
     this.numbers[2 * i] = f.size
     this.numbers[2 * i + 1] = f.mtimeMs
     this.modes[i] = f.mode
@@ -149,7 +151,7 @@ export class HashedFiles implements Iterable<HashedFile> {
     const n = this.numbers
     return {
       path: this.paths[i]!,
-      hash: this.hashes[i]!,
+      hash: this.hashes.get(i),
       size: n[2 * i]!,
       mtimeMs: n[2 * i + 1]!,
       mode: this.modes[i]!,
@@ -168,7 +170,7 @@ export class HashedFiles implements Iterable<HashedFile> {
   /** clear lets the columns go. */
   clear(): void {
     this.paths = []
-    this.hashes = []
+    this.hashes = new HashColumn()
     this.numbers = new Float64Array(0)
     this.modes = new Uint32Array(0)
   }
@@ -180,6 +182,7 @@ export class HashedFiles implements Iterable<HashedFile> {
     modes.set(this.modes)
     this.numbers = numbers
     this.modes = modes
+    this.hashes.grow(n)
   }
 }
 
@@ -195,12 +198,14 @@ export interface ChangeCounts {
 /**
  * fileAdds turns hashed files into index entries, keeping only real changes (content, mtime or mode),
  * and counts what happened. A new path whose content was at a deleted path this run counts as renamed.
+ * The entries are appended to `adds` (columns, core/wire-lists.ts), a new list unless one is given.
  */
 export function fileAdds(
   live: ReadonlyMap<string, Version>,
   hashed: Iterable<HashedFile>,
   deleted: readonly string[],
-): { adds: WireEntry[]; counts: ChangeCounts; sameContent: number } {
+  adds = new EntryList(),
+): { adds: EntryList; counts: ChangeCounts; sameContent: number } {
   // How many deleted paths held each content: each can explain one rename.
   const deletedHashes = new Map<string, number>()
   for (const p of deleted) {
@@ -208,7 +213,6 @@ export function fileAdds(
     if (v?.kind === 'f') deletedHashes.set(v.ref, (deletedHashes.get(v.ref) ?? 0) + 1)
   }
   const counts: ChangeCounts = { added: 0, changed: 0, renamed: 0, deleted: deleted.length, unchanged: 0 }
-  const adds: WireEntry[] = []
   let sameContent = 0
   for (const { path, hash, size, mtimeMs, mode } of hashed) {
     const prev = live.get(path)
@@ -217,7 +221,7 @@ export function fileAdds(
       counts.unchanged++
       continue
     }
-    adds.push([path, 'f', hash, size, mtimeMs, mode])
+    adds.push(path, 'f', hash, size, mtimeMs, mode)
     if (prev) counts.changed++
     else if (deletedHashes.get(hash)) {
       deletedHashes.set(hash, deletedHashes.get(hash)! - 1)

@@ -54,6 +54,11 @@ export abstract class PathRows<V> implements ReadonlyMap<string, V> {
   }
 
   /** rowCount bounds the rows: every row index is below it. */
+  /** isDense: rows 0..size-1 in use, in the order of the paths (no row was ever freed) */
+  get isDense(): boolean {
+    return this.dense
+  }
+
   get rowCount(): number {
     return this.used
   }

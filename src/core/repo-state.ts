@@ -3,7 +3,7 @@
 // cache and a rebuild from the destination always agree. Pure: no I/O.
 
 import { BlobTable } from './blob-table.js'
-import type { CommitRecord, WireEntry, WirePack, WireTwin, WireVersion } from './commit-codec.js'
+import type { CommitRecord, WireBlob, WireEntry, WirePack, WireTwin, WireVersion } from './commit-codec.js'
 import type { PackInfo, SnapshotInfo, Version } from './model.js'
 import { NormTable, type TwinInfo } from './twin-index.js'
 import { VersionTable } from './version-table.js'
@@ -236,7 +236,7 @@ export class RepoState {
 
   /** checkpointLists exports the whole state as the lists of a checkpoint commit. */
   checkpointLists(): Pick<CommitRecord, 'packs' | 'versions' | 'snapshots' | 'twins'> {
-    const byPack = new Map<string, WirePack[3]>()
+    const byPack = new Map<string, WireBlob[]>()
     const norms = this.normsByBase()
     for (const id of this.packs.keys()) byPack.set(id, [])
     for (const [hash, loc] of this.blobs) {

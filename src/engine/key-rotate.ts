@@ -8,7 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { WirePack } from '../core/commit-codec.js'
+import type { WireBlob, WirePack } from '../core/commit-codec.js'
 import { unchangedFacts } from '../core/diff.js'
 import { getOrCreate } from '../core/maps.js'
 import { type GpgContext, spawnGpg } from '../crypto/gpg.js'
@@ -140,7 +140,7 @@ export async function rotateKeys(o: RotateOptions): Promise<RotateSummary> {
     for (const p of packs) {
       const size = prog.packs[p.id]
       if (size === undefined || size === p.size) continue
-      const blobs: WirePack[3] = []
+      const blobs: WireBlob[] = []
       for (const [hash, loc] of loaded.state.blobs)
         if (loc.pack === p.id) blobs.push([hash, loc.size, loc.tarPath, loc.entry])
       resized.push([p.id, size, p.contentBytes, blobs])

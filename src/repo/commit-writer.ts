@@ -6,6 +6,7 @@ import {
   emptyCommit,
   type WireEntry,
   type WireHeaders,
+  type WireList,
   type WirePack,
   type WireTwin,
 } from '../core/commit-codec.js'
@@ -56,7 +57,7 @@ export interface CommitObject {
 export interface Changes {
   readonly packs: WirePack[]
   readonly dropPacks: string[]
-  readonly add: WireEntry[]
+  readonly add: WireList<WireEntry>
   readonly del: string[]
   readonly forget: number[]
   /** twins found by a backup (docs/design.md) */
@@ -206,7 +207,7 @@ async function keptHeaders(
  * hardLinks lists files whose content is stored under another path (all live files when `adds` is
  * null); a twin links to its base's path (a manual restore gives it its base's noise lines).
  */
-function hardLinks(state: RepoState, adds: readonly WireEntry[] | null): HardLink[] {
+function hardLinks(state: RepoState, adds: WireList<WireEntry> | null): HardLink[] {
   const links: HardLink[] = []
   const linkFor = (p: string, hash: string, mtimeMs: number, mode: number) => {
     const ref = state.twins.get(hash)?.base ?? hash

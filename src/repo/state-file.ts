@@ -13,10 +13,14 @@ import { VersionTable } from '../core/version-table.js'
 
 /**
  * STATE_MAGIC starts a binary state file (version 5 of the cache's state: format-2 repositories, with
- * twins). Version 4 (before twins) is still read, as a state without twins: nothing wrote any then.
+ * twins; the live paths are raw UTF-8 after the columns, not a string inside the JSON header). Version 4
+ * (before twins) is still read, as a state without twins: nothing wrote any then.
  */
 export const STATE_MAGIC = Buffer.from('SEBSTAT5')
 const STATE_MAGIC_4 = Buffer.from('SEBSTAT4')
+/** paths are written this many at a time (a few hundred kB): never the whole list as one string */
+const PATHS_PER_PIECE = 4096
+const LONE_SURROGATE = /\p{Cs}/u
 
 interface Header {
   v: 4 | 5
@@ -28,8 +32,12 @@ interface Header {
   packs: [string, number, number, number][]
   /** closed versions, kept for history */
   history: WireVersion[]
-  /** live paths joined by NUL (no name holds one) */
-  paths: string
+  /** v4, or v5 when a path is not well-formed UTF-16 (a name with bytes that are not UTF-8): live paths joined by NUL (no name holds one) */
+  paths?: string
+  /** v5: the number of live paths; their UTF-8, joined by NUL, is the rest of the file after the columns */
+  pathCount?: number
+  /** v5: the length of that UTF-8 */
+  pathBytes?: number
   otherRefs: [number, string][]
   blobCount: number
   blobPacks: string[]
@@ -52,27 +60,37 @@ export interface StateFile {
   readonly facts: FactsTable
 }
 
-/** indexInto names each path by its index in `index`, or -1 with the path in `others`. */
-function indexInto(index: ReadonlyMap<string, number>, paths: readonly string[]) {
+/**
+ * indexInto names each path by its position among the live paths (`pos` by the live table's row), or
+ * -1 with the path in `others`. The live table's own Map finds the row: no second Map of a million paths.
+ */
+function indexInto(live: VersionTable, pos: Int32Array | null, paths: readonly string[]) {
   const out = { index: new Int32Array(paths.length), others: [] as [number, string][] }
-  paths.forEach((p, i) => {
-    const at = index.get(p)
-    out.index[i] = at ?? -1
-    if (at === undefined) out.others.push([i, p])
-  })
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[i]!
+    const r = live.rowIndex(p)
+    out.index[i] = r < 0 ? -1 : pos ? pos[r]! : r
+    if (r < 0) out.others.push([i, p])
+  }
   return out
 }
 
-/** encodeState lays out the state and facts as a state file, in pieces (written one after another). */
-export function encodeState(commit: string, state: RepoState, facts: FactsTable): Uint8Array[] {
+/**
+ * encodeState lays out the state and facts as a state file, in pieces made as they are written: the
+ * paths go a few thousand at a time (at a million files, the paths joined and then quoted as JSON were
+ * some 180 MB of transient strings and buffers at the commit, where a first backup peaks).
+ */
+export function* encodeState(commit: string, state: RepoState, facts: FactsTable): Generator<Uint8Array> {
   const live = state.live.exportColumns()
-  const index = new Map<string, number>()
-  for (let i = 0; i < live.paths.length; i++) index.set(live.paths[i]!, i)
+  const pos = liveRowsAsPositions(state.live, live.paths)
   const blobs = state.blobs.exportColumns()
-  const tar = indexInto(index, blobs.tarPaths)
+  const tar = indexInto(state.live, pos, blobs.tarPaths)
   const f = facts.exportColumns()
-  const fact = indexInto(index, f.paths)
+  const fact = indexInto(state.live, pos, f.paths)
   const norms = state.norms.exportColumns()
+  // Paths that are not well-formed UTF-16 (names with bytes that are not UTF-8, held as lone
+  // surrogates) would not survive UTF-8: such a state keeps them in the header, as version 4 did.
+  const raw = !live.paths.some((p) => LONE_SURROGATE.test(p))
   const header: Header = {
     v: 5,
     commit,
@@ -81,7 +99,9 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     snapshots: state.snapshots,
     packs: [...state.packs.values()].map((p) => [p.id, p.size, p.seq, p.contentBytes]),
     history: state.history.map((v) => [v.path, v.kind, v.ref, v.size, v.mtimeMs, v.mode, v.from, v.to]),
-    paths: live.paths.join('\0'),
+    ...(raw
+      ? { pathCount: live.paths.length, pathBytes: utf8Length(live.paths) }
+      : { paths: live.paths.join('\0') }),
     otherRefs: live.otherRefs,
     blobCount: blobs.tarPaths.length,
     blobPacks: blobs.packIds,
@@ -96,7 +116,7 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
   const length = Buffer.alloc(4)
   length.writeUInt32LE(json.length)
   const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
-  return [
+  yield* [
     STATE_MAGIC,
     length,
     json,
@@ -116,6 +136,27 @@ export function encodeState(commit: string, state: RepoState, facts: FactsTable)
     norms.norms,
     norms.bases,
   ]
+  if (!raw) return
+  const n = live.paths.length
+  for (let i = 0; i < n; i += PATHS_PER_PIECE) {
+    const piece = live.paths.slice(i, Math.min(n, i + PATHS_PER_PIECE)).join('\0')
+    yield Buffer.from(i + PATHS_PER_PIECE < n ? `${piece}\0` : piece, 'utf8')
+  }
+}
+
+/** utf8Length is the length of `paths` as UTF-8 joined by NUL. */
+function utf8Length(paths: readonly string[]): number {
+  let n = paths.length ? paths.length - 1 : 0
+  for (const p of paths) n += Buffer.byteLength(p, 'utf8')
+  return n
+}
+
+/** liveRowsAsPositions is null for a dense table (a row is its position), else each row's position. */
+function liveRowsAsPositions(live: VersionTable, paths: readonly string[]): Int32Array | null {
+  if (live.isDense) return null
+  const pos = new Int32Array(live.rowCount)
+  for (let i = 0; i < paths.length; i++) pos[live.rowIndex(paths[i]!)] = i
+  return pos
 }
 
 /**
@@ -141,23 +182,35 @@ export async function readState(file: string): Promise<StateFile | null> {
     }
     if (size < 12) return null
     const start = await read(Buffer.alloc(12))
-    const v4 = start.subarray(0, 8).equals(STATE_MAGIC_4)
-    if (!v4 && !start.subarray(0, 8).equals(STATE_MAGIC)) return null
+    const v5 = start.subarray(0, 8).equals(STATE_MAGIC)
+    if (!v5 && !start.subarray(0, 8).equals(STATE_MAGIC_4)) return null
     const jsonLength = start.readUInt32LE(8)
     if (12 + jsonLength > size) return null
     const h = JSON.parse((await read(Buffer.alloc(jsonLength))).toString('utf8')) as Header
-    if (h?.v !== (v4 ? 4 : 5)) return null
-    if (v4) {
+    if (h?.v !== (v5 ? 5 : 4)) return null
+    if (!v5) {
       h.normCount = 0
       h.twins = []
     }
-    const paths = h.paths ? h.paths.split('\0') : []
-    const n = paths.length
+    const inHeader = typeof h.paths === 'string'
+    const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
+    if (!inHeader && !(v5 && count(h.pathCount) && count(h.pathBytes))) return null
+    if (!count(h.normCount)) return null
+    let paths: string[] = inHeader ? (h.paths ? h.paths.split('\0') : []) : []
+    const n = inHeader ? paths.length : h.pathCount!
     const m = h.blobCount
     const k = h.factCount
     const q = h.normCount
-    if (size !== at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32) + q * 64)
-      return null
+    const columns = at + n * (1 + 4 + 4 + 8 + 8 + 32) + m * (32 + 4 + 4 + 8 + 4) + k * (4 + 32) + q * 64
+    if (size !== columns + (inHeader ? 0 : h.pathBytes!)) return null
+    if (!inHeader && n) {
+      // Read ahead of the columns (the table is keyed by them), then come back.
+      const columnsAt = at
+      at = columns
+      paths = (await read(Buffer.alloc(size - columns))).toString('utf8').split('\0')
+      if (paths.length !== n) return null
+      at = columnsAt
+    }
     const live = VersionTable.fromColumns({
       paths,
       kinds: await read(new Uint8Array(n)),

@@ -5,6 +5,7 @@
 // and the journal, and after the journal.
 import { promises as fs } from 'node:fs'
 import type { WirePack } from '../core/commit-codec.js'
+import { BlobList } from '../core/wire-lists.js'
 import type { FinishedPack } from '../pack/pack-writer.js'
 import { fileBody, type Storage } from '../storage/storage.js'
 import { fault, faultsArmed } from '../util/fault.js'
@@ -26,12 +27,9 @@ export async function uploadPack(
     : fileBody(done.spoolPath, done.size)
   await storage.save({ type: 'pack', name: done.id }, body, signal)
   fault('pack:uploaded')
-  const wire: WirePack = [
-    done.id,
-    done.size,
-    done.contentBytes,
-    done.blobs.map((b) => [b.hash, b.size, b.tarPath, b.entry]),
-  ]
+  const blobs = new BlobList()
+  for (const b of done.blobs) blobs.push(b.hash, b.size, b.tarPath, b.entry)
+  const wire: WirePack = [done.id, done.size, done.contentBytes, blobs]
   await journal.append(wire)
   fault('pack:journalled')
   await fs.rm(done.spoolPath, { force: true })

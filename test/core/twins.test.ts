@@ -134,7 +134,7 @@ describe('twins in the index', () => {
     try {
       const file = path.join(w.dir, 'state.bin')
       const pieces = encodeState('c2', s, new FactsTable())
-      await fs.writeFile(file, Buffer.concat(pieces))
+      await fs.writeFile(file, Buffer.concat([...pieces]))
       const back = (await readState(file))!
       assert.deepEqual([...back.state.twins], [...s.twins])
       assert.equal(back.state.twinBaseFor(movedFacts.norm), sha(base))

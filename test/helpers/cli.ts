@@ -2,7 +2,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { sebNodeArgs } from '../../bench/seb-cli.js'
+import { sebNodeArgs, sebNodeEnv } from '../../bench/seb-cli.js'
 
 export { sebNodeArgs }
 
@@ -32,7 +32,7 @@ export function startSeb(
   options: { input?: string; cwd?: string; uid?: number } = {},
 ): StartedSeb {
   const child = spawn(process.execPath, [...sebNodeArgs(SEB_BIN), ...args], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...sebNodeEnv(SEB_BIN), ...env },
     cwd: options.cwd,
     uid: options.uid,
     gid: options.uid,

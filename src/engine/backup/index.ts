@@ -4,15 +4,17 @@
 // (packer.ts); work out the run's changes; write the one commit that makes the snapshot real; clean up
 // what killed runs left; then, when worth it, compact. A kill at any instant leaves the last commit
 // intact, and the next run adopts the packs already uploaded.
+
 import { randomBytes } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { WireEntry } from '../../core/commit-codec.js'
 import { worthCompacting } from '../../core/compaction.js'
 import { type ChangeCounts, diffScan, fileAdds, updateFacts } from '../../core/diff.js'
 import { DEFAULT_EXCLUDES } from '../../core/excludes.js'
+import { HashSet } from '../../core/hash-set.js'
 import { planPacks } from '../../core/plan.js'
+import { EntryList } from '../../core/wire-lists.js'
 import { canDecrypt } from '../../crypto/keyring.js'
 import { RepositoryLockedError, UsageError } from '../../errors.js'
 import { scanTreeInWorker } from '../../pipeline/scanner.js'
@@ -130,9 +132,10 @@ async function run(
   const keptDirs = unreadable.map((u) => `${u.path}/`)
   const deleted = diff.deleted.filter((p) => !keep.has(p) && !keptDirs.some((d) => p.startsWith(d)))
   for (const p of packer.vanished) if (state.live.has(p) && !deleted.includes(p)) deleted.push(p)
-  const files = fileAdds(state.live, packer.hashed, deleted)
+  const adds = new EntryList()
+  for (const e of diff.metaAdds) adds.push(...e)
+  const files = fileAdds(state.live, packer.hashed, deleted, adds)
   const counts: ChangeCounts = { ...files.counts, unchanged: files.counts.unchanged + diff.unchanged }
-  const adds: WireEntry[] = [...diff.metaAdds, ...files.adds]
   // Keyed by the index's own path strings where it has them: a path is held once, not per table.
   const facts = updateFacts(
     loaded.facts,
@@ -176,7 +179,8 @@ async function run(
   const host = o.host ?? os.hostname()
   const forget = expiredSnapshots(state, repo.config.retentionDays, o.now?.() ?? Date.now())
   const written = packer.written
-  const stored = new Set(written.flatMap((p) => p[3].map((b) => b[0])))
+  const stored = new HashSet()
+  for (const p of written) for (const b of p[3]) stored.add(b[0])
   const committed = await repo.commit(
     loaded,
     {

@@ -8,10 +8,12 @@ import { createReadStream } from 'node:fs'
 import os from 'node:os'
 import type { WireEntry, WireHeaders, WirePack, WireTwin } from '../../core/commit-codec.js'
 import { HashedFiles } from '../../core/diff.js'
+import { HashSet } from '../../core/hash-set.js'
 import type { ScanEntry } from '../../core/model.js'
 import { encodePath } from '../../core/path-bytes.js'
 import { cutBySize } from '../../core/plan.js'
 import type { RepoState } from '../../core/repo-state.js'
+import { BlobList } from '../../core/wire-lists.js'
 import { InterruptedError } from '../../errors.js'
 import { MEMBER_OVERHEAD } from '../../pack/member.js'
 import { type FramedFile, newPackId, PackWriter } from '../../pack/pack-writer.js'
@@ -67,7 +69,7 @@ export class Packer {
   bytesTwins = 0
   private filesDone = 0
   /** content stored, or being stored, by this run (the index has the rest) */
-  private readonly newBlobs = new Set<string>()
+  private readonly newBlobs = new HashSet()
   /** twins of this run, by hash */
   private readonly newTwins = new Set<string>()
   /** contents with noise stored by this run: normalized hash → hash, and hash → normalized hash */
@@ -300,16 +302,11 @@ export class Packer {
 
   /** withNorms adds to a pack's contents their normalized hashes (the `b` line's sixth element). */
   private withNorms(wire: WirePack): WirePack {
+    if (!this.normOf.size) return wire
     const [id, size, contentBytes, blobs] = wire
-    return [
-      id,
-      size,
-      contentBytes,
-      blobs.map((b) => {
-        const norm = this.normOf.get(b[0])
-        return norm ? [b[0], b[1], b[2], b[3], norm] : b
-      }),
-    ]
+    const out = new BlobList()
+    for (const b of blobs) out.push(b[0], b[1], b[2], b[3], this.normOf.get(b[0]))
+    return [id, size, contentBytes, out]
   }
 
   /**
