@@ -59,7 +59,7 @@ export interface CommitRecord {
   /** twins recorded by this commit (absent: none) */
   twins?: WireTwin[]
   /** search headers of the messages stored by this commit; not part of the in-memory index */
-  headers?: WireHeaders[]
+  headers?: WireList<WireHeaders>
 }
 
 /** emptyCommit returns a commit record with every list empty. */

@@ -63,7 +63,7 @@ export interface Changes {
   /** twins found by a backup (docs/design.md) */
   readonly twins?: WireTwin[]
   /** search headers of the messages a backup stores */
-  readonly headers?: WireHeaders[]
+  readonly headers?: WireList<WireHeaders>
 }
 
 /** Committed says what was written. */
@@ -195,7 +195,7 @@ export async function listCommitObjects(storage: Storage, signal?: AbortSignal):
 async function keptHeaders(
   cache: HeaderCache,
   state: RepoState,
-  fresh: readonly WireHeaders[],
+  fresh: Iterable<WireHeaders>,
 ): Promise<Map<string, WireHeaders>> {
   const { byHash } = await cache.read().catch(() => ({ byHash: new Map<string, WireHeaders>() }))
   for (const h of fresh) byHash.set(h[0], h)

@@ -191,7 +191,7 @@ async function run(
       forget,
       twins: packer.twins,
       // A message's headers are recorded with its content: only for contents this commit stores.
-      headers: packer.headers.filter((h) => stored.has(h[0])),
+      headers: packer.headers.retain((hash) => stored.has(hash)),
     },
     facts,
     (st, seq) => {

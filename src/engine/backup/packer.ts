@@ -6,14 +6,15 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import os from 'node:os'
-import type { WireEntry, WireHeaders, WirePack, WireTwin } from '../../core/commit-codec.js'
+import type { WireEntry, WirePack, WireTwin } from '../../core/commit-codec.js'
 import { HashedFiles } from '../../core/diff.js'
 import { HashSet } from '../../core/hash-set.js'
 import type { ScanEntry } from '../../core/model.js'
 import { encodePath } from '../../core/path-bytes.js'
 import { cutBySize } from '../../core/plan.js'
 import type { RepoState } from '../../core/repo-state.js'
-import { BlobList } from '../../core/wire-lists.js'
+import { NormTable } from '../../core/twin-index.js'
+import { BlobList, HeaderList } from '../../core/wire-lists.js'
 import { InterruptedError } from '../../errors.js'
 import { MEMBER_OVERHEAD } from '../../pack/member.js'
 import { type FramedFile, newPackId, PackWriter } from '../../pack/pack-writer.js'
@@ -61,7 +62,7 @@ export class Packer {
   /** twins found by this run: stored as a patch of a content already stored (docs/design.md) */
   readonly twins: WireTwin[] = []
   /** search headers of the messages this run stores */
-  readonly headers: WireHeaders[] = []
+  readonly headers = new HeaderList()
   bytesRead = 0
   bytesNew = 0
   bytesUploaded = 0
@@ -73,8 +74,8 @@ export class Packer {
   /** twins of this run, by hash */
   private readonly newTwins = new Set<string>()
   /** contents with noise stored by this run: normalized hash → hash, and hash → normalized hash */
-  private readonly newNorms = new Map<string, string>()
-  private readonly normOf = new Map<string, string>()
+  private readonly newNorms = new NormTable()
+  private readonly normOf = new NormTable()
   private readonly rootBytes: Buffer
 
   constructor(
@@ -288,7 +289,7 @@ export class Packer {
       }
       this.newBlobs.add(r.hash)
       if (r.noise) {
-        if (!this.newNorms.has(norm)) this.newNorms.set(norm, r.hash)
+        this.newNorms.set(norm, r.hash)
         this.normOf.set(r.hash, norm)
       }
       this.bytesNew += r.size
@@ -296,7 +297,7 @@ export class Packer {
       framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
     }
     const frame = await read.pack(this.o.dryRun ? [] : members)
-    for (const [index, ...fields] of read.headers) this.headers.push([read.results[index]!.hash, ...fields])
+    for (const [index, ...fields] of read.headers) this.headers.push(read.results[index]!.hash, ...fields)
     return { frame, framed }
   }
 
