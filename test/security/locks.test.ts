@@ -81,8 +81,9 @@ describe('a second writer while a rate-limited backup holds its lock', () => {
     world = new World([repo.dest, m.data, m.cache])
     await world.save()
     original = listing(repo.dest)
-    // 300 KB that do not compress: 6 s of upload at 50 kB/s.
-    await addMail(repo, 'big', randomBytes(300_000))
+    // 1 MB that does not compress: 20 s of upload at 50 kB/s, longer than the three second writers
+    // take on a busy machine (with 6 s, the third sometimes found the first run finished).
+    await addMail(repo, 'big', randomBytes(1_000_000))
     cacheCopy = m.freshDir('cache')
     await fs.cp(m.cache, cacheCopy, { recursive: true })
     first = m.start(args(repo, 'backup', repo.src, repo.dest, '--limit-upload', '50k'), { key: 'public' })
