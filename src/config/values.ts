@@ -4,6 +4,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { parseRate } from '../storage/limit.js'
+import { editDistance } from '../util/edit-distance.js'
 
 /** Env is the part of the environment seb's config reads. */
 export type Env = Readonly<Record<string, string | undefined>>
@@ -75,7 +76,7 @@ export function suggest(word: string, known: readonly string[]): string | undefi
   let best: string | undefined
   let bestD = Number.POSITIVE_INFINITY
   for (const k of known) {
-    const d = distance(w, k)
+    const d = editDistance(w, k)
     if (d < bestD) {
       best = k
       bestD = d
@@ -84,23 +85,4 @@ export function suggest(word: string, known: readonly string[]): string | undefi
   if (best !== undefined && bestD <= Math.max(1, Math.floor(w.length / 3))) return best
   if (w.length >= 4) return known.find((k) => k.startsWith(w) || k.replace(/-/g, '') === w.replace(/-/g, ''))
   return undefined
-}
-
-/** distance is the optimal-string-alignment edit distance (a swap of two letters counts as one). */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
-    i,
-    ...Array<number>(b.length).fill(0),
-  ])
-  for (let j = 0; j <= b.length; j++) d[0]![j] = j
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        v = Math.min(v, d[i - 2]![j - 2]! + 1)
-      d[i]![j] = v
-    }
-  }
-  return d[a.length]![b.length]!
 }

@@ -137,15 +137,7 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
   }
   if (!head) return empty(history)
   await c.cache?.dropPending().catch(() => {})
-  const full = await readHistory(c.storage, {
-    repository: c.repository,
-    signingKey: c.signingKey,
-    pin: c.pin,
-    toCheckpoint: true,
-    acceptRollback: c.acceptRollback,
-    signal: c.signal,
-    known,
-  })
+  const full = await historyToCheckpoint(c, known)
   const { state, damaged, headers } = await replay(c, full).catch((err: unknown) => {
     // Without the secret key, say plainly why the index is being rebuilt and what it takes, once.
     if (!(err instanceof KeyError) || !c.cache) throw err
@@ -200,15 +192,7 @@ export async function loadHeaders(
   if (cached && cached.at === head.name) return { headers: cached.byHash, complete: true }
   if (!canDecrypt) return { headers: cached?.byHash ?? new Map(), complete: false }
   const known = (await c.cache?.knownSigs(c.signingKey)) ?? new Map<string, CommitSig>()
-  const full = await readHistory(c.storage, {
-    repository: c.repository,
-    signingKey: c.signingKey,
-    pin: c.pin,
-    toCheckpoint: true,
-    acceptRollback: c.acceptRollback,
-    signal: c.signal,
-    known,
-  })
+  const full = await historyToCheckpoint(c, known)
   const { state, damaged, headers } = await replay(c, full)
   for (const hash of headers.keys()) if (!state.blobs.has(hash)) headers.delete(hash)
   if (c.cache && !damaged.length && full.head?.name === head.name)
@@ -350,4 +334,17 @@ async function olderCheckpoint(c: LoadContext, cp: CommitSig): Promise<CommitSig
     if (found.kind === 'checkpoint' || found.seq === 1) return chain.reverse()
   }
   return []
+}
+
+/** historyToCheckpoint reads the authenticated history from the destination's head back to its newest checkpoint. */
+function historyToCheckpoint(c: LoadContext, known: Map<string, CommitSig>) {
+  return readHistory(c.storage, {
+    repository: c.repository,
+    signingKey: c.signingKey,
+    pin: c.pin,
+    toCheckpoint: true,
+    acceptRollback: c.acceptRollback,
+    signal: c.signal,
+    known,
+  })
 }
