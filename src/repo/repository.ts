@@ -27,7 +27,13 @@ import { type RepoConfig, readConfigObject } from './config.js'
 import { Journal } from './journal.js'
 import { acquireLock, type Lock, type LockKind, pidNamespace } from './lock.js'
 import { dataBase, MachineData, type Pins } from './machine-data.js'
-import { type LoadedState, type LoadOptions, loadHeaders, loadState } from './state-loader.js'
+import {
+  type LoadContext,
+  type LoadedState,
+  type LoadOptions,
+  loadHeaders,
+  loadState,
+} from './state-loader.js'
 import { authenticateConfig } from './trust.js'
 import { uploadPack } from './upload.js'
 
@@ -165,21 +171,7 @@ export class Repository {
    * refuses to go on when the destination holds signature objects that are not the repository's.
    */
   async loadState(o: LoadOptions & { fromDestination?: boolean } = {}): Promise<LoadedState> {
-    const loaded = await loadState(
-      {
-        storage: this.storage,
-        ctx: this.ctx,
-        cache: o.fromDestination ? null : this.cache,
-        repository: this.config.id,
-        signingKey: this.config.signingKey,
-        pin: this.pins.head,
-        acceptRollback: this.options.acceptRollback,
-        spoolDir: this.spoolDir,
-        signal: this.signal,
-        onHead: (head) => this.pinHead(head),
-      },
-      o,
-    )
+    const loaded = await loadState(this.loadContext(o.fromDestination ? null : this.cache), o)
     const bad = loaded.history.invalid
     if (bad.length && (this.mode === 'backup' || this.mode === 'exclusive'))
       throw new AuthenticityError(
@@ -204,22 +196,23 @@ export class Repository {
     loaded: LoadedState,
     canDecrypt: boolean,
   ): Promise<{ headers: Map<string, WireHeaders>; complete: boolean }> {
-    return loadHeaders(
-      {
-        storage: this.storage,
-        ctx: this.ctx,
-        cache: this.cache,
-        repository: this.config.id,
-        signingKey: this.config.signingKey,
-        pin: this.pins.head,
-        acceptRollback: this.options.acceptRollback,
-        spoolDir: this.spoolDir,
-        signal: this.signal,
-        onHead: (head) => this.pinHead(head),
-      },
-      loaded,
-      canDecrypt,
-    )
+    return loadHeaders(this.loadContext(this.cache), loaded, canDecrypt)
+  }
+
+  /** loadContext is what reading the index from the destination needs, with `cache` (or none). */
+  private loadContext(cache: LocalCache | null): LoadContext {
+    return {
+      storage: this.storage,
+      ctx: this.ctx,
+      cache,
+      repository: this.config.id,
+      signingKey: this.config.signingKey,
+      pin: this.pins.head,
+      acceptRollback: this.options.acceptRollback,
+      spoolDir: this.spoolDir,
+      signal: this.signal,
+      onHead: (head) => this.pinHead(head),
+    }
   }
 
   /** pinHead records `head` as the newest commit this machine has seen. */
