@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages seb needs, only those missing: gpg, zstd and tar to run it, g++, make and
 # python3 to build its zstd binding in npm ci; with --test,
-# also what the tests start (OpenSSH server, Ceph radosgw, rclone, Dovecot, mbsync, tmux; listed in
+# also what the tests start or call (OpenSSH server, Ceph radosgw, rclone, Dovecot, mbsync, tmux, jq and
+# openssl for the by-hand authenticity checks; listed in
 # .ci/apt-packages).
 # Uses sudo when not run as root. Node.js 20 or newer must already be installed.
 set -euo pipefail
