@@ -9,20 +9,10 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runSeb, SEB_BIN, sebNodeArgs } from '../helpers/cli.js'
 import { makeGnupgHome } from '../helpers/gpg.js'
+import { hasTmux, sq } from '../helpers/tmux.js'
 import { tempDir } from '../helpers/tree.js'
 
 const FILES = 3000
-
-function hasTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 
 describe('the live line in a terminal', {
   skip: hasTmux() ? false : 'tmux is not installed (bash .ci/run installs it)',
