@@ -5,7 +5,7 @@
 // lists hold the same records as columns (hashes as their 32 raw bytes) and make each record's array
 // only when it is read; they read like the arrays they replace (WireList), and JSON.stringify writes
 // them as those arrays. Pure: no I/O.
-import type { WireBlob, WireEntry, WireHeaders, WireList } from './commit-codec.js'
+import type { WireBlob, WireEntry, WireList } from './commit-codec.js'
 import { HashColumn } from './hash-column.js'
 import type { EntryKind } from './model.js'
 
@@ -116,36 +116,6 @@ export class BlobList implements WireList<WireBlob> {
   }
 
   toJSON(): WireBlob[] {
-    return [...this]
-  }
-}
-
-/**
- * HeaderList is a run's search headers, one JSON text per message: held until the commit, a tuple of a
- * hex hash and five strings cost about 370 bytes a message, its text about 250.
- */
-export class HeaderList implements WireList<WireHeaders> {
-  private texts: string[] = []
-
-  get length(): number {
-    return this.texts.length
-  }
-
-  push(...h: WireHeaders): void {
-    this.texts.push(JSON.stringify(h))
-  }
-
-  /** retain keeps the messages whose content hash passes `keep` (the text starts `["<hash>"`). */
-  retain(keep: (hash: string) => boolean): this {
-    this.texts = this.texts.filter((t) => keep(t.slice(2, 66)))
-    return this
-  }
-
-  *[Symbol.iterator](): Iterator<WireHeaders> {
-    for (const t of this.texts) yield JSON.parse(t) as WireHeaders
-  }
-
-  toJSON(): WireHeaders[] {
     return [...this]
   }
 }

@@ -257,7 +257,7 @@ export class LocalCache {
     await this.dropPending()
   }
 
-  /** cleanSpool removes spool files left by earlier runs (they are ciphertext). */
+  /** cleanSpool removes the spool: ciphertext waiting for upload, and a run's header spool (header-spool.ts). */
   async cleanSpool(): Promise<void> {
     await fs.rm(this.spoolDir, { recursive: true, force: true })
   }

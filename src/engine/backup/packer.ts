@@ -14,13 +14,14 @@ import { encodePath } from '../../core/path-bytes.js'
 import { cutBySize } from '../../core/plan.js'
 import type { RepoState } from '../../core/repo-state.js'
 import { NormTable } from '../../core/twin-index.js'
-import { BlobList, HeaderList } from '../../core/wire-lists.js'
+import { BlobList } from '../../core/wire-lists.js'
 import { InterruptedError } from '../../errors.js'
 import { MEMBER_OVERHEAD } from '../../pack/member.js'
 import { type FramedFile, newPackId, PackWriter } from '../../pack/pack-writer.js'
 import { frameBound } from '../../pack/zstd.js'
 import { hashFile } from '../../pipeline/hash-file.js'
 import { PoolClosedError, ReaderPool } from '../../pipeline/reader-pool.js'
+import { HeaderSpool } from '../../repo/header-spool.js'
 import type { Repository } from '../../repo/repository.js'
 import type { ProgressSink } from '../../ui/progress.js'
 import { readAhead, TaskPool } from '../../util/concurrency.js'
@@ -62,7 +63,7 @@ export class Packer {
   /** twins found by this run: stored as a patch of a content already stored (docs/design.md) */
   readonly twins: WireTwin[] = []
   /** search headers of the messages this run stores */
-  readonly headers = new HeaderList()
+  readonly headers: HeaderSpool
   bytesRead = 0
   bytesNew = 0
   bytesUploaded = 0
@@ -83,6 +84,7 @@ export class Packer {
     private readonly o: PackerOptions,
   ) {
     this.written = [...o.adopted]
+    this.headers = new HeaderSpool(repo.cache.spoolDir)
     for (const p of o.adopted) for (const [hash] of p[3]) this.newBlobs.add(hash)
     this.rootBytes = Buffer.from(o.source)
   }
