@@ -59,7 +59,22 @@ export interface CommitRecord {
   /** twins recorded by this commit (absent: none) */
   twins?: WireTwin[]
   /** search headers of the messages stored by this commit; not part of the in-memory index */
-  headers?: WireList<WireHeaders>
+  headers?: HeaderLines
+}
+
+/**
+ * HeaderLines are search headers as a commit writes them; `texts`, when there, gives each as its JSON
+ * text already (a backup's spool), so that a first backup's tens of thousands are not parsed and
+ * written again.
+ */
+export interface HeaderLines extends WireList<WireHeaders> {
+  texts?(): Iterable<string>
+}
+
+/** headerTexts gives each element of `headers` as its JSON text. */
+export function* headerTexts(headers: HeaderLines): Generator<string> {
+  if (headers.texts) yield* headers.texts()
+  else for (const h of headers) yield JSON.stringify(h)
 }
 
 /** emptyCommit returns a commit record with every list empty. */

@@ -10,6 +10,7 @@ import {
   checkEntry,
   checkSnapshot,
   FORMAT_VERSION,
+  headerTexts,
   isCount,
   type WireEntry,
   type WireHeaders,
@@ -51,7 +52,12 @@ export function* deltaLines(record: CommitRecord, repository: string): Generator
     for (const b of blobs) yield line(['b', ...b])
   }
   for (const t of record.twins ?? []) yield line(['t', ...t])
-  for (const h of record.headers ?? []) yield line(['h', ...h])
+  // A header's JSON text is `[<hash>,…]`: its line is the same text after the tag.
+  if (record.headers)
+    for (const t of headerTexts(record.headers)) {
+      n++
+      yield `["h",${t.slice(1)}`
+    }
   for (const id of record.dropPacks) yield line(['x', id])
   for (const s of record.forget) yield line(['f', s])
   yield json(['e', n])

@@ -4,6 +4,8 @@
 // hash as its 32 raw bytes, found by open addressing (linear probing from the hash's first bits), about
 // 40 bytes a content. Only SHA-256 hex is accepted. Pure: no I/O.
 
+import { isHexHash } from './hash-column.js'
+
 /** HashSet is a set of SHA-256 hashes (64 lowercase hex digits). */
 export class HashSet {
   private words = new Uint32Array(0)
@@ -60,7 +62,7 @@ export class HashSet {
 
   /** find loads `hash` into the scratch words and returns its row, or -1. */
   private find(hash: string): number {
-    if (hash.length !== 64 || this.scratch.write(hash, 0, 32, 'hex') !== 32 || !/^[0-9a-f]{64}$/.test(hash))
+    if (!isHexHash(hash) || this.scratch.write(hash, 0, 32, 'hex') !== 32)
       throw new Error(`not a SHA-256 hash: ${hash.slice(0, 70)}`)
     const s = this.scratchWords
     for (let i = 0; i < 8; i++) s[i] = this.scratch.readUInt32LE(4 * i)

@@ -100,6 +100,28 @@ interface Parts {
   numbers: string[]
 }
 
+// The form nearly every message has (`Mon, 3 Jun 2024 10:00:00 +0200`), read without tokenising: the
+// same value the general reader below gives it, some ten times faster (a backup reads every message's).
+const USUAL =
+  /^[ \t]*(?:(?:[Mm]on|[Tt]ue|[Ww]ed|[Tt]hu|[Ff]ri|[Ss]at|[Ss]un),[ \t]*)?(\d{1,2})[ \t]+([A-Za-z]{3})[ \t]+(\d{4})[ \t]+(\d{2}):(\d{2})(?::(\d{2}))?[ \t]+([+-])(\d{2})(\d{2})[ \t]*$/
+
+function usualDate(m: RegExpExecArray): number | null {
+  const month = MONTHS[m[2]!.toLowerCase()]
+  if (month === undefined) return null
+  const p: Parts = {
+    year: Number(m[3]),
+    yearDigits: 4,
+    month,
+    day: Number(m[1]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: m[6] ? Number(m[6]) : 0,
+    offsetMinutes: (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9])),
+    numbers: [],
+  }
+  return assemble(p)
+}
+
 /**
  * parseMailDate reads a Date: header value as epoch milliseconds, or null. It takes RFC 5322 dates and
  * their obsolete forms: optional day name, two- or three-digit years (RFC 5322 §4.3: 00–49 are 2000–
@@ -110,6 +132,8 @@ interface Parts {
  */
 export function parseMailDate(text: string): number | null {
   if (text.length > 200) return null
+  const usual = USUAL.exec(text)
+  if (usual) return usualDate(usual)
   const p: Parts = { hour: 0, minute: 0, second: 0, numbers: [] }
   const tokens = stripComments(text).toLowerCase().replace(/,/g, ' ').split(/\s+/).filter(Boolean)
   for (let i = 0; i < tokens.length; i++) {

@@ -3,7 +3,7 @@
 // search headers people find it by. Which files count as messages is decided here, once: files directly
 // inside a Maildir folder's `cur/` or `new/` (never `tmp/`, where delivery is in progress, nor the sync
 // tools' state files beside them). Pure.
-import { hash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import type { WireHeaders } from './commit-codec.js'
 import { encodePatch, findNoise, makePatch, normalizedParts } from './header-noise.js'
 import { readSearchHeaders } from './mail-headers.js'
@@ -36,7 +36,10 @@ export function noiseFacts(content: Uint8Array): NoiseFacts | null {
 
 function createHashOf(parts: Uint8Array[]): string {
   if (parts.length === 1) return hash('sha256', parts[0]!, 'hex')
-  return hash('sha256', Buffer.concat(parts), 'hex')
+  // Hashed piece by piece: a copy of the message without its noise cost more than the hash.
+  const h = createHash('sha256')
+  for (const part of parts) h.update(part)
+  return h.digest('hex')
 }
 
 /** HeaderFields are an `h` line's fields after the hash: subject, from, to, date, message id. */

@@ -32,12 +32,35 @@ export interface SearchHeaders {
 /** MAX_HEADER_CHARS caps each value kept (UTF-16 code units, never splitting a surrogate pair). */
 export const MAX_HEADER_CHARS = 1000
 
-const WANTED = new Set(['subject', 'from', 'to', 'date', 'message-id'])
+const WANTED = ['subject', 'from', 'to', 'date', 'message-id'] as const
+type Wanted = (typeof WANTED)[number]
+const WANTED_BYTES = WANTED.map((name) => Buffer.from(name, 'latin1'))
 // First bytes of the wanted names, either case: most header lines (Received, X-…) are skipped on it.
 const FIRST_BYTE = new Uint8Array(256)
 for (const name of WANTED) {
   FIRST_BYTE[name.charCodeAt(0)] = 1
   FIRST_BYTE[name.toUpperCase().charCodeAt(0)] = 1
+}
+
+function lowerByte(b: number): number {
+  return b >= 65 && b <= 90 ? b | 32 : b
+}
+
+/**
+ * wantedAt returns which wanted field the name in [start, colon) is (any case, spaces or tabs before the
+ * colon allowed), or -1. Compared as bytes: no string is made for the many header lines not wanted.
+ */
+function wantedAt(head: Uint8Array, start: number, colon: number): number {
+  let end = colon
+  while (end > start && (head[end - 1] === 32 || head[end - 1] === 9)) end--
+  for (let w = 0; w < WANTED_BYTES.length; w++) {
+    const name = WANTED_BYTES[w]!
+    if (name.length !== end - start) continue
+    let k = 0
+    while (k < name.length && lowerByte(head[start + k]!) === name[k]) k++
+    if (k === name.length) return w
+  }
+  return -1
 }
 
 /**
@@ -51,7 +74,7 @@ for (const name of WANTED) {
 export function readSearchHeaders(content: Uint8Array): SearchHeaders | null {
   if (!startsLikeHeader(content)) return null
   const head = content.subarray(0, HEADER_LIMIT)
-  const fields = new Map<string, Uint8Array[]>()
+  const fields: Uint8Array[][] = WANTED.map(() => [])
   let pos = 0
   while (pos < head.length && !isBlankLine(head, pos)) {
     const start = pos
@@ -60,17 +83,12 @@ export function readSearchHeaders(content: Uint8Array): SearchHeaders | null {
     if (FIRST_BYTE[head[start]!] !== 1) continue
     const colon = head.indexOf(58, start)
     if (colon < 0 || colon >= pos) continue
-    const name = Buffer.from(head.buffer, head.byteOffset + start, colon - start)
-      .toString('latin1')
-      .trim()
-      .toLowerCase()
-    if (!WANTED.has(name)) continue
-    const values = fields.get(name) ?? []
-    fields.set(name, values)
-    values.push(head.subarray(colon + 1, pos))
+    const w = wantedAt(head, start, colon)
+    if (w >= 0) fields[w]!.push(head.subarray(colon + 1, pos))
   }
-  const first = (name: string) => {
-    const v = fields.get(name)?.[0]
+  const all = (name: Wanted) => fields[WANTED.indexOf(name)]!
+  const first = (name: Wanted) => {
+    const v = all(name)[0]
     return v ? unfold(decodeRawHeader(v)) : ''
   }
   const date = first('date')
@@ -78,7 +96,9 @@ export function readSearchHeaders(content: Uint8Array): SearchHeaders | null {
     subject: cleanText(decodeEncodedWords(first('subject'))),
     from: cleanText(decodeEncodedWords(first('from'))),
     to: cleanText(
-      (fields.get('to') ?? []).map((v) => decodeEncodedWords(unfold(decodeRawHeader(v)))).join(', '),
+      all('to')
+        .map((v) => decodeEncodedWords(unfold(decodeRawHeader(v))))
+        .join(', '),
     ),
     date: date ? parseMailDate(date) : null,
     messageId: normalizeMessageId(first('message-id')),

@@ -4,6 +4,8 @@
 import {
   type CommitRecord,
   emptyCommit,
+  type HeaderLines,
+  headerTexts,
   type WireEntry,
   type WireHeaders,
   type WireList,
@@ -63,7 +65,7 @@ export interface Changes {
   /** twins found by a backup (docs/design.md) */
   readonly twins?: WireTwin[]
   /** search headers of the messages a backup stores */
-  readonly headers?: WireList<WireHeaders>
+  readonly headers?: HeaderLines
 }
 
 /** Committed says what was written. */
@@ -174,7 +176,7 @@ export async function commitChanges(
   await c.cache.rememberSigs(c.key.publicKey, [sig])
   await c.cache.promote(name)
   if (kept) await headerCache.write(kept.values(), name).catch(() => {})
-  else await headerCache.append(changes.headers ?? [], name, after)
+  else await headerCache.append(changes.headers ? headerTexts(changes.headers) : [], name, after)
   await c.journal.clear()
   await c.cache.cleanSpool()
   return { ref, checkpoint, previousCheckpoint, snapshot }

@@ -50,17 +50,18 @@ export class HeaderCache {
   }
 
   /**
-   * append adds a commit's headers; the marker follows only when the file was complete at `after`
-   * (the commit before), so that a stale file never claims to be complete. Best effort: a cache.
+   * append adds a commit's headers, each as its JSON text (commit-codec's headerTexts); the marker
+   * follows only when the file was complete at `after` (the commit before), so that a stale file never
+   * claims to be complete. Best effort: a cache.
    */
-  async append(lines: Iterable<WireHeaders>, commit: string, after: string | null): Promise<void> {
+  async append(texts: Iterable<string>, commit: string, after: string | null): Promise<void> {
     try {
       const complete = (await this.at()) === after || (after === null && !(await exists(this.file)))
       // Written a few thousand lines at a time: a first backup's headers are never one string.
       let text = ''
       let n = 0
-      for (const l of lines) {
-        text += `${JSON.stringify(l)}\n`
+      for (const t of texts) {
+        text += `${t}\n`
         if (++n % 4096 === 0) {
           await fs.appendFile(this.file, text, { mode: 0o600 })
           text = ''

@@ -7,13 +7,13 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
-import type { WireHeaders, WireList } from '../core/commit-codec.js'
+import type { HeaderLines, WireHeaders } from '../core/commit-codec.js'
 
 /** Lines are written when this many bytes are buffered, and read back this many bytes at a time. */
 const PIECE = 64 * 1024
 
 /** HeaderSpool is a run's search headers, one JSON line each, in a spool file. */
-export class HeaderSpool implements WireList<WireHeaders> {
+export class HeaderSpool implements HeaderLines {
   private file: string | null = null
   private pending = ''
   private count = 0
@@ -40,6 +40,11 @@ export class HeaderSpool implements WireList<WireHeaders> {
   }
 
   *[Symbol.iterator](): Iterator<WireHeaders> {
+    for (const t of this.texts()) yield JSON.parse(t) as WireHeaders
+  }
+
+  /** texts gives each message's headers as the JSON text pushed (after `retain`'s filter). */
+  *texts(): Generator<string> {
     this.flush()
     if (!this.file) return
     const fd = openSync(this.file, 'r')
@@ -64,7 +69,7 @@ export class HeaderSpool implements WireList<WireHeaders> {
         at -= n - cut - 1
         for (const line of lines) {
           // Each line starts `["<64 hex digits>"`: the filter reads the hash without parsing.
-          if (line && (!this.keep || this.keep(line.slice(2, 66)))) yield JSON.parse(line) as WireHeaders
+          if (line && (!this.keep || this.keep(line.slice(2, 66)))) yield line
         }
       }
       if (rest.length) throw new Error(`header spool ${this.file}: its last line is cut short`)

@@ -91,4 +91,25 @@ describe('mail dates', () => {
     ])
       assert.equal(parseDateQuery(bad), null, bad)
   })
+
+  // The usual form is read by a shortcut; a comment after it sends the same text down the general
+  // reader, which must agree on every value, valid or not (days past a month's end, 60 seconds, zones).
+  it('reads the usual form by its shortcut exactly as the general reader does', () => {
+    const days = ['Mon, ', 'sun,', 'Mar, ', '']
+    const months = ['Jan', 'feb', 'JUN', 'Dec', 'Foo']
+    let checked = 0
+    for (const day of days)
+      for (const date of ['1', '09', '29', '31', '0', '32'])
+        for (const month of months)
+          for (const year of ['1999', '2024', '2000'])
+            for (const time of ['00:00:00', '23:59:60', '10:07', '24:00:00', '12:60:00'])
+              for (const zone of ['+0000', '-0930', '+1400', '+2399']) {
+                const text = `${day}${date} ${month} ${year} ${time} ${zone}`
+                assert.equal(parseMailDate(text), parseMailDate(`${text} (c)`), text)
+                checked++
+              }
+    assert.equal(checked, 4 * 6 * 5 * 3 * 5 * 4)
+    assert.equal(parseMailDate('Thu, 29 Feb 2024 23:59:60 +0100'), Date.parse('2024-02-29T22:59:59Z'))
+    assert.equal(parseMailDate('Thu, 29 Feb 2023 10:00:00 +0000'), null)
+  })
 })
