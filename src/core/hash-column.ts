@@ -12,12 +12,13 @@ const EMPTY_OTHER = 0
  */
 export function isHexHash(value: unknown): value is string {
   if (typeof value !== 'string' || value.length !== 64) return false
-  for (let i = 0; i < 64; i++) {
-    const c = value.charCodeAt(i)
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
-  }
+  for (let i = 0; i < 64; i++) if (LOWER_HEX[value.charCodeAt(i) & 0xffff] !== 1) return false
   return true
 }
+
+/** LOWER_HEX marks the UTF-16 code units 0–9 and a–f (a table: checked for every hash a backup handles). */
+const LOWER_HEX = new Uint8Array(65536)
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
 /** HashColumn is a growable column of hash values, indexed by row. */
 export class HashColumn {

@@ -12,6 +12,12 @@ export class HashSet {
   private gone = new Uint8Array(0)
   /** open-addressing table of row + 1 (0: empty slot) */
   private slots = new Int32Array(16)
+  /**
+   * per slot, the second word of its hash: a probe compares it before reading the row's words, which
+   * lie elsewhere in memory (a lookup of a new content, the usual one in a backup, then reads the
+   * table only)
+   */
+  private tags = new Uint32Array(16)
   private rows = 0
   private live = 0
   private readonly scratch = Buffer.alloc(32)
@@ -39,7 +45,7 @@ export class HashSet {
     if (2 * (this.rows + 1) > this.slots.length) this.rehash(2 * this.slots.length)
     const row = this.rows++
     this.words.set(this.scratchWords, row * 8)
-    this.slots[this.slotFor(row)] = row + 1
+    this.place(row)
     this.live++
     return this
   }
@@ -56,6 +62,7 @@ export class HashSet {
     this.words = new Uint32Array(0)
     this.gone = new Uint8Array(0)
     this.slots = new Int32Array(16)
+    this.tags = new Uint32Array(16)
     this.rows = 0
     this.live = 0
   }
@@ -70,6 +77,7 @@ export class HashSet {
     for (let at = s[0]! & mask; ; at = (at + 1) & mask) {
       const v = this.slots[at]!
       if (v === 0) return -1
+      if (this.tags[at] !== s[1]) continue
       const w = (v - 1) * 8
       const words = this.words
       if (
@@ -86,12 +94,13 @@ export class HashSet {
     }
   }
 
-  /** slotFor is the first empty slot on `row`'s probe sequence. */
-  private slotFor(row: number): number {
+  /** place puts `row` in the first empty slot on its probe sequence. */
+  private place(row: number): void {
     const mask = this.slots.length - 1
     let at = this.words[row * 8]! & mask
     while (this.slots[at] !== 0) at = (at + 1) & mask
-    return at
+    this.slots[at] = row + 1
+    this.tags[at] = this.words[row * 8 + 1]!
   }
 
   private growRows(n: number): void {
@@ -105,6 +114,7 @@ export class HashSet {
 
   private rehash(n: number): void {
     this.slots = new Int32Array(n)
-    for (let r = 0; r < this.rows; r++) this.slots[this.slotFor(r)] = r + 1
+    this.tags = new Uint32Array(n)
+    for (let r = 0; r < this.rows; r++) this.place(r)
   }
 }
