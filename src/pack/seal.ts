@@ -87,7 +87,7 @@ export async function sealFrames(ctx: GpgContext, frames: Buffer[]): Promise<Buf
  */
 export async function sealFramesToFile(
   ctx: GpgContext,
-  frames: (Buffer | null)[],
+  frames: (Buffer | null)[] | AsyncIterable<Buffer>,
   file: string,
 ): Promise<number> {
   const fh = await fs.open(file, 'wx', 0o600)
@@ -124,7 +124,7 @@ export function drained(s: Sealer): Promise<void> {
 }
 
 /** feedFrames writes the frames into gpg (dropping each from the list once written) and waits for it. */
-async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
+async function feedFrames(s: Sealer, frames: (Buffer | null)[] | AsyncIterable<Buffer>): Promise<void> {
   let failed: unknown = null
   s.input.on('error', (err) => {
     failed ??= err
@@ -134,11 +134,13 @@ async function feedFrames(s: Sealer, frames: (Buffer | null)[]): Promise<void> {
     // An error here is reported below, after gpg's verdict (which names the cause).
     await drained(s).catch(() => {})
   }
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]
-    frames[i] = null
-    if (f) await write(f)
-  }
+  if (Array.isArray(frames))
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]
+      frames[i] = null
+      if (f) await write(f)
+    }
+  else for await (const f of frames) await write(f)
   s.input.end()
   await s.done
   if (failed) throw failed
