@@ -7,7 +7,7 @@
 // crosses between threads uncompressed.
 import { hash } from 'node:crypto'
 import { closeSync, openSync, readSync } from 'node:fs'
-import { type HeaderFields, isMessagePath, noiseFacts, searchHeaderFields } from '../core/mail-facts.js'
+import { headerLine, isMessagePath, noiseFacts, searchHeaderFields } from '../core/mail-facts.js'
 import { type PathList, pathAt } from '../core/path-list.js'
 import { fileHeader, fileMember, paddingFor } from '../pack/member.js'
 import { FrameCompressor } from '../pack/zstd.js'
@@ -50,8 +50,14 @@ export interface PackRequest {
 export interface PackReply {
   readonly inSlot: number
   readonly frame: Uint8Array | null
-  /** the search headers of the chosen files that are messages (mail-facts.ts) */
-  readonly headers: [index: number, ...fields: HeaderFields][]
+  /**
+   * the search headers of the chosen files that are messages (mail-facts.ts), as the backup's spool
+   * keeps them: a JSON line each (`[hash, subject, from, to, date, message id]`), made here, not on
+   * the main thread, and sent as one string rather than as arrays of strings to clone
+   */
+  readonly headers: string
+  /** the number of lines in `headers` */
+  readonly headerCount: number
 }
 
 /** ReadResult is one file: its size and hash, or the error code that stopped the read. */
@@ -68,6 +74,8 @@ const KEEP_BYTES = 5 * 1024 * 1024
 
 let arena = Buffer.allocUnsafeSlow(KEEP_BYTES)
 let batch: (Buffer | null)[] = []
+/** the last batch's hashes (hex), for the search headers' lines */
+let batchHashes: string[] = []
 const compressor = new FrameCompressor()
 
 /** readOne reads one file into `into` (or a buffer of its own if it grew past the room given). */
@@ -155,19 +163,23 @@ function read(req: ReadRequest): ReadReply {
     }
   }
   laidOut = at
+  batchHashes = hashes
   return { sizes, hashes: hashes.join(''), errors, noise }
 }
 
 /** headersOf reads the search headers of the chosen files that are messages (before pack lets them go). */
-function headersOf(indices: Uint32Array): PackReply['headers'] {
-  const out: PackReply['headers'] = []
+function headersOf(indices: Uint32Array): { headers: string; headerCount: number } {
+  let headers = ''
+  let headerCount = 0
   for (const index of indices) {
     const data = batch[index]
     if (!data || !isMessagePath(names[index]!)) continue
     const fields = searchHeaderFields(data)
-    if (fields) out.push([index, ...fields])
+    if (!fields) continue
+    headers += `${JSON.stringify(headerLine(batchHashes[index]!, fields))}\n`
+    headerCount++
   }
-  return out
+  return { headers, headerCount }
 }
 
 function packFrame(req: PackRequest): Buffer | null {
@@ -204,8 +216,8 @@ serve<ReadProtocol>(
       const headers = headersOf(req.indices)
       const frame = packFrame(req)
       return frame && frame.buffer === req.slot
-        ? { inSlot: frame.length, frame: null, headers }
-        : { inSlot: -1, frame, headers }
+        ? { inSlot: frame.length, frame: null, ...headers }
+        : { inSlot: -1, frame, ...headers }
     },
   },
   (op, reply) => {

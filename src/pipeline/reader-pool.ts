@@ -30,8 +30,8 @@ export interface BatchFile {
 /** ReadBatch is a batch read and hashed by one worker, which holds its content until pack() is called. */
 export interface ReadBatch {
   readonly results: ReadResult[]
-  /** the search headers of the messages among the files packed, by index (filled by pack) */
-  readonly headers: PackReply['headers']
+  /** the search headers of the messages among the files packed, as JSON lines (filled by pack) */
+  readonly headers: { text: string; count: number }
   /**
    * pack compresses the chosen files (indices into the batch, in order) as tar members into one zstd
    * frame (null when none is chosen) and frees the worker.
@@ -116,7 +116,7 @@ export class ReaderPool {
           }
         : { size: 0, hash: '', error }
     })
-    const headers: PackReply['headers'] = []
+    const headers = { text: '', count: 0 }
     return {
       results,
       headers,
@@ -137,7 +137,8 @@ export class ReaderPool {
         } finally {
           this.release(w)
         }
-        headers.push(...r.headers)
+        headers.text = r.headers
+        headers.count = r.headerCount
         if (slot && r.inSlot >= 0) {
           let released = false
           return {

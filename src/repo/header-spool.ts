@@ -33,6 +33,13 @@ export class HeaderSpool implements HeaderLines {
     if (this.pending.length >= PIECE) this.flush()
   }
 
+  /** pushLines appends `count` messages' headers given as JSON lines, each ending in a newline. */
+  pushLines(text: string, count: number): void {
+    this.pending += text
+    this.count += count
+    if (this.pending.length >= PIECE) this.flush()
+  }
+
   /** retain keeps, when read, only the messages whose content hash passes `keep`. */
   retain(keep: (hash: string) => boolean): this {
     this.keep = keep

@@ -58,6 +58,19 @@ describe('HeaderSpool', async () => {
     assert.deepEqual([...spool], [])
   })
 
+  it('lines a read worker made (pushLines) read back as the same headers pushed one by one', () => {
+    const one = new HeaderSpool(path.join(dir, 'd1'))
+    const lines = new HeaderSpool(path.join(dir, 'd2'))
+    for (let k = 0; k < 30; k++) {
+      const batch = Array.from({ length: 100 }, (_, j) => sample(100 * k + j))
+      for (const h of batch) one.push(...h)
+      lines.pushLines(batch.map((h) => `${JSON.stringify(h)}\n`).join(''), batch.length)
+    }
+    assert.equal(lines.length, 3000)
+    assert.deepEqual([...lines.texts()], [...one.texts()])
+    assert.deepEqual([...lines], [...one])
+  })
+
   it('an empty spool writes no file and reads nothing', async () => {
     const at = path.join(dir, 'c')
     const spool = new HeaderSpool(at)

@@ -299,7 +299,7 @@ export class Packer {
       framed.push({ hash: r.hash, size: r.size, tarPath: e.path })
     }
     const frame = await read.pack(this.o.dryRun ? [] : members)
-    for (const [index, ...fields] of read.headers) this.headers.push(read.results[index]!.hash, ...fields)
+    this.headers.pushLines(read.headers.text, read.headers.count)
     return { frame, framed }
   }
 
