@@ -8,6 +8,7 @@ import {
   isBlankLine,
   isContinuation,
   lineEnd,
+  lowerAscii,
   startsLikeHeader,
 } from './mail-header-section.js'
 
@@ -40,10 +41,6 @@ for (const n of NAMES) {
   FIRST_BYTE[upper(n[0]!)] = 1
 }
 
-function lower(b: number): number {
-  return b >= 65 && b <= 90 ? b | 32 : b
-}
-
 function upper(b: number): number {
   return b >= 97 && b <= 122 ? b & ~32 : b
 }
@@ -54,7 +51,7 @@ function startsWithNoiseName(content: Uint8Array, pos: number): boolean {
   for (const name of NAMES) {
     if (pos + name.length > content.length) continue
     let k = 0
-    while (k < name.length && lower(content[pos + k]!) === name[k]) k++
+    while (k < name.length && lowerAscii(content[pos + k]!) === name[k]) k++
     if (k === name.length) return true
   }
   return false

@@ -44,3 +44,8 @@ export function isContinuation(content: Uint8Array, pos: number): boolean {
   const b = content[pos]
   return b === SP || b === TAB
 }
+
+/** lowerAscii lower-cases an ASCII letter's byte (A–Z) and leaves every other byte as it is. */
+export function lowerAscii(b: number): number {
+  return b >= 65 && b <= 90 ? b | 32 : b
+}

@@ -10,6 +10,7 @@ import {
   isBlankLine,
   isContinuation,
   lineEnd,
+  lowerAscii,
   startsLikeHeader,
 } from './mail-header-section.js'
 
@@ -42,10 +43,6 @@ for (const name of WANTED) {
   FIRST_BYTE[name.toUpperCase().charCodeAt(0)] = 1
 }
 
-function lowerByte(b: number): number {
-  return b >= 65 && b <= 90 ? b | 32 : b
-}
-
 /**
  * wantedAt returns which wanted field the name in [start, colon) is (any case, spaces or tabs before the
  * colon allowed), or -1. Compared as bytes: no string is made for the many header lines not wanted.
@@ -57,7 +54,7 @@ function wantedAt(head: Uint8Array, start: number, colon: number): number {
     const name = WANTED_BYTES[w]!
     if (name.length !== end - start) continue
     let k = 0
-    while (k < name.length && lowerByte(head[start + k]!) === name[k]) k++
+    while (k < name.length && lowerAscii(head[start + k]!) === name[k]) k++
     if (k === name.length) return w
   }
   return -1

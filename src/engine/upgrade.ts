@@ -4,8 +4,6 @@
 // reads the whole format-1 index, makes the repository key, writes the state as one signed checkpoint,
 // then the owner-signed settings — the commit point — and finally removes format 1's index. Killed
 // before the settings are saved, the repository is still format 1 and the upgrade starts over.
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
 import { BadCommit, type CommitRecord, decodeCommit } from '../core/commit-codec.js'
 import { checkpointLines } from '../core/commit-lines.js'
 import { FactsTable } from '../core/facts-table.js'
@@ -104,13 +102,12 @@ export async function upgrade(o: UpgradeOptions): Promise<UpgradeSummary> {
     }
     const cache = new LocalCache(o.cacheBase, old.id)
     await cache.ensure()
-    await mkdir(cache.spoolDir, { recursive: true, mode: 0o700 })
     const frames = commitFrames(
       seq,
       time,
       checkpointLines(state, { repository: old.id, seq, time, snapshot: null }),
       links,
-      path.join(cache.spoolDir, `${name}.frames`),
+      cache.spoolDir,
     )
     const ref = await writeCommit(storage, ctx, name, frames, cache.spoolDir, o.signal)
     const sig = {

@@ -1,8 +1,6 @@
 // Why: the one way a run ends — build the commit record from its changes, decide delta or checkpoint,
 // and make the commit in the write order of docs/design.md (cache ahead, lock checked, commit object,
 // signature = commit point, pin, cache). Backup, compaction and key rotation share it.
-import { mkdir } from 'node:fs/promises'
-import path from 'node:path'
 import {
   type CommitRecord,
   emptyCommit,
@@ -140,14 +138,8 @@ export async function commitChanges(
         c.repository,
       )
   const name = commitName(seq)
-  await mkdir(c.cache.spoolDir, { recursive: true, mode: 0o700 })
-  const frames = commitFrames(
-    seq,
-    time,
-    lines,
-    hardLinks(state, checkpoint ? null : changes.add),
-    path.join(c.cache.spoolDir, `${name}.frames`),
-  )
+  const links = hardLinks(state, checkpoint ? null : changes.add)
+  const frames = commitFrames(seq, time, lines, links, c.cache.spoolDir)
   // 1. The cache's next state, ahead: a small log line on top of its state file for a delta; the whole
   // state after a checkpoint, when the log is long, or when the cache was not at the previous head.
   const base = loaded.cacheBase

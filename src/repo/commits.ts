@@ -5,7 +5,15 @@
 // is read only after its bytes match the SHA-256 its signature names, and then a line at a time into
 // the state, so no commit is ever held whole, however large (docs/design.md, "Commits").
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, promises as fs, openSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  promises as fs,
+  mkdirSync,
+  openSync,
+  writeSync,
+} from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -98,17 +106,22 @@ export class CommitFrames {
 
 /**
  * commitFrames builds the commit's tar already compressed: the record's lines are compressed as they
- * are produced (a large index is held only compressed, in `spool` when given: a new file); the record
- * member's header, which needs its length, is a frame of its own put in front.
+ * are produced (a large index is held only compressed, in a new file of `spoolDir` when given); the
+ * record member's header, which needs its length, is a frame of its own put in front.
  */
 export function commitFrames(
   seq: number,
   time: string,
   lines: Iterable<string>,
   links: readonly HardLink[],
-  spool?: string,
+  spoolDir?: string,
 ): CommitFrames {
   const body: Buffer[] = []
+  let spool: string | undefined
+  if (spoolDir) {
+    mkdirSync(spoolDir, { recursive: true, mode: 0o700 })
+    spool = path.join(spoolDir, `${seqText(seq)}-${randomBytes(4).toString('hex')}.frames`)
+  }
   const fd = spool ? openSync(spool, 'wx', 0o600) : -1
   const add = (frame: Buffer | null) => {
     if (!frame) return

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type CommitRecord, decodeCommit, emptyCommit, encodeCommit } from '../../src/core/commit-codec.js'
-import type { SnapshotInfo } from '../../src/core/model.js'
 import { RepoState } from '../../src/core/repo-state.js'
+import { snapshotInfo } from '../helpers/snapshot-info.js'
 
 const H = (c: string) => c.repeat(64)
 const P = (c: string) => c.repeat(64)
-const snap = (seq: number): SnapshotInfo => ({
-  seq,
-  id: `s${seq}`,
-  time: new Date(seq * 1000).toISOString(),
-  host: 'h',
-  source: '/m',
-  files: 0,
-  bytes: 0,
-  uploaded: 0,
-  packsWritten: 0,
-})
+const snap = snapshotInfo
 const delta = (seq: number, over: Partial<CommitRecord>): CommitRecord => ({
   ...emptyCommit('delta', seq, snap(seq)),
   ...over,

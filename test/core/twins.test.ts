@@ -14,25 +14,15 @@ import { FactsTable } from '../../src/core/facts-table.js'
 import { applyPatch, decodePatch, findNoise } from '../../src/core/header-noise.js'
 import { isMessagePath, noiseFacts } from '../../src/core/mail-facts.js'
 import { selectMessages, versionsForIds } from '../../src/core/message-select.js'
-import type { SnapshotInfo } from '../../src/core/model.js'
 import { RepoState } from '../../src/core/repo-state.js'
 import { NormTable } from '../../src/core/twin-index.js'
 import { encodeState, readState } from '../../src/repo/state-file.js'
+import { snapshotInfo } from '../helpers/snapshot-info.js'
 import { tempDir } from '../helpers/tree.js'
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 const P = (c: string) => c.repeat(64)
-const snap = (seq: number): SnapshotInfo => ({
-  seq,
-  id: `s${seq}`,
-  time: new Date(seq * 1000).toISOString(),
-  host: 'h',
-  source: '/m',
-  files: 0,
-  bytes: 0,
-  uploaded: 0,
-  packsWritten: 0,
-})
+const snap = snapshotInfo
 
 const msg = (tuid: string) =>
   Buffer.from(`From: a@example.org\nSubject: Hello there\nMessage-ID: <m1@x>\nX-TUID: ${tuid}\n\nbody\n`)

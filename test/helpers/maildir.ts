@@ -9,6 +9,20 @@ export const SECRET_SUBJECT = 'Subject: Quarterly pineapple strategy 7f3a9'
 export const SECRET_BODY = 'The vault combination is marmalade-4417-zebra.'
 /** SECRET_NAME is a file name that must never appear at the destination. */
 export const SECRET_NAME = '1700000000.M1P2Q3.secretive-hostname,U=42:2,S'
+/**
+ * SECRET_NEEDLES is every piece of makeMaildir's tree a destination must never show in plaintext: the
+ * secrets above and parts of them, folder names and a sender.
+ */
+export const SECRET_NEEDLES: readonly string[] = [
+  SECRET_SUBJECT,
+  SECRET_BODY,
+  SECRET_NAME,
+  'secretive-hostname',
+  'lists.debian-devel',
+  'Archive.2019',
+  'marmalade',
+  'someone1@example.org',
+]
 
 /** makeMaildir writes `count` messages (default 60) into a fresh tree at `root` and returns their paths. */
 export async function makeMaildir(root: string, count = 60): Promise<string[]> {

@@ -36,8 +36,10 @@ describe('commitFrames', () => {
   it('gives the same bytes from a spool file as from memory, and discard removes the file', async () => {
     const time = '2026-12-03T00:00:00.000Z'
     const inMemory = await collect(commitFrames(9, time, lines(), links).bytes())
-    const spool = path.join(dir, '9.frames')
-    const spooled = commitFrames(9, time, lines(), links, spool)
+    const spoolDir = path.join(dir, 'spool')
+    const spooled = commitFrames(9, time, lines(), links, spoolDir)
+    const [name] = await fs.readdir(spoolDir)
+    const spool = path.join(spoolDir, name!)
     assert.equal((await fs.stat(spool)).mode & 0o777, 0o600)
     assert.ok((await fs.stat(spool)).size > 1 << 20, 'the body is in the file')
     const bytes = await collect(spooled.bytes())
