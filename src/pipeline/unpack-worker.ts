@@ -65,22 +65,27 @@ const stream = new PackStream({ member() {}, data() {}, end() {} })
 /**
  * Writing is the member being written: a descriptor (or the error opening it) per target, and its hash
  * so far. Every target is written as the data comes, so nothing of a member is held in memory, however
- * many paths it goes to.
+ * many paths it goes to. One member is written at a time, so one record (`writing`) serves them all:
+ * nothing is allocated per member but its digest.
  */
 interface Writing {
   /** the member's index in the list */
-  readonly i: number
+  i: number
+  /** the member's number of targets: `fds` and `errors` beyond it are stale */
+  targets: number
   /** per target of the member: its descriptor, or -1 */
   readonly fds: number[]
   /** per target: the first error writing it */
   readonly errors: (string | null)[]
   /** the member's size, from its tar header (checked against the index's before anything is written) */
-  readonly size: number
+  size: number
   /** the hash so far, when the content comes in more than one piece */
   hash: Hash | null
   /** the digest, once known */
   digest: Buffer | null
 }
+
+const writing: Writing = { i: -1, targets: 0, fds: [], errors: [], size: 0, hash: null, digest: null }
 
 interface Job {
   readonly list: UnpackList
@@ -139,19 +144,22 @@ function finishTarget(j: Job, fd: number, t: number): void {
 /** begin opens member i's targets (an error is kept, and the data still hashed). */
 function begin(j: Job, i: number, size: number): Writing {
   const first = j.list.firstTarget[i]!
-  const last = j.list.firstTarget[i + 1]!
-  const fds: number[] = []
-  const errors: (string | null)[] = []
-  for (let t = first; t < last; t++) {
+  const w = writing
+  w.i = i
+  w.targets = j.list.firstTarget[i + 1]! - first
+  w.size = size
+  w.hash = null
+  w.digest = null
+  for (let k = 0; k < w.targets; k++) {
     try {
-      fds.push(openTarget(j, t))
-      errors.push(null)
+      w.fds[k] = openTarget(j, first + k)
+      w.errors[k] = null
     } catch (err) {
-      fds.push(-1)
-      errors.push(errorCode(err))
+      w.fds[k] = -1
+      w.errors[k] = errorCode(err)
     }
   }
-  return { i, fds, errors, size, hash: null, digest: null }
+  return w
 }
 
 /**
@@ -171,7 +179,7 @@ const EMPTY_DIGEST = hash('sha256', '', 'buffer')
 
 function write(w: Writing, piece: Uint8Array): void {
   hashPiece(w, piece)
-  for (let k = 0; k < w.fds.length; k++) {
+  for (let k = 0; k < w.targets; k++) {
     if (w.fds[k]! < 0 || w.errors[k]) continue
     try {
       writeAll(w.fds[k]!, piece)
@@ -197,7 +205,7 @@ function finish(j: Job, w: Writing): void {
   const first = j.list.firstTarget[w.i]!
   const digest = w.digest ?? w.hash?.digest() ?? EMPTY_DIGEST
   const intact = digest.equals(memberHash(j.list, w.i))
-  for (let k = 0; k < w.fds.length; k++) {
+  for (let k = 0; k < w.targets; k++) {
     const t = first + k
     const fd = w.fds[k]!
     if (fd >= 0) {
@@ -217,7 +225,7 @@ function finish(j: Job, w: Writing): void {
 /** abandon drops a member cut short by damage: what was written of it is removed. */
 function abandon(j: Job, w: Writing): void {
   const first = j.list.firstTarget[w.i]!
-  for (let k = 0; k < w.fds.length; k++) {
+  for (let k = 0; k < w.targets; k++) {
     if (w.fds[k]! < 0) continue
     try {
       closeSync(w.fds[k]!)
@@ -234,12 +242,14 @@ function unlinkQuietly(j: Job, t: number): void {
 
 function start(req: UnpackRequest): Job {
   const { list } = req
-  // The wanted members by ordinal, in a Map: an ordinal is only a number from the index, and a dense
-  // array sized by the largest one would let one absurd ordinal allocate gigabytes.
-  const members = new Map<number, number>()
-  list.entries.forEach((entry, i) => {
-    members.set(entry, i)
-  })
+  // The wanted members in the order of their ordinals: the tar's members come in that order, so one
+  // cursor finds each (no table sized by an ordinal, which is only a number from the index).
+  const byEntry = Uint32Array.from(list.entries.keys()).sort((a, b) => list.entries[a]! - list.entries[b]!)
+  let cursor = 0
+  const memberOf = (entry: number): number => {
+    while (cursor < byEntry.length && list.entries[byEntry[cursor]!]! < entry) cursor++
+    return cursor < byEntry.length && list.entries[byEntry[cursor]!] === entry ? byEntry[cursor]! : -1
+  }
   const targets = list.modes.length
   const j: Job = {
     list,
@@ -250,9 +260,9 @@ function start(req: UnpackRequest): Job {
   }
   stream.reset({
     member(entry, size) {
-      const i = members.get(entry)
+      const i = memberOf(entry)
       j.writing = null
-      if (i === undefined) return
+      if (i < 0) return
       // A header whose size is not the index's is not this file (a replaced or forged pack): nothing
       // of it is written, however large it claims to be.
       if (size !== list.sizes[i])

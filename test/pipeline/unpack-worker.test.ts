@@ -156,6 +156,21 @@ describe('unpack workers (real gpg, a pack made by PackWriter)', () => {
     ])
   })
 
+  it('an ordinal the pack does not have (an absurd one too): that target MISSING, the others written', async () => {
+    const root = await out()
+    const ghost = (entry: number): Member => ({ entry, data: Buffer.from('never stored') })
+    const wants: Want[] = [
+      { m: ghost(4_000_000_000), targets: [{ rel: 'absurd', mode: 0o600, mtimeMs: T0 }] },
+      { m: m.last!, targets: [{ rel: 'last', mode: 0o600, mtimeMs: T0 }] },
+      { m: ghost(m.last!.entry + 1), targets: [{ rel: 'past-the-end', mode: 0o600, mtimeMs: T0 }] },
+      { m: m.a!, targets: [{ rel: 'a', mode: 0o600, mtimeMs: T0 }] },
+    ]
+    const r = await pool.unpack(pack.spoolPath, ctx, listOf(root, wants), false)
+    assert.equal(r.error, null)
+    assert.deepEqual(codes(r), [MISSING, WRITTEN, MISSING, WRITTEN])
+    assert.deepEqual((await fs.readdir(root)).sort(), ['a', 'last'])
+  })
+
   it('several packs at once on the pool, each with its own FIFO', async () => {
     const roots = await Promise.all([out(), out(), out(), out()])
     const replies = await Promise.all(
