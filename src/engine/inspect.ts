@@ -18,7 +18,7 @@ export interface ReadOptions extends RepoAccess {}
 /** withState runs `fn` on the repository's index under a shared lock. */
 function withState<T>(o: ReadOptions, fn: (loaded: LoadedState, repo: Repository) => Promise<T>): Promise<T> {
   return withRepository(o, { lock: 'shared', command: 'read' }, async (repo) =>
-    fn(await repo.loadState(), repo),
+    fn(await repo.loadState({ lean: true }), repo),
   )
 }
 

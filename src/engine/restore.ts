@@ -114,6 +114,7 @@ async function choose(o: RestoreOptions, repo: Repository, progress: ProgressSin
   // An index rebuilt from the destination is kept in the cache, so that the next backup needs the
   // public key only; a cache that cannot be written must not stop a disaster restore.
   const loaded = await repo.loadState({
+    lean: true,
     onSaveError: (err) =>
       progress({
         type: 'warning',

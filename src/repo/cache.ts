@@ -128,11 +128,14 @@ export class LocalCache {
     return this.file(`sigs-${createHash('sha256').update(publicKey).digest('hex').slice(0, 16)}.jsonl`)
   }
 
-  /** load returns the cached state (without what is pending), or null when there is none or it cannot be read. */
-  async load(): Promise<CachedState | null> {
+  /**
+   * load returns the cached state (without what is pending), or null when there is none or it cannot be
+   * read; `lean`, without the backup's own tables (readState).
+   */
+  async load(o: { lean?: boolean } = {}): Promise<CachedState | null> {
     let decoded: Awaited<ReturnType<typeof readState>> = null
     try {
-      decoded = await readState(this.file('state.bin'))
+      decoded = await readState(this.file('state.bin'), o)
     } catch {
       return null
     }

@@ -50,6 +50,12 @@ export interface LoadOptions {
    * (restore: a disaster restore must not stop at a read-only home); without it, the failure is the load's
    */
   readonly onSaveError?: (err: unknown) => void
+  /**
+   * a read-only command's load: a cache at the destination's head is taken without the tables only a
+   * backup uses (the local facts, the normalized hashes), so the state must not be saved or committed;
+   * any other case loads the cache whole, since it may be saved
+   */
+  readonly lean?: boolean
 }
 
 /** LoadContext is what loading needs from the opened repository. */
@@ -97,12 +103,15 @@ export async function loadState(c: LoadContext, o: LoadOptions = {}): Promise<Lo
   const nextSeq = (stateSeq: number) => Math.max(head?.seq ?? 0, stateSeq, c.pin?.seq ?? 0) + 1
   const rolledBackFrom = history.rolledBack?.from.name
   if (!head && !rolledBackFrom) return empty(history)
-  let cached = c.cache ? await c.cache.load() : null
+  let cached = c.cache ? await c.cache.load({ lean: o.lean }) : null
   // A commit this machine prepared, made, and did not live to record: adopt it.
   const pending = cached ? cached.pending : null
   if (head && c.cache && cached && cached.commit !== head.name && pending?.commit === head.name) {
-    if (await c.cache.promote(head.name)) cached = await c.cache.load()
-  } else if (head && c.cache && !cached && (await c.cache.promote(head.name))) cached = await c.cache.load()
+    if (await c.cache.promote(head.name)) cached = await c.cache.load({ lean: o.lean })
+  } else if (head && c.cache && !cached && (await c.cache.promote(head.name)))
+    cached = await c.cache.load({ lean: o.lean })
+  // Lean is for a cache at the head only: every other way on may save or build on what was loaded.
+  if (o.lean && c.cache && cached && cached.commit !== head?.name) cached = await c.cache.load()
   if (head && cached && cached.commit === head.name) {
     if (c.pin?.name !== head.name) await c.onHead(head)
     return {

@@ -30,12 +30,12 @@ function stateOf(n: number, gone: number, name = (i: number) => `INBOX/cur/${i}:
   return { state, facts }
 }
 
-async function roundTrip(state: RepoState, facts: FactsTable) {
+async function roundTrip(state: RepoState, facts: FactsTable, lean = false) {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seb-state-'))
   try {
     const file = path.join(dir, 'state.bin')
     await fs.writeFile(file, Buffer.concat([...encodeState('c', state, facts)]))
-    const back = await readState(file)
+    const back = await readState(file, { lean })
     assert.ok(back)
     return { back, bytes: await fs.readFile(file) }
   } finally {
@@ -63,6 +63,21 @@ describe('state file', () => {
       assert.deepEqual(back.state.history, state.history)
       assert.equal(back.state.seq, state.seq)
     }
+  })
+
+  it('lean: the same versions, blobs and history, without the facts and the normalized hashes', async () => {
+    const { state, facts } = stateOf(1_000, 100)
+    const norm = H('normalized')
+    state.norms.set(norm, H(`INBOX/cur/${500}:2,S`))
+    const whole = await roundTrip(state, facts)
+    assert.equal(whole.back.state.twinBaseFor(norm), H(`INBOX/cur/${500}:2,S`))
+    const { back } = await roundTrip(state, facts, true)
+    assert.deepEqual(versions(back.state), versions(state))
+    assert.deepEqual(blobsOf(back.state), blobsOf(state))
+    assert.deepEqual(back.state.history, state.history)
+    assert.equal(back.state.seq, state.seq)
+    assert.deepEqual([...back.facts], [])
+    assert.equal(back.state.twinBaseFor(norm), undefined)
   })
 
   it('keeps names that are not UTF-8 exact (in the header)', async () => {
