@@ -19,25 +19,34 @@ export interface NormColumns {
   readonly bases: Uint8Array
 }
 
-/** NormTable maps the SHA-256 of a content without its noise lines to the stored content's SHA-256. */
+/**
+ * NormTable maps the SHA-256 of a content without its noise lines to the stored content's SHA-256.
+ * Made `byBase`, it also answers the other way (normFor), from a second slot table over the same two
+ * columns: the backup's new contents need both directions, and two tables cost 64 bytes more a message.
+ */
 export class NormTable {
   private readonly keys = new HashColumn()
   private readonly values = new HashColumn()
   private slots: Int32Array = new Int32Array(0)
+  /** with byBase: the rows by their stored hash */
+  private baseSlots: Int32Array = new Int32Array(0)
   private count = 0
   private readonly scratchBytes = Buffer.alloc(32)
   private readonly scratch = new Uint32Array(this.scratchBytes.buffer, this.scratchBytes.byteOffset, 8)
+
+  constructor(private readonly byBase = false) {}
 
   get size(): number {
     return this.count
   }
 
-  private probe(hash: string): number {
+  /** probe finds `hash`'s slot (or the free slot for it) in `slots`, whose rows hold it in `column`. */
+  private probe(hash: string, slots = this.slots, column = this.keys): number {
     HashColumn.toWords(hash, this.scratchBytes)
-    const mask = this.slots.length - 1
+    const mask = slots.length - 1
     for (let i = HashColumn.key32Of(this.scratchBytes) & mask; ; i = (i + 1) & mask) {
-      const v = this.slots[i]!
-      if (v === 0 || this.keys.equalsWords(v - 1, this.scratch)) return i
+      const v = slots[i]!
+      if (v === 0 || column.equalsWords(v - 1, this.scratch)) return i
     }
   }
 
@@ -47,13 +56,27 @@ export class NormTable {
     while (size < n * 2) size *= 2
     this.keys.grow(size / 2)
     this.values.grow(size / 2)
-    this.slots = new Int32Array(size)
+    this.slots = this.slotsOf(this.keys, size)
+    if (this.byBase) this.baseSlots = this.slotsOf(this.values, size)
+  }
+
+  /** slotsOf places every row in a new slot table of `size`, by the hash `column` holds for it. */
+  private slotsOf(column: HashColumn, size: number): Int32Array {
+    const slots = new Int32Array(size)
     const mask = size - 1
     for (let r = 0; r < this.count; r++) {
-      let i = this.keys.key32At(r) & mask
-      while (this.slots[i]) i = (i + 1) & mask
-      this.slots[i] = r + 1
+      let i = column.key32At(r) & mask
+      while (slots[i]) i = (i + 1) & mask
+      slots[i] = r + 1
     }
+    return slots
+  }
+
+  /** normFor returns the normalized hash of the stored content `base` (a table made byBase), or undefined. */
+  normFor(base: string): string | undefined {
+    if (!this.byBase || !this.count || !isHexHash(base)) return undefined
+    const v = this.baseSlots[this.probe(base, this.baseSlots, this.values)]!
+    return v ? this.keys.get(v - 1) : undefined
   }
 
   /** get returns the stored hash whose normalized hash is `norm`, or undefined. */
@@ -73,6 +96,11 @@ export class NormTable {
     this.keys.setRaw(r, this.scratchBytes)
     this.values.set(r, base, true)
     this.slots[i] = r + 1
+    if (this.byBase) {
+      // A content's first normalized hash stays, as a norm's first content does.
+      const j = this.probe(base, this.baseSlots, this.values)
+      if (!this.baseSlots[j]) this.baseSlots[j] = r + 1
+    }
   }
 
   /** retain keeps the pairs whose stored hash passes `keep` (after contents are dropped). */
@@ -86,6 +114,7 @@ export class NormTable {
 
   clear(): void {
     this.slots = new Int32Array(0)
+    this.baseSlots = new Int32Array(0)
     this.count = 0
   }
 

@@ -144,6 +144,29 @@ describe('twins in the index', () => {
     assert.equal(t.get(sha('n8')), sha('b8'))
   })
 
+  it('NormTable byBase answers both ways, through growth, retain and clear; the first pair of a norm or a base stays', () => {
+    const t = new NormTable(true)
+    for (let i = 0; i < 3000; i++) t.set(sha(`n${i}`), sha(`b${i}`))
+    for (const i of [0, 1023, 1024, 2999]) {
+      assert.equal(t.get(sha(`n${i}`)), sha(`b${i}`))
+      assert.equal(t.normFor(sha(`b${i}`)), sha(`n${i}`))
+    }
+    assert.equal(t.normFor(sha('n5')), undefined)
+    assert.equal(t.normFor('not a hash'), undefined)
+    t.set(sha('n5'), sha('other'))
+    t.set(sha('another norm'), sha('b5'))
+    assert.equal(t.get(sha('n5')), sha('b5'))
+    assert.equal(t.normFor(sha('b5')), sha('n5'))
+    assert.equal(t.get(sha('another norm')), sha('b5'))
+    t.retain((b) => b !== sha('b7'))
+    assert.equal(t.normFor(sha('b7')), undefined)
+    assert.equal(t.normFor(sha('b8')), sha('n8'))
+    assert.equal(t.normFor(sha('b5')), sha('n5'))
+    t.clear()
+    assert.equal(t.normFor(sha('b8')), undefined)
+    assert.equal(new NormTable().normFor(sha('b8')), undefined)
+  })
+
   it("messages are found by their (twin's base's) headers, with the snapshots holding them", () => {
     const s = new RepoState()
     for (const c of commits()) s.applyCommit(c)

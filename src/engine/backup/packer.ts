@@ -74,9 +74,8 @@ export class Packer {
   private readonly newBlobs = new HashSet()
   /** twins of this run, by hash */
   private readonly newTwins = new Set<string>()
-  /** contents with noise stored by this run: normalized hash → hash, and hash → normalized hash */
-  private readonly newNorms = new NormTable()
-  private readonly normOf = new NormTable()
+  /** contents with noise stored by this run: normalized hash → hash, and back (normFor) */
+  private readonly newNorms = new NormTable(true)
   private readonly rootBytes: Buffer
 
   constructor(
@@ -292,7 +291,6 @@ export class Packer {
       this.newBlobs.add(r.hash)
       if (r.noise) {
         this.newNorms.set(norm, r.hash)
-        this.normOf.set(r.hash, norm)
       }
       this.bytesNew += r.size
       members.push(i)
@@ -305,10 +303,10 @@ export class Packer {
 
   /** withNorms adds to a pack's contents their normalized hashes (the `b` line's sixth element). */
   private withNorms(wire: WirePack): WirePack {
-    if (!this.normOf.size) return wire
+    if (!this.newNorms.size) return wire
     const [id, size, contentBytes, blobs] = wire
     const out = new BlobList()
-    for (const b of blobs) out.push(b[0], b[1], b[2], b[3], this.normOf.get(b[0]))
+    for (const b of blobs) out.push(b[0], b[1], b[2], b[3], this.newNorms.normFor(b[0]))
     return [id, size, contentBytes, out]
   }
 
@@ -376,6 +374,5 @@ export class Packer {
     this.newBlobs.clear()
     this.newTwins.clear()
     this.newNorms.clear()
-    this.normOf.clear()
   }
 }
