@@ -80,6 +80,14 @@ describe('state file', () => {
     assert.equal(back.state.twinBaseFor(norm), undefined)
   })
 
+  it('reads paths of several 64 KiB pieces, a multi-byte character or a path cut at every boundary', async () => {
+    // 3-byte characters after a varying prefix put every kind of cut at the pieces' boundaries.
+    const { state, facts } = stateOf(20_000, 1_000, (i) => `Archiv/日本語-é/${'x'.repeat(i % 7)}${i}:2,S`)
+    const { back } = await roundTrip(state, facts)
+    assert.deepEqual(versions(back.state), versions(state))
+    assert.deepEqual([...back.facts].sort(), [...facts].sort())
+  })
+
   it('keeps names that are not UTF-8 exact (in the header)', async () => {
     const { state, facts } = stateOf(50, 5, (i) => `INBOX/cur/${i}\udc80\u00e9`)
     const { back } = await roundTrip(state, facts)
