@@ -28,9 +28,7 @@ export class HeaderSpool implements HeaderLines {
 
   /** push appends one message's headers. */
   push(...h: WireHeaders): void {
-    this.pending += `${JSON.stringify(h)}\n`
-    this.count++
-    if (this.pending.length >= PIECE) this.flush()
+    this.pushLines(`${JSON.stringify(h)}\n`, 1)
   }
 
   /** pushLines appends `count` messages' headers given as JSON lines, each ending in a newline. */

@@ -36,22 +36,23 @@ describe('a reader’s lean load of the cache', () => {
     g.cleanup()
   })
 
-  it('a restore from a cache at the head leaves it whole: the next backup reads no file', async () => {
-    const out = path.join(work.dir, 'restored-at-head')
-    const r = await restore({ storage, target: out, cacheBase: atHead })
+  /** restoreThenBackUp restores the newest snapshot with `cacheBase`, checks it, then backs up with it. */
+  async function restoreThenBackUp(cacheBase: string) {
+    const out = path.join(work.dir, `restored-${path.basename(cacheBase)}`)
+    const r = await restore({ storage, target: out, cacheBase })
     assert.deepEqual(r.failed, [])
     await assertSameTree(src, out, { ignore: isExcludedByDefault })
-    const s = await backup({ source: src, storage, cacheBase: atHead })
+    return backup({ source: src, storage, cacheBase })
+  }
+
+  it('a restore from a cache at the head leaves it whole: the next backup reads no file', async () => {
+    const s = await restoreThenBackUp(atHead)
     assert.equal(s.bytesRead, 0)
     assert.equal(s.filesAdded + s.filesChanged + s.filesDeleted, 0)
   })
 
   it('a restore from a cache behind the head rebuilds and saves it with its facts: the next backup reads only the file the cache never saw', async () => {
-    const out = path.join(work.dir, 'restored-behind')
-    const r = await restore({ storage, target: out, cacheBase: behind })
-    assert.deepEqual(r.failed, [])
-    await assertSameTree(src, out, { ignore: isExcludedByDefault })
-    const s = await backup({ source: src, storage, cacheBase: behind })
+    const s = await restoreThenBackUp(behind)
     assert.equal(s.bytesRead, Buffer.byteLength(late))
     assert.equal(s.bytesUploaded < 4096 + Buffer.byteLength(late), true, `uploaded ${s.bytesUploaded}`)
   })
